@@ -1,0 +1,166 @@
+"""The Create Run body contract: the node page's JSON Schema, loaded from ``config/``.
+
+The schema is OpenAPI-flavoured, so two rules are applied on load: ``nullable: true`` admits
+``null``, and ``thread_id`` is dropped from ``required`` because it is the path parameter (the
+Thread ID setting satisfies it). The validator is built once per process: building it costs
+more than validating a body, and KNIME executes the node many times in one process.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SCHEMA_FILE = "create-run-body.schema.json"
+PATH_PARAMETER = "thread_id"
+
+
+def config_dir() -> Path:
+    """The project's ``config/`` folder: beside ``src/`` in a checkout and in KNIME."""
+    return Path(__file__).resolve().parents[2] / "config"
+
+
+@dataclass(frozen=True)
+class BodyProblems:
+    """Schema violations (errors) and fields the schema does not know (errors or warnings)."""
+
+    violations: list[str]
+    unknown_fields: list[str]
+
+
+@cache
+def load_body_schema() -> dict[str, Any]:
+    """The schema as the node enforces it (nullable applied, path parameter not required)."""
+    raw = json.loads((config_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
+    schema = _admit_null_where_nullable(copy.deepcopy(raw))
+    schema["required"] = [name for name in schema.get("required", []) if name != PATH_PARAMETER]
+    return schema
+
+
+def allowed_fields() -> list[str]:
+    """Top-level fields the schema defines, in the schema's order."""
+    return list(load_body_schema()["properties"])
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema  # imported here: KNIME imports the node modules just to list nodes
+
+    schema = load_body_schema()
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return cls(schema)
+
+
+def check_body(body: dict[str, Any]) -> BodyProblems:
+    """Every way ``body`` breaks the schema, each as ``path: what is wrong``, in document order."""
+    violations: list[str] = []
+    unknown: list[str] = []
+    errors = sorted(_validator().iter_errors(body), key=lambda e: [str(p) for p in e.path])
+    for error in errors:
+        path = _json_path(error.absolute_path)
+        if error.validator == "additionalProperties":
+            known = list(error.schema.get("properties", {}))
+            extra = sorted(set(error.instance) - set(known))
+            where = f" in {path}" if path != "$" else ""
+            unknown.append(
+                f"unknown field{'s' if len(extra) > 1 else ''} "
+                + ", ".join(f"'{name}'" for name in extra)
+                + f"{where} (allowed: {', '.join(known)})"
+            )
+        elif error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else error.message
+            violations.append(f"{_json_path([*error.absolute_path, missing])}: is required")
+        elif error.validator in ("oneOf", "anyOf") and error.context:
+            violations.append(_describe_alternatives(error))
+        else:
+            violations.append(f"{path}: {error.message}")
+    return BodyProblems(violations=violations, unknown_fields=unknown)
+
+
+def _describe_alternatives(error: Any) -> str:
+    """For "one of these forms", explain against the forms whose JSON type fits the value.
+
+    Alternatives that differ only by a ``type`` constant (tools, content parts) are merged,
+    so the user reads "'bogus' is not one of 'code_interpreter', 'file_search', 'function'"
+    instead of three unrelated complaints.
+    """
+    base = list(error.absolute_path)
+    branches: dict[int, list[Any]] = {}
+    for e in error.context:
+        branches.setdefault(e.relative_schema_path[0], []).append(e)
+    # a branch whose JSON type does not fit the value says nothing useful
+    fitting = [
+        errs
+        for errs in branches.values()
+        if not any(e.validator == "type" and not list(e.relative_path) for e in errs)
+    ]
+    if not fitting:
+        kinds = sorted({_kind(alt) for alt in error.validator_value if _kind(alt)})
+        return f"{_json_path(base)}: {_short(error.instance)} is not of type {' or '.join(kinds)}"
+    # a branch whose constants (enum) all matched is the form the user meant
+    meant = [errs for errs in fitting if not any(e.validator == "enum" for e in errs)]
+    if meant:
+        from jsonschema.exceptions import best_match
+
+        best = best_match([e for errs in meant for e in errs])
+        if best.validator in ("oneOf", "anyOf") and best.context:
+            return _describe_alternatives(best)
+        if best.validator == "required":
+            missing = best.message.split("'")[1] if "'" in best.message else best.message
+            return f"{_json_path([*best.absolute_path, missing])}: is required"
+        return f"{_json_path(best.absolute_path)}: {best.message}"
+    enums: dict[tuple, list] = {}
+    for errs in fitting:
+        for e in errs:
+            if e.validator == "enum":
+                enums.setdefault(tuple(e.absolute_path), []).extend(e.validator_value)
+    where, allowed = max(enums.items(), key=lambda item: len(item[1]))
+    value = _short(_at(error.instance, where[len(base) :]))
+    options = ", ".join(_short(v) for v in dict.fromkeys(allowed))
+    return f"{_json_path(where)}: {value} is not one of {options}"
+
+
+def _kind(schema: Any) -> str:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    return "/".join(kind) if isinstance(kind, list) else (kind or "")
+
+
+def _at(value: Any, path: tuple) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def _json_path(parts: Any, root: str = "$") -> str:
+    """``additional_messages[0].content`` style; the document root is ``$``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or root
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _admit_null_where_nullable(node: Any) -> Any:
+    """OpenAPI 3.0 ``nullable: true`` means JSON Schema's "or null"."""
+    if isinstance(node, list):
+        return [_admit_null_where_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _admit_null_where_nullable(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+        if "enum" in node and None not in node["enum"]:
+            node["enum"] = [*node["enum"], None]
+        for combinator in ("anyOf", "oneOf"):
+            if combinator in node:
+                node[combinator] = [*node[combinator], {"type": "null"}]
+    return node

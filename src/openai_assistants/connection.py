@@ -1,0 +1,189 @@
+"""What the "OpenAI Configuration" port carries, and how a key is found for it.
+
+The configuration is plain data that survives saving and loading a KNIME workflow. It never
+holds the API key: only *where* to find it (a KNIME credentials name, or an environment
+variable), resolved at the moment a request is sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import InvalidSettingsError, MissingApiKeyError
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BETA_HEADER = "assistants=v2"
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_TIMEOUT_SECONDS = 60.0
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_RETRIES = 2
+MAX_RETRIES_LIMIT = 10
+
+
+class AuthStyle(str, Enum):
+    """How the key is sent: OpenAI's bearer token, or Azure OpenAI's ``api-key`` header."""
+
+    BEARER = "bearer"
+    API_KEY = "api-key"
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """Where and how to reach an Assistants-compatible API. Contains no secret."""
+
+    base_url: str = DEFAULT_BASE_URL
+    credentials_name: str = ""
+    api_key_env: str = DEFAULT_API_KEY_ENV
+    organization: str = ""
+    project: str = ""
+    beta_header: str = DEFAULT_BETA_HEADER
+    auth_style: AuthStyle = AuthStyle.BEARER
+    api_version: str = ""
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
+    max_retries: int = DEFAULT_MAX_RETRIES
+    ca_bundle: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, as stored in the KNIME port spec."""
+        data = asdict(self)
+        data["auth_style"] = self.auth_style.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConnectionConfig:
+        """Inverse of :meth:`to_dict`; unknown keys (from newer versions) are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "auth_style" in values:
+            values["auth_style"] = AuthStyle(values["auth_style"])
+        return cls(**values)
+
+    @property
+    def key_source(self) -> str:
+        """Where the key is looked up, in words a user recognises."""
+        if self.credentials_name:
+            return f"the KNIME credentials '{self.credentials_name}'"
+        return f"the environment variable {self.api_key_env}"
+
+
+def validate_connection(config: ConnectionConfig) -> list[str]:
+    """Check the configuration before anything is sent; returns warnings, raises on errors."""
+    warnings = []
+    url = config.base_url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a malformed port
+    except ValueError as exc:
+        raise InvalidSettingsError(
+            f"Base URL '{url}' is malformed ({exc}). Use e.g. {DEFAULT_BASE_URL}.",
+            setting="base_url",
+        ) from None
+    del port
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidSettingsError(
+            f"Base URL '{url}' must start with https:// (or http://) and name a host, "
+            f"e.g. {DEFAULT_BASE_URL}.",
+            setting="base_url",
+        )
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise InvalidSettingsError(
+            f"Base URL '{_without_query(url)}' must not carry a query or fragment; "
+            "set the API version in the 'API version' setting instead.",
+            setting="base_url",
+        )
+    if parts.username or parts.password:
+        raise InvalidSettingsError(
+            "Base URL must not contain a user name or password; use the credentials setting.",
+            setting="base_url",
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        warnings.append(
+            f"The base URL uses plain http:// to {parts.hostname}: the API key travels "
+            "unencrypted. Use https:// unless this is a trusted local server."
+        )
+    if not config.beta_header.strip():
+        raise InvalidSettingsError(
+            "The OpenAI-Beta header is empty; the Assistants API requires it "
+            f"(use '{DEFAULT_BETA_HEADER}').",
+            setting="beta_header",
+        )
+    if not config.timeout > 0 or not config.connect_timeout > 0:
+        raise InvalidSettingsError("Timeouts must be greater than 0 seconds.", setting="timeout")
+    if not 0 <= config.max_retries <= MAX_RETRIES_LIMIT:
+        raise InvalidSettingsError(
+            f"Maximum retries must be between 0 and {MAX_RETRIES_LIMIT}, "
+            f"not {config.max_retries}.",
+            setting="max_retries",
+        )
+    if config.ca_bundle and not os.path.isfile(config.ca_bundle):
+        raise InvalidSettingsError(
+            f"The CA bundle file '{config.ca_bundle}' does not exist.", setting="ca_bundle"
+        )
+    for name, value in (("organization", config.organization), ("project", config.project)):
+        if _has_control_chars(value):
+            raise InvalidSettingsError(
+                f"The {name} ID contains line breaks or control characters.", setting=name
+            )
+    return warnings
+
+
+def resolve_api_key(
+    config: ConnectionConfig,
+    get_credential_password: Callable[[str], str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Find the key where the configuration says, at send time, and never store it."""
+    if config.credentials_name:
+        try:
+            key = get_credential_password(config.credentials_name) if get_credential_password else None
+        except (KeyError, LookupError, RuntimeError):
+            key = None  # KNIME raises KeyError for an unknown name: report it as missing below
+    else:
+        key = (os.environ if environ is None else environ).get(config.api_key_env)
+    key = (key or "").strip()
+    if not key:
+        raise MissingApiKeyError(
+            f"No API key found in {config.key_source}. "
+            + (
+                "Check that the credentials flow variable exists and its password holds the key."
+                if config.credentials_name
+                else "Set it for the KNIME process, or choose KNIME credentials "
+                "in the OpenAI Configuration node."
+            )
+        )
+    if _has_control_chars(key):
+        raise MissingApiKeyError(
+            f"The API key from {config.key_source} contains line breaks or control characters."
+        )
+    return key
+
+
+def auth_header(config: ConnectionConfig, api_key: str) -> tuple[str, str]:
+    """The one header that carries the key; built only at send time, never stored."""
+    if config.auth_style is AuthStyle.API_KEY:
+        return ("api-key", api_key)
+    return ("Authorization", f"Bearer {api_key}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _has_control_chars(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def _without_query(url: str) -> str:
+    return url.split("?", 1)[0].split("#", 1)[0]

@@ -1,0 +1,209 @@
+"""Create Run settings -> a validated ``POST /threads/{thread_id}/runs`` request.
+
+Everything is checked before anything is sent, and all problems are reported together. The
+request matches what the official ``openai`` Python SDK sends for the same inputs
+(``client.beta.threads.runs.create(thread_id, include=[...], **body)``): method, path, one
+``include[]`` query pair per value, JSON body and the OpenAI headers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from . import __version__
+from .body_schema import PATH_PARAMETER, check_body
+from .connection import ConnectionConfig, validate_connection
+from .errors import InvalidBodyError, InvalidSettingsError
+from .exchange import ApiRequest
+
+INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
+ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
+MAX_BODY_BYTES = 10 * 1024 * 1024
+USER_AGENT = f"knime-openai-assistants/{__version__}"
+DEFAULT_BODY = '{\n  "assistant_id": ""\n}'
+
+
+@dataclass(frozen=True)
+class CreateRunSettings:
+    """The Create Run dialog, as plain data (keys match the KNIME settings)."""
+
+    thread_id: str = ""
+    include: tuple[str, ...] = ()
+    body: str = DEFAULT_BODY
+    allow_unknown_fields: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request that passed validation, and the warnings the user should still see."""
+
+    request: ApiRequest
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare_create_run(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedRequest:
+    """Validate settings and configuration and build the request; raise if anything is wrong."""
+    warnings = validate_connection(config)
+    body = parse_body(settings.body)
+    thread_id = resolve_thread_id(settings.thread_id, body)
+    include = validate_include(settings.include)
+    body_warnings = validate_body(body, settings.allow_unknown_fields)
+    sent_body = {k: v for k, v in body.items() if k != PATH_PARAMETER}
+    stream = sent_body.get("stream") is True
+    request = ApiRequest(
+        method="POST",
+        url=run_url(config, thread_id, include),
+        headers=request_headers(config, stream=stream),
+        body=json.dumps(sent_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        stream=stream,
+        thread_id=thread_id,
+    )
+    return PreparedRequest(request=request, warnings=warnings + body_warnings)
+
+
+def parse_body(text: str) -> dict[str, Any]:
+    """The body setting as a JSON object; syntax errors give line and column."""
+    if len(text.encode("utf-8")) > MAX_BODY_BYTES:
+        raise InvalidSettingsError(
+            f"The JSON body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; "
+            "the API does not accept bodies this large.",
+            setting="body",
+        )
+    if not text.strip():
+        raise InvalidSettingsError(
+            'The JSON body is empty. Enter a JSON object such as {"assistant_id": "asst_..."}.',
+            setting="body",
+        )
+    try:
+        body = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InvalidSettingsError(
+            f"The JSON body is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}.",
+            setting="body",
+        ) from None
+    except ValueError as exc:
+        raise InvalidSettingsError(f"The JSON body is not valid JSON: {exc}", setting="body")
+    if not isinstance(body, dict):
+        raise InvalidSettingsError(
+            f"The JSON body must be a JSON object {{...}}, not {_json_kind(body)}.",
+            setting="body",
+        )
+    return body
+
+
+def resolve_thread_id(setting: str, body: dict[str, Any]) -> str:
+    """The path's thread: the setting, else the body's ``thread_id``; they must agree."""
+    from_setting = (setting or "").strip()
+    from_body = body.get(PATH_PARAMETER)
+    if from_body is not None and not isinstance(from_body, str):
+        raise InvalidBodyError([f"thread_id: {json.dumps(from_body)} is not of type 'string'"])
+    from_body = (from_body or "").strip()
+    if from_setting and from_body and from_setting != from_body:
+        raise InvalidSettingsError(
+            f"The Thread ID setting '{from_setting}' contradicts thread_id '{from_body}' in the "
+            "JSON body. Remove thread_id from the body or make the two equal.",
+            setting="thread_id",
+        )
+    thread_id = from_setting or from_body
+    if not thread_id:
+        raise InvalidSettingsError(
+            "The Thread ID is empty. Enter the ID of the thread to run (e.g. thread_abc123).",
+            setting="thread_id",
+        )
+    validate_thread_id(thread_id)
+    return thread_id
+
+
+def validate_thread_id(thread_id: str) -> None:
+    """Refuse IDs that could re-route the request; others are percent-encoded in the path."""
+    if thread_id in (".", ".."):
+        raise InvalidSettingsError(
+            f"The Thread ID '{thread_id}' is not a thread ID (it would change the URL path).",
+            setting="thread_id",
+        )
+    bad = [ch for ch in thread_id if ord(ch) < 33 or ord(ch) == 127 or ord(ch) > 126]
+    if bad:
+        raise InvalidSettingsError(
+            f"The Thread ID {thread_id!r} contains spaces, line breaks, control or non-ASCII "
+            "characters; thread IDs look like thread_abc123.",
+            setting="thread_id",
+        )
+
+
+def validate_include(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Only documented include[] values; duplicates are dropped, the order kept."""
+    unknown = [v for v in values if v not in ALLOWED_INCLUDE_VALUES]
+    if unknown:
+        raise InvalidSettingsError(
+            f"Include[] value{'s' if len(unknown) > 1 else ''} "
+            + ", ".join(f"'{v}'" for v in unknown)
+            + " not supported. Allowed: "
+            + ", ".join(f"'{v}'" for v in ALLOWED_INCLUDE_VALUES)
+            + ".",
+            setting="include",
+        )
+    return tuple(dict.fromkeys(values))
+
+
+def validate_body(body: dict[str, Any], allow_unknown_fields: bool) -> list[str]:
+    """Raise with every violation; return warnings for unknown fields when they are allowed."""
+    sent = {k: v for k, v in body.items() if k != PATH_PARAMETER}
+    problems = check_body(sent)
+    violations = list(problems.violations)
+    assistant_id = sent.get("assistant_id")
+    if isinstance(assistant_id, str) and not assistant_id.strip():
+        violations.insert(0, "assistant_id: must not be empty (e.g. asst_abc123)")
+    if allow_unknown_fields:
+        warnings = [f"Sent as written: {p}." for p in problems.unknown_fields]
+    else:
+        violations += [
+            f"{p}; remove them or enable 'Allow unknown fields'" for p in problems.unknown_fields
+        ]
+        warnings = []
+    if violations:
+        raise InvalidBodyError(violations)
+    return warnings
+
+
+def run_url(config: ConnectionConfig, thread_id: str, include: tuple[str, ...]) -> str:
+    """``{base_url}/threads/{thread_id}/runs`` with the thread as exactly one path segment."""
+    query = [("include[]", value) for value in include]
+    if config.api_version:
+        query.append(("api-version", config.api_version))
+    url = f"{config.base_url.strip().rstrip('/')}/threads/{quote(thread_id, safe='')}/runs"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def request_headers(config: ConnectionConfig, *, stream: bool = False) -> tuple[tuple[str, str], ...]:
+    """Every header but the key, which the transport adds when sending."""
+    headers = [
+        ("Accept", "text/event-stream" if stream else "application/json"),
+        ("Content-Type", "application/json"),
+        ("OpenAI-Beta", config.beta_header.strip()),
+        ("User-Agent", USER_AGENT),
+    ]
+    if config.organization.strip():
+        headers.append(("OpenAI-Organization", config.organization.strip()))
+    if config.project.strip():
+        headers.append(("OpenAI-Project", config.project.strip()))
+    return tuple(headers)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array [...]"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"

@@ -1,0 +1,45 @@
+"""Test set-up: the real KNIME API when importable, else the test double in knime_double/.
+
+The real ``knime.extension`` ships with KNIME (and on KNIME's conda channel), not on PyPI. When
+it is importable (the pixi environment, or KNIME's Python sources on PYTHONPATH) the tests use
+it; otherwise ``tests/knime_double`` stands in for it. The same tests must pass on both.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+SRC = ROOT / "src"
+
+if str(SRC) not in sys.path:
+    sys.path.insert(0, str(SRC))  # KNIME puts the extension module's folder on the path too
+
+try:
+    import knime.extension  # noqa: F401
+
+    KNIME_API = "real"
+except ImportError:
+    sys.path.insert(0, str(TESTS / "knime_double"))
+    import knime.extension  # noqa: F401
+
+    KNIME_API = "double"
+
+import knime.extension.testing  # noqa: E402,F401  (sets the testing table backend)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"knime.extension: {KNIME_API} API ({knime.extension.__file__})"
+
+
+@pytest.fixture(autouse=True)
+def _no_real_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may pick up a developer's real key or proxy from the environment."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
