@@ -20,16 +20,16 @@ if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))  # KNIME puts the extension module's folder on the path too
 
 try:
-    import knime.extension  # noqa: F401
+    import knime.extension
 
     KNIME_API = "real"
 except ImportError:
     sys.path.insert(0, str(TESTS / "knime_double"))
-    import knime.extension  # noqa: F401
+    import knime.extension
 
     KNIME_API = "double"
 
-import knime.extension.testing  # noqa: E402,F401  (sets the testing table backend)
+import knime.extension.testing  # noqa: E402  (sets the testing table backend)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

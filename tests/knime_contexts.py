@@ -11,9 +11,11 @@ import knime.extension.testing as ktest
 
 
 def _credential(username: str, password: str, name: str) -> object:
-    return knext.nodes.Credential(username, password, name) if hasattr(
-        knext, "nodes"
-    ) and hasattr(knext.nodes, "Credential") else (username, password, name)
+    return (
+        knext.nodes.Credential(username, password, name)
+        if hasattr(knext, "nodes") and hasattr(knext.nodes, "Credential")
+        else (username, password, name)
+    )
 
 
 class _Recording:

@@ -118,8 +118,7 @@ def validate_connection(config: ConnectionConfig) -> list[str]:
         raise InvalidSettingsError("Timeouts must be greater than 0 seconds.", setting="timeout")
     if not 0 <= config.max_retries <= MAX_RETRIES_LIMIT:
         raise InvalidSettingsError(
-            f"Maximum retries must be between 0 and {MAX_RETRIES_LIMIT}, "
-            f"not {config.max_retries}.",
+            f"Maximum retries must be between 0 and {MAX_RETRIES_LIMIT}, not {config.max_retries}.",
             setting="max_retries",
         )
     if config.ca_bundle and not os.path.isfile(config.ca_bundle):
@@ -142,7 +141,11 @@ def resolve_api_key(
     """Find the key where the configuration says, at send time, and never store it."""
     if config.credentials_name:
         try:
-            key = get_credential_password(config.credentials_name) if get_credential_password else None
+            key = (
+                get_credential_password(config.credentials_name)
+                if get_credential_password
+                else None
+            )
         except (KeyError, LookupError, RuntimeError):
             key = None  # KNIME raises KeyError for an unknown name: report it as missing below
     else:

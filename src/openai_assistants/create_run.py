@@ -23,6 +23,7 @@ INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*]
 ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
 MAX_BODY_BYTES = 10 * 1024 * 1024
 USER_AGENT = f"knime-openai-assistants/{__version__}"
+PATH_SEGMENT_SAFE = "!$&'()*+,;=:@"
 DEFAULT_BODY = '{\n  "assistant_id": ""\n}'
 
 
@@ -81,12 +82,13 @@ def parse_body(text: str) -> dict[str, Any]:
         body = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InvalidSettingsError(
-            f"The JSON body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}.",
+            f"The JSON body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
             setting="body",
         ) from None
     except ValueError as exc:
-        raise InvalidSettingsError(f"The JSON body is not valid JSON: {exc}", setting="body")
+        raise InvalidSettingsError(
+            f"The JSON body is not valid JSON: {exc}", setting="body"
+        ) from None
     if not isinstance(body, dict):
         raise InvalidSettingsError(
             f"The JSON body must be a JSON object {{...}}, not {_json_kind(body)}.",
@@ -174,11 +176,13 @@ def run_url(config: ConnectionConfig, thread_id: str, include: tuple[str, ...]) 
     query = [("include[]", value) for value in include]
     if config.api_version:
         query.append(("api-version", config.api_version))
-    url = f"{config.base_url.strip().rstrip('/')}/threads/{quote(thread_id, safe='')}/runs"
+    url = f"{config.base_url.strip().rstrip('/')}/threads/{path_segment(thread_id)}/runs"
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def request_headers(config: ConnectionConfig, *, stream: bool = False) -> tuple[tuple[str, str], ...]:
+def request_headers(
+    config: ConnectionConfig, *, stream: bool = False
+) -> tuple[tuple[str, str], ...]:
     """Every header but the key, which the transport adds when sending."""
     headers = [
         ("Accept", "text/event-stream" if stream else "application/json"),
@@ -191,6 +195,12 @@ def request_headers(config: ConnectionConfig, *, stream: bool = False) -> tuple[
     if config.project.strip():
         headers.append(("OpenAI-Project", config.project.strip()))
     return tuple(headers)
+
+
+def path_segment(value: str) -> str:
+    """Percent-encode ``value`` as one RFC 3986 path segment (``/ ? # %`` and spaces encoded;
+    sub-delimiters, ``:`` and ``@`` kept), exactly as the official SDK does."""
+    return quote(value, safe=PATH_SEGMENT_SAFE)
 
 
 def _reject_constant(name: str) -> Any:

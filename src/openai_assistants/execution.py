@@ -61,12 +61,10 @@ def execute_create_run(
     warnings = list(prepared.warnings)
     response = send(request, config, api_key, client=client, is_canceled=is_canceled)  # type: ignore[arg-type]
     if response.attempts > 1:
-        warnings.append(
-            f"Succeeded after {response.attempts - 1} retr{'y' if response.attempts == 2 else 'ies'}"
-            f" ({', '.join(response.retry_reasons)})."
-            if response.ok
-            else f"Gave up after {response.attempts - 1} retries ({', '.join(response.retry_reasons)})."
-        )
+        retries = response.attempts - 1
+        what = "Succeeded after" if response.ok else "Gave up after"
+        plural = "retry" if retries == 1 else "retries"
+        warnings.append(f"{what} {retries} {plural} ({', '.join(response.retry_reasons)}).")
     if not response.ok:
         message = http_error_message(request, response)
         if on_error is ErrorHandling.FAIL:

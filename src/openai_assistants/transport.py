@@ -135,8 +135,14 @@ def _exchange_cancellable(
 
     def work() -> None:
         try:
-            results.put((True, _exchange_once(client, request, config, api_key, timeout,
-                                              is_canceled, open_response.append)))
+            results.put(
+                (
+                    True,
+                    _exchange_once(
+                        client, request, config, api_key, timeout, is_canceled, open_response.append
+                    ),
+                )
+            )
         except BaseException as exc:  # handed to the caller's thread
             results.put((False, exc))
 
@@ -175,9 +181,7 @@ def _exchange_once(
     try:
         response = client.send(http_request, stream=True)
     except (httpx.ConnectTimeout, httpx.PoolTimeout):
-        raise _NotSentError(
-            f"Could not connect to {where} within {timeout.connect:g} s."
-        ) from None
+        raise _NotSentError(f"Could not connect to {where} within {timeout.connect:g} s.") from None
     except httpx.ConnectError as exc:
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
@@ -186,7 +190,9 @@ def _exchange_once(
                 "set the CA bundle in the OpenAI Configuration node.",
                 retryable=False,
             ) from None
-        raise _NotSentError(f"Could not connect to {where}: {text or type(exc).__name__}.") from None
+        raise _NotSentError(
+            f"Could not connect to {where}: {text or type(exc).__name__}."
+        ) from None
     except httpx.ProxyError as exc:
         raise _NotSentError(f"The proxy refused {where}: {exc}.", retryable=False) from None
     except httpx.UnsupportedProtocol as exc:

@@ -1,0 +1,37 @@
+"""Nodes set up as a KNIME user would set them in the dialog."""
+
+from __future__ import annotations
+
+from openai_assistants_knime.configuration_node import OpenAIConfigurationNode
+from openai_assistants_knime.configuration_port import (
+    OpenAIConfigurationPortObject,
+    OpenAIConfigurationSpec,
+)
+from openai_assistants_knime.create_run_node import CreateRunNode
+
+SENTINEL_KEY = "sk-SENTINEL-7f3a9c-never-print-me"
+
+
+def configuration_node(base_url: str, **settings: object) -> OpenAIConfigurationNode:
+    node = OpenAIConfigurationNode()
+    node.base_url = base_url
+    node.max_retries = 0
+    for name, value in settings.items():
+        setattr(node, name, value)
+    return node
+
+
+def configuration_port(base_url: str, **settings: object) -> OpenAIConfigurationPortObject:
+    node = configuration_node(base_url, **settings)
+    return OpenAIConfigurationPortObject(OpenAIConfigurationSpec(node.connection()))
+
+
+def create_run_node(
+    thread_id: str = "thread_1", body: str = '{"assistant_id": "asst_1"}', **settings: object
+) -> CreateRunNode:
+    node = CreateRunNode()
+    node.thread_id = thread_id
+    node.body = body
+    for name, value in settings.items():
+        setattr(node, name, value)
+    return node
