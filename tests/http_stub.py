@@ -7,6 +7,7 @@ queued (then 599) and stops with the test.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import deque
@@ -33,10 +34,12 @@ class Received:
     query: list[tuple[str, str]]
     headers: dict[str, str]
     body: bytes
+    client_port: int = 0  # the same port twice means the connection was reused
 
 
 class StubServer:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.scheme = "https" if tls else "http"
         self.replies: deque[Reply] = deque()
         self.received: list[Received] = []
         stub = self
@@ -58,6 +61,7 @@ class StubServer:
                         query=parse_qsl(parts.query, keep_blank_values=True),
                         headers={k.lower(): v for k, v in self.headers.items()},
                         body=body,
+                        client_port=self.client_address[1],
                     )
                 )
                 reply = stub.replies.popleft() if stub.replies else Reply(599, b"no reply queued")
@@ -84,6 +88,8 @@ class StubServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if tls:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -91,7 +97,7 @@ class StubServer:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"{self.scheme}://{host}:{port}/v1"
 
     def reply(self, *replies: Reply) -> StubServer:
         self.replies.extend(replies)

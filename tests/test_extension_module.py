@@ -1,0 +1,85 @@
+"""What KNIME sees when it lists the extension's nodes, and the files it reads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import knime.extension as knext
+import pytest
+
+from openai_assistants_knime.configuration_node import OpenAIConfigurationNode
+from openai_assistants_knime.create_run_node import CreateRunNode
+
+ROOT = Path(__file__).resolve().parents[1]
+# knext.node may hand back a factory rather than the class: inspect what it builds
+NODES = [type(OpenAIConfigurationNode()), type(CreateRunNode())]
+
+
+def test_importing_the_extension_loads_no_http_or_schema_library() -> None:
+    """KNIME imports extension.py just to list nodes: the heavy imports wait for execute."""
+    code = (
+        "import sys, knime.extension.testing, extension; "
+        "print(sorted(m for m in ('httpx', 'jsonschema', 'h11') if m in sys.modules))"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        capture_output=True, text=True, env=env, cwd=ROOT / "src", check=True, timeout=60,
+    )  # fmt: skip
+    assert result.stdout.strip() == "[]"
+
+
+def test_create_run_short_description_is_the_seeds() -> None:
+    assert type(CreateRunNode()).__doc__.strip().splitlines()[0] == "Create a run."
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_every_setting_has_a_label_and_description(node: type) -> None:
+    params = [v for v in vars(node).values() if isinstance(v, knext.parameter._BaseParameter)]
+    assert len(params) >= 5
+    for param in params:
+        assert param._label and param.__doc__ and len(param.__doc__) > 15
+
+
+def test_settings_keys_are_the_documented_public_names() -> None:
+    def keys(node: type) -> set[str]:
+        return {k for k, v in vars(node).items() if isinstance(v, knext.parameter._BaseParameter)}
+
+    assert keys(NODES[1]) == {
+        "thread_id", "include", "body", "result_format", "error_handling", "allow_unknown_fields",
+    }  # fmt: skip
+    assert keys(NODES[0]) == {
+        "base_url", "credentials", "organization", "project", "beta_header", "auth_header",
+        "api_version", "timeout", "max_retries", "ca_bundle",
+    }  # fmt: skip
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert zlib.crc32(data[12:29]) == int.from_bytes(data[29:33], "big")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.parametrize("icon", ["category.png", "openai-configuration.png", "create-run.png"])
+def test_icons_are_16x16_pngs(icon: str) -> None:
+    assert _png_size(ROOT / "icons" / icon) == (16, 16)
+
+
+def test_knime_yml_names_the_entry_module_environment_and_license() -> None:
+    fields = {}
+    for line in (ROOT / "knime.yml").read_text().splitlines():
+        if ":" in line and not line.startswith((" ", "#")):
+            key, value = line.split(":", 1)
+            fields[key] = value.split(" #")[0].strip()
+    for key in ("name", "author", "description", "long_description", "group_id", "version",
+                "vendor"):  # fmt: skip
+        assert fields.get(key), key
+    assert fields["extension_module"] == "src/extension"
+    assert (ROOT / fields["extension_module"]).with_suffix(".py").is_file()
+    assert (ROOT / fields["pixi_toml_path"]).is_file()
+    assert (ROOT / fields["license_file"]).read_text().startswith("MIT License")
