@@ -6,16 +6,8 @@ credentials like a workflow's flow variables would and record what the node repo
 
 from __future__ import annotations
 
-import knime.extension as knext
 import knime.extension.testing as ktest
-
-
-def _credential(username: str, password: str, name: str) -> object:
-    return (
-        knext.nodes.Credential(username, password, name)
-        if hasattr(knext, "nodes") and hasattr(knext.nodes, "Credential")
-        else (username, password, name)
-    )
+from knime.extension.nodes import Credential
 
 
 class _Recording:
@@ -32,7 +24,7 @@ class _Recording:
     def get_credentials(self, identifier: str):
         if identifier not in self.credentials:
             raise KeyError(f"Error retrieving credentials for identifier: {identifier}")
-        return _credential("", self.credentials[identifier], identifier)
+        return Credential("", self.credentials[identifier], identifier)
 
     def set_warning(self, message: str) -> None:
         self.warnings.append(message)
