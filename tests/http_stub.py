@@ -35,6 +35,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     client_port: int = 0  # the same port twice means the connection was reused
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 class StubServer:
@@ -51,6 +52,7 @@ class StubServer:
                 pass
 
             def _handle(self) -> None:
+                arrived = time.monotonic()
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 parts = urlsplit(self.path)
@@ -62,6 +64,7 @@ class StubServer:
                         headers={k.lower(): v for k, v in self.headers.items()},
                         body=body,
                         client_port=self.client_address[1],
+                        at=arrived,
                     )
                 )
                 reply = stub.replies.popleft() if stub.replies else Reply(599, b"no reply queued")

@@ -51,6 +51,8 @@ def test_settings_keys_are_the_documented_public_names() -> None:
 
     assert keys(NODES[1]) == {
         "thread_id", "include", "body", "result_format", "error_handling", "allow_unknown_fields",
+        "include_headers", "wait_for_completion", "poll_interval", "max_wait",
+        "cancel_run_on_cancel", "thread_id_column", "body_column", "concurrency",
     }  # fmt: skip
     assert keys(NODES[0]) == {
         "base_url", "credentials", "organization", "project", "beta_header", "auth_header",

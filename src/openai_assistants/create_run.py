@@ -11,19 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
 
-from . import __version__
 from .body_schema import PATH_PARAMETER, check_body
 from .connection import ConnectionConfig, validate_connection
+from .endpoints import api_url, request_headers
 from .errors import InvalidBodyError, InvalidSettingsError
 from .exchange import ApiRequest
 
 INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
 MAX_BODY_BYTES = 10 * 1024 * 1024
-USER_AGENT = f"knime-openai-assistants/{__version__}"
-PATH_SEGMENT_SAFE = "!$&'()*+,;=:@"
 DEFAULT_BODY = '{\n  "assistant_id": ""\n}'
 
 
@@ -63,6 +60,38 @@ def prepare_create_run(settings: CreateRunSettings, config: ConnectionConfig) ->
         thread_id=thread_id,
     )
     return PreparedRequest(request=request, warnings=warnings + body_warnings)
+
+
+def check_table_settings(
+    settings: CreateRunSettings,
+    config: ConnectionConfig,
+    *,
+    thread_from_column: bool,
+    body_from_column: bool,
+) -> list[str]:
+    """configure() with an input table: check what does not come from the table's columns.
+
+    Each row is still fully validated before its request is sent.
+    """
+    warnings = validate_connection(config)
+    validate_include(settings.include)
+    if not body_from_column:
+        body = parse_body(settings.body)
+        if not thread_from_column:
+            resolve_thread_id(settings.thread_id, body)
+        warnings += validate_body(body, settings.allow_unknown_fields)
+    elif not thread_from_column and settings.thread_id.strip():
+        validate_thread_id(settings.thread_id.strip())
+    return warnings
+
+
+def asks_for_stream(body_text: str) -> bool:
+    """Whether a (valid) body asks for server-sent events."""
+    try:
+        body = json.loads(body_text)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("stream") is True
 
 
 def parse_body(text: str) -> dict[str, Any]:
@@ -172,35 +201,10 @@ def validate_body(body: dict[str, Any], allow_unknown_fields: bool) -> list[str]
 
 
 def run_url(config: ConnectionConfig, thread_id: str, include: tuple[str, ...]) -> str:
-    """``{base_url}/threads/{thread_id}/runs`` with the thread as exactly one path segment."""
-    query = [("include[]", value) for value in include]
-    if config.api_version:
-        query.append(("api-version", config.api_version))
-    url = f"{config.base_url.strip().rstrip('/')}/threads/{path_segment(thread_id)}/runs"
-    return f"{url}?{urlencode(query)}" if query else url
-
-
-def request_headers(
-    config: ConnectionConfig, *, stream: bool = False
-) -> tuple[tuple[str, str], ...]:
-    """Every header but the key, which the transport adds when sending."""
-    headers = [
-        ("Accept", "text/event-stream" if stream else "application/json"),
-        ("Content-Type", "application/json"),
-        ("OpenAI-Beta", config.beta_header.strip()),
-        ("User-Agent", USER_AGENT),
-    ]
-    if config.organization.strip():
-        headers.append(("OpenAI-Organization", config.organization.strip()))
-    if config.project.strip():
-        headers.append(("OpenAI-Project", config.project.strip()))
-    return tuple(headers)
-
-
-def path_segment(value: str) -> str:
-    """Percent-encode ``value`` as one RFC 3986 path segment (``/ ? # %`` and spaces encoded;
-    sub-delimiters, ``:`` and ``@`` kept), exactly as the official SDK does."""
-    return quote(value, safe=PATH_SEGMENT_SAFE)
+    """``{base_url}/threads/{thread_id}/runs`` with one ``include[]`` pair per value."""
+    return api_url(
+        config, thread_id, "runs", raw_path="threads", query=[("include[]", v) for v in include]
+    )
 
 
 def _reject_constant(name: str) -> Any:

@@ -14,7 +14,8 @@ No message ever contains the API key (URLs are logged without query secrets; hea
     │   │   └── AmbiguousSendError  failed *after* the request was sent: the run may exist,
     │   │                           so it is never retried blindly
     │   ├── HttpStatusError       the server answered 4xx/5xx (.response holds the answer)
-    │   └── ResponseFormatError   the answer is not what the API promises (bad JSON, cut stream)
+    │   ├── ResponseFormatError   the answer is not what the API promises (bad JSON, cut stream)
+    │   └── RunWaitTimeoutError   "wait until the run ends" ran out of time
     └── CancelledError            the user cancelled (KNIME's cancel button, Ctrl+C)
 """
 
@@ -74,6 +75,10 @@ class HttpStatusError(RequestFailedError):
 
 class ResponseFormatError(RequestFailedError):
     """The server's answer is malformed (not JSON, empty, or a cut-off event stream)."""
+
+
+class RunWaitTimeoutError(RequestFailedError):
+    """The run did not end within the maximum wait; it goes on on the server."""
 
 
 class CancelledError(OpenAIAssistantsError):

@@ -1,45 +1,187 @@
 """Answers -> the node's output table, in the format the user chose.
 
-Column types are named as plain strings ("string", "int32") so this module stays free of
-KNIME; the KNIME shell maps them to ``knext`` types for configure().
+Column types are plain names ("string", "int32", "int64", "double", "bool", "datetime") so
+this module stays free of KNIME; the KNIME shell maps them to ``knext`` types in configure().
+Every format's columns are known before anything is sent.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import pandas as pd
 
+from .events import final_run, parse_event_stream
 from .exchange import ApiResponse
 
 
 class ResultFormat(str, Enum):
-    RAW = "raw"
+    RAW = "raw"  # the seed's "Raw Response": body and status
+    STRUCTURED = "structured"  # one typed column per field of the run object
+    EVENTS = "events"  # one row per server-sent event of a streamed run
 
 
-RAW_COLUMNS: tuple[tuple[str, str], ...] = (("body", "string"), ("status", "int32"))
+@dataclass(frozen=True)
+class RowResult:
+    """One input row's outcome: the answer to show, or why there is none."""
+
+    row_id: str
+    response: ApiResponse | None
+    error: str = ""
 
 
-def result_columns(result_format: ResultFormat) -> tuple[tuple[str, str], ...]:
-    """(name, type) of every output column, known before anything is sent."""
-    if result_format is ResultFormat.RAW:
-        return RAW_COLUMNS
-    raise ValueError(f"unknown result format {result_format!r}")
+Columns = tuple[tuple[str, str], ...]
+
+RAW_COLUMNS: Columns = (("body", "string"), ("status", "int32"))
+EVENT_COLUMNS: Columns = (("event", "string"), ("data", "string"))
+_TEXT_FIELDS = ("id", "object", "assistant_id", "thread_id", "status", "model", "instructions")
+_TIME_FIELDS = (
+    "created_at", "started_at", "expires_at", "cancelled_at", "failed_at", "completed_at",
+)  # fmt: skip
+_DOUBLE_FIELDS = ("temperature", "top_p")
+_INT_FIELDS = ("max_prompt_tokens", "max_completion_tokens")
+_USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+_JSON_FIELDS = (
+    "tools", "metadata", "required_action", "last_error", "incomplete_details",
+    "truncation_strategy", "tool_choice", "response_format",
+)  # fmt: skip
+STRUCTURED_COLUMNS: Columns = (
+    *((name, "string") for name in _TEXT_FIELDS),
+    *((name, "datetime") for name in _TIME_FIELDS),
+    *((name, "double") for name in _DOUBLE_FIELDS),
+    *((name, "int64") for name in _INT_FIELDS),
+    *((f"usage_{name}", "int64") for name in _USAGE_FIELDS),
+    ("parallel_tool_calls", "bool"),
+    *((name, "string") for name in _JSON_FIELDS),
+    ("http_status", "int32"),
+    ("error", "string"),
+)
+HEADER_COLUMNS: Columns = tuple(
+    (name, "string")
+    for name in (
+        "x-request-id", "openai-processing-ms",
+        "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens",
+        "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens",
+        "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
+    )
+)  # fmt: skip
+
+_PANDAS_DTYPES = {
+    "string": object,
+    "int32": "Int32",
+    "int64": "Int64",
+    "double": "float64",
+    "bool": "boolean",
+    "datetime": "datetime64[ns, UTC]",
+}
 
 
-def result_table(responses: Sequence[ApiResponse], result_format: ResultFormat) -> pd.DataFrame:
-    """One row per answer."""
-    if result_format is ResultFormat.RAW:
-        return raw_table(responses)
-    raise ValueError(f"unknown result format {result_format!r}")
+def result_columns(result_format: ResultFormat, include_headers: bool = False) -> Columns:
+    """(name, type) of every output column."""
+    base = {
+        ResultFormat.RAW: RAW_COLUMNS,
+        ResultFormat.STRUCTURED: STRUCTURED_COLUMNS,
+        ResultFormat.EVENTS: EVENT_COLUMNS,
+    }[result_format]
+    return base + HEADER_COLUMNS if include_headers else base
 
 
-def raw_table(responses: Sequence[ApiResponse]) -> pd.DataFrame:
-    """The seed's "Raw Response": the body exactly as received, and the HTTP status."""
+def result_table(
+    rows: Sequence[RowResult], result_format: ResultFormat, include_headers: bool = False
+) -> pd.DataFrame:
+    """One row per input row (per event for EVENTS), indexed by the input's row IDs."""
+    records: list[dict[str, Any]] = []
+    index: list[str] = []
+    for row in rows:
+        for suffix, record in _records(row, result_format):
+            if include_headers:
+                record.update(_header_values(row.response))
+            records.append(record)
+            index.append(row.row_id + suffix)
+    columns = result_columns(result_format, include_headers)
+    row_ids = pd.Index(index, dtype=object)
     return pd.DataFrame(
         {
-            "body": pd.Series([r.text for r in responses], dtype=object),
-            "status": pd.Series([r.status for r in responses], dtype="int32"),
-        }
+            name: pd.Series(
+                [r.get(name) for r in records], index=row_ids, dtype=_PANDAS_DTYPES[kind]
+            )
+            for name, kind in columns
+        },
+        index=row_ids,
     )
+
+
+def _records(row: RowResult, result_format: ResultFormat) -> list[tuple[str, dict[str, Any]]]:
+    response = row.response
+    if result_format is ResultFormat.RAW:
+        return [("", {"body": response.text, "status": response.status} if response else {})]
+    if result_format is ResultFormat.STRUCTURED:
+        record = structured_run(_run_object(response)) if response else {}
+        record["http_status"] = response.status if response else None
+        record["error"] = row.error or None
+        return [("", record)]
+    if response is None:
+        return [("", {"event": "error", "data": row.error})]
+    events = parse_event_stream(response.text)
+    if not events or not _is_event_stream(response):
+        return [("", {"event": "error" if not response.ok else "response", "data": response.text})]
+    return [(f"#{n}", {"event": e.event, "data": e.data}) for n, e in enumerate(events)]
+
+
+def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:
+    """The run object's fields as typed values; a field that is null or absent stays missing."""
+    if not isinstance(run, dict):
+        return {}
+    record: dict[str, Any] = {name: _text(run.get(name)) for name in _TEXT_FIELDS}
+    for name in _TIME_FIELDS:
+        value = run.get(name)
+        record[name] = (
+            pd.Timestamp(value, unit="s", tz="UTC") if isinstance(value, (int, float)) else None
+        )
+    for name in _DOUBLE_FIELDS:
+        record[name] = _number(run.get(name), float)
+    for name in _INT_FIELDS:
+        record[name] = _number(run.get(name), int)
+    usage = run.get("usage") if isinstance(run.get("usage"), dict) else {}
+    for name in _USAGE_FIELDS:
+        record[f"usage_{name}"] = _number(usage.get(name), int)
+    flag = run.get("parallel_tool_calls")
+    record["parallel_tool_calls"] = flag if isinstance(flag, bool) else None
+    for name in _JSON_FIELDS:
+        value = run.get(name)
+        record[name] = None if value is None else json.dumps(value, ensure_ascii=False)
+    return record
+
+
+def _run_object(response: ApiResponse) -> dict[str, Any] | None:
+    if _is_event_stream(response):
+        return final_run(parse_event_stream(response.text))
+    try:
+        value = json.loads(response.body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and "error" not in value else None
+
+
+def _is_event_stream(response: ApiResponse) -> bool:
+    return "text/event-stream" in (response.header("content-type") or "")
+
+
+def _header_values(response: ApiResponse | None) -> dict[str, Any]:
+    return {name: response.header(name) if response else None for name, _ in HEADER_COLUMNS}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _number(value: Any, kind: type) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return kind(value)

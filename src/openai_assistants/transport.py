@@ -22,6 +22,7 @@ from dataclasses import replace
 
 import httpx
 
+from .cancellation import POLL_SECONDS, IsCanceled, pause, raise_if_canceled
 from .connection import ConnectionConfig, auth_header
 from .errors import AmbiguousSendError, CancelledError, TransportError
 from .exchange import ApiRequest, ApiResponse
@@ -29,8 +30,6 @@ from .retry_policy import is_retryable_status, retry_delay
 
 logger = logging.getLogger("openai_assistants.transport")
 
-IsCanceled = Callable[[], bool]
-CANCEL_POLL_SECONDS = 0.1
 
 _CLIENTS: dict[str, httpx.Client] = {}
 _CLIENTS_LOCK = threading.Lock()
@@ -64,6 +63,32 @@ def close_clients() -> None:
         _CLIENTS.clear()
 
 
+class RateLimitGate:
+    """One back-off shared by concurrent requests: a 429 to any of them pauses them all.
+
+    Without it, N workers that hit a rate limit would each retry on their own clock and keep
+    the limit exceeded.
+    """
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - time.monotonic())
+
+    def wait(self, is_canceled: IsCanceled | None) -> None:
+        while (remaining := self.remaining()) > 0:
+            raise_if_canceled(is_canceled)
+            time.sleep(min(remaining, POLL_SECONDS))
+        raise_if_canceled(is_canceled)
+
+
 def send(
     request: ApiRequest,
     config: ConnectionConfig,
@@ -71,6 +96,7 @@ def send(
     *,
     client: httpx.Client | None = None,
     is_canceled: IsCanceled | None = None,
+    gate: RateLimitGate | None = None,
     sleep: Callable[[float], None] = time.sleep,
     random: Callable[[], float] = _random.random,
 ) -> ApiResponse:
@@ -78,19 +104,26 @@ def send(
 
     A response with an error status is returned, not raised: whether that fails the node is
     the caller's decision. Raised: :class:`TransportError` (nothing usable came back),
-    :class:`AmbiguousSendError` (it may have arrived), :class:`CancelledError`.
+    :class:`AmbiguousSendError` (a POST may have arrived), :class:`CancelledError`.
+    A GET is idempotent, so a failure after sending it is retried like a failed connection.
     """
     client = client or shared_client(config)
     timeout = httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout))
     reasons: list[str] = []
     for attempt in range(config.max_retries + 1):
-        _raise_if_canceled(is_canceled)
+        if gate is not None:
+            gate.wait(is_canceled)
+        raise_if_canceled(is_canceled)
         retries_left = attempt < config.max_retries
         try:
             response = _exchange_cancellable(client, request, config, api_key, timeout, is_canceled)
         except _NotSentError as exc:
             if not (retries_left and exc.retryable):
                 raise TransportError(str(exc)) from None
+            reason, delay = str(exc), retry_delay(attempt, None, random=random)
+        except AmbiguousSendError as exc:
+            if not (retries_left and request.method == "GET"):
+                raise
             reason, delay = str(exc), retry_delay(attempt, None, random=random)
         else:
             if not (retries_left and is_retryable_status(response.status)):
@@ -107,7 +140,10 @@ def send(
             config.max_retries + 1,
             reason,
         )
-        _wait(delay, is_canceled, sleep)
+        if gate is not None and reason == "HTTP 429":
+            gate.hold(delay)  # everyone waits; the loop's gate.wait() does the waiting
+        else:
+            pause(delay, is_canceled, sleep)
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
@@ -149,7 +185,7 @@ def _exchange_cancellable(
     threading.Thread(target=work, name="openai-assistants-exchange", daemon=True).start()
     while True:
         try:
-            ok, value = results.get(timeout=CANCEL_POLL_SECONDS)
+            ok, value = results.get(timeout=POLL_SECONDS)
         except queue.Empty:
             if is_canceled():
                 for response in open_response:
@@ -239,19 +275,3 @@ def _maybe_created(request: ApiRequest) -> str:
         f"The run may have been created on thread '{request.thread_id}'; it was not retried "
         "to avoid starting a second run. Check the thread's runs before executing again."
     )
-
-
-def _raise_if_canceled(is_canceled: IsCanceled | None) -> None:
-    if is_canceled is not None and is_canceled():
-        raise CancelledError()
-
-
-def _wait(seconds: float, is_canceled: IsCanceled | None, sleep: Callable[[float], None]) -> None:
-    """Back-off that still notices a cancel within ``CANCEL_POLL_SECONDS``."""
-    waited = 0.0
-    while waited < seconds:
-        _raise_if_canceled(is_canceled)
-        step = min(seconds - waited, CANCEL_POLL_SECONDS) if is_canceled else seconds - waited
-        sleep(step)
-        waited += step
-    _raise_if_canceled(is_canceled)

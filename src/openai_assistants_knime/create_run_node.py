@@ -8,9 +8,20 @@ from openai_assistants.create_run import (
     DEFAULT_BODY,
     INCLUDE_FILE_SEARCH_CONTENT,
     CreateRunSettings,
+    asks_for_stream,
+    check_table_settings,
     prepare_create_run,
 )
+from openai_assistants.errors import InvalidSettingsError
+from openai_assistants.execution import (
+    MAX_CONCURRENCY,
+    ErrorHandling,
+    ExecutionOptions,
+    RunInput,
+)
 from openai_assistants.results import ResultFormat, result_columns
+from openai_assistants.run_polling import WaitOptions
+from openai_assistants.table_input import runs_from_table
 
 from .category import openai_assistants_category
 from .configuration_port import (
@@ -39,9 +50,23 @@ class ResultFormatOptions(knext.EnumParameterOptions):
         "One row with the columns body (the response body exactly as received) and status "
         "(the HTTP status code).",
     )
+    STRUCTURED = (
+        "Structured",
+        "One row with a typed column per field of the run object (id, status, model, the "
+        "timestamps as UTC date-times, token usage, ...; nested objects as JSON text), the "
+        "HTTP status (http_status) and the error message of a failed request (error).",
+    )
+    EVENTS = (
+        "Events",
+        'One row per server-sent event (event, data); for bodies with "stream": true.',
+    )
 
 
-_RESULT_FORMATS = {"RAW": ResultFormat.RAW}
+_RESULT_FORMATS = {
+    "RAW": ResultFormat.RAW,
+    "STRUCTURED": ResultFormat.STRUCTURED,
+    "EVENTS": ResultFormat.EVENTS,
+}
 
 
 class ErrorHandlingOptions(knext.EnumParameterOptions):
@@ -51,6 +76,14 @@ class ErrorHandlingOptions(knext.EnumParameterOptions):
         "An error response becomes the output row (body and status) and the node shows a "
         "warning instead of failing.",
     )
+
+
+def _string_columns(context: knext.DialogCreationContext) -> list[str]:
+    specs = context.get_input_specs()
+    schema = specs[1] if len(specs) > 1 else None
+    if schema is None:
+        return []
+    return [column.name for column in schema if column.ktype == knext.string()]
 
 
 @knext.node(
@@ -64,6 +97,12 @@ class ErrorHandlingOptions(knext.EnumParameterOptions):
     "Configuration data",
     "The OpenAI configuration (from the OpenAI Configuration node or a previous API node).",
     openai_configuration_port_type,
+)
+@knext.input_table(
+    "Runs",
+    "Optional: one run per row. Thread ID and/or body come from the chosen columns; a missing "
+    "cell falls back to the dialog's value.",
+    optional=True,
 )
 @knext.output_table(
     "Result",
@@ -131,6 +170,61 @@ class CreateRunNode:
         ErrorHandlingOptions.FAIL.name,
         ErrorHandlingOptions,
     )
+    include_headers = knext.BoolParameter(
+        "Add response headers as columns",
+        "Adds x-request-id, openai-processing-ms and the x-ratelimit-* headers as string columns.",
+        False,
+        is_advanced=True,
+    )
+    wait_for_completion = knext.BoolParameter(
+        "Wait until the run ends",
+        "Poll the run until it is completed, failed, cancelled, expired or incomplete (or "
+        "requires action) and output the final run instead of the just-created one.",
+        False,
+    )
+    poll_interval = knext.DoubleParameter(
+        "Poll interval (seconds)",
+        "Time between two status checks while waiting for the run.",
+        1.0,
+        min_value=0.1,
+        is_advanced=True,
+    )
+    max_wait = knext.DoubleParameter(
+        "Maximum wait (seconds)",
+        "How long to wait for the run to end before failing (the run goes on on the server).",
+        600.0,
+        min_value=1.0,
+        is_advanced=True,
+    )
+    cancel_run_on_cancel = knext.BoolParameter(
+        "Cancel the run when the node is cancelled",
+        "When you cancel the node while it waits, also cancel the run on the server.",
+        False,
+        is_advanced=True,
+    )
+    thread_id_column = knext.StringParameter(
+        "Thread ID column",
+        "With an input table: the string column holding each row's thread ID (empty: the "
+        "dialog's Thread ID for every row).",
+        "",
+        choices=_string_columns,
+    )
+    body_column = knext.StringParameter(
+        "Body column",
+        "With an input table: the string column holding each row's JSON body (empty: the "
+        "dialog's body for every row).",
+        "",
+        choices=_string_columns,
+    )
+    concurrency = knext.IntParameter(
+        "Concurrent requests",
+        "With an input table: how many runs are created at the same time. A rate limit (429) "
+        "pauses all of them.",
+        4,
+        min_value=1,
+        max_value=MAX_CONCURRENCY,
+        is_advanced=True,
+    )
     allow_unknown_fields = knext.BoolParameter(
         "Allow unknown fields",
         "Send body fields that the schema does not define (e.g. fields newer than this "
@@ -148,28 +242,88 @@ class CreateRunNode:
             allow_unknown_fields=bool(self.allow_unknown_fields),
         )
 
-    def configure(
-        self, config_context: knext.ConfigurationContext, spec: OpenAIConfigurationSpec
-    ) -> tuple[knext.Schema, OpenAIConfigurationSpec]:
-        with settings_errors_as_invalid_parameters():
-            prepared = prepare_create_run(self.settings(), spec.connection)
-        report_warnings(config_context.set_warning, prepared.warnings)
-        return knime_schema(result_columns(_RESULT_FORMATS[self.result_format])), spec
-
-    def execute(
-        self, exec_context: knext.ExecutionContext, configuration: OpenAIConfigurationPortObject
-    ) -> tuple[knext.Table, OpenAIConfigurationPortObject]:
-        from openai_assistants.execution import ErrorHandling, execute_create_run
-
-        exec_context.set_progress(0.1, "Sending the request")
-        outcome = execute_create_run(
-            self.settings(),
-            configuration.spec.connection,
-            credential_password=lambda name: exec_context.get_credentials(name).password,
+    def options(self) -> ExecutionOptions:
+        wait = None
+        if self.wait_for_completion:
+            wait = WaitOptions(
+                poll_interval=float(self.poll_interval),
+                max_wait=float(self.max_wait),
+                cancel_run_on_abort=bool(self.cancel_run_on_cancel),
+            )
+        return ExecutionOptions(
             on_error=ErrorHandling[self.error_handling],
             result_format=_RESULT_FORMATS[self.result_format],
+            include_headers=bool(self.include_headers),
+            wait=wait,
+            concurrency=int(self.concurrency),
+        )
+
+    def configure(
+        self,
+        config_context: knext.ConfigurationContext,
+        spec: OpenAIConfigurationSpec,
+        table_schema: knext.Schema | None = None,
+    ) -> tuple[knext.Schema, OpenAIConfigurationSpec]:
+        options = self.options()
+        with settings_errors_as_invalid_parameters():
+            if table_schema is None:
+                warnings = prepare_create_run(self.settings(), spec.connection).warnings
+            else:
+                _check_string_column(table_schema, self.thread_id_column, "thread_id_column")
+                _check_string_column(table_schema, self.body_column, "body_column")
+                warnings = check_table_settings(
+                    self.settings(),
+                    spec.connection,
+                    thread_from_column=bool(self.thread_id_column),
+                    body_from_column=bool(self.body_column),
+                )
+            if (
+                options.result_format is ResultFormat.EVENTS
+                and not self.body_column
+                and not asks_for_stream(self.body)
+            ):
+                raise InvalidSettingsError(
+                    'Result Format "Events" needs "stream": true in the body.',
+                    setting="result_format",
+                )
+        report_warnings(config_context.set_warning, warnings)
+        columns = result_columns(options.result_format, options.include_headers)
+        return knime_schema(columns), spec
+
+    def execute(
+        self,
+        exec_context: knext.ExecutionContext,
+        configuration: OpenAIConfigurationPortObject,
+        table: knext.Table | None = None,
+    ) -> tuple[knext.Table, OpenAIConfigurationPortObject]:
+        from openai_assistants.execution import execute_create_runs
+
+        settings = self.settings()
+        if table is None:
+            inputs = [RunInput("Row0", settings)]
+        else:
+            inputs = runs_from_table(
+                table.to_pandas(), settings, self.thread_id_column, self.body_column
+            )
+        exec_context.set_progress(0.0, f"Creating {len(inputs)} run(s)")
+        outcome = execute_create_runs(
+            inputs,
+            configuration.spec.connection,
+            options=self.options(),
+            credential_password=lambda name: exec_context.get_credentials(name).password,
             is_canceled=exec_context.is_canceled,
+            progress=exec_context.set_progress,
         )
         report_warnings(exec_context.set_warning, outcome.warnings)
-        exec_context.set_progress(1.0, f"HTTP {outcome.response.status}")
         return knext.Table.from_pandas(outcome.table), configuration
+
+
+def _check_string_column(schema: knext.Schema, column: str, setting: str) -> None:
+    if not column:
+        return
+    if column not in schema.column_names:
+        raise InvalidSettingsError(
+            f"The input table has no column '{column}'. Choose another column.", setting=setting
+        )
+    if schema[column].ktype != knext.string():
+        raise InvalidSettingsError(f"The column '{column}' must hold strings.", setting=setting)

@@ -10,6 +10,8 @@ _KNIME_TYPES = {
     "int64": knext.int64,
     "double": knext.double,
     "bool": knext.bool_,
+    # UTC date-times: KNIME's "Date&time (Zoned)"
+    "datetime": lambda: knext.datetime(date=True, time=True, timezone=True),
 }
 
 

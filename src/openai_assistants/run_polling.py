@@ -1,0 +1,116 @@
+"""Waiting for a run to end: poll ``GET /threads/{thread_id}/runs/{run_id}``.
+
+A run is created ``queued`` and ends ``completed``, ``failed``, ``cancelled``, ``expired`` or
+``incomplete``; ``requires_action`` also stops the wait, because the run cannot go on until
+the workflow submits tool outputs. Polls are GETs, so the transport may retry them safely.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .cancellation import pause
+from .connection import ConnectionConfig
+from .endpoints import api_url, request_headers
+from .errors import CancelledError, RunWaitTimeoutError
+from .exchange import ApiRequest, ApiResponse
+
+logger = logging.getLogger("openai_assistants.run_polling")
+
+TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "expired", "incomplete"})
+STOP_STATUSES = TERMINAL_STATUSES | {"requires_action"}
+
+
+class Send(Protocol):
+    """Sends one request; ``cancellable=False`` for the clean-up call after a cancel."""
+
+    def __call__(self, request: ApiRequest, *, cancellable: bool = True) -> ApiResponse: ...
+
+
+@dataclass(frozen=True)
+class WaitOptions:
+    poll_interval: float = 1.0  # seconds between polls
+    max_wait: float = 600.0  # seconds before giving up (the run goes on on the server)
+    cancel_run_on_abort: bool = False  # on KNIME's cancel, also cancel the run on the server
+
+
+def get_run_request(config: ConnectionConfig, thread_id: str, run_id: str) -> ApiRequest:
+    return ApiRequest(
+        method="GET",
+        url=api_url(config, thread_id, "runs", run_id, raw_path="threads"),
+        headers=request_headers(config, json_body=False),
+        thread_id=thread_id,
+    )
+
+
+def cancel_run_request(config: ConnectionConfig, thread_id: str, run_id: str) -> ApiRequest:
+    return ApiRequest(
+        method="POST",
+        url=api_url(config, thread_id, "runs", run_id, "cancel", raw_path="threads"),
+        headers=request_headers(config),
+        body=b"{}",
+        thread_id=thread_id,
+    )
+
+
+def run_status(response: ApiResponse) -> tuple[str, str]:
+    """(run id, status) from a run object body; empty strings when it is not one."""
+    try:
+        run: Any = json.loads(response.body)
+    except ValueError:
+        return "", ""
+    if not isinstance(run, dict):
+        return "", ""
+    return str(run.get("id") or ""), str(run.get("status") or "")
+
+
+def wait_for_run(
+    created: ApiResponse,
+    config: ConnectionConfig,
+    thread_id: str,
+    options: WaitOptions,
+    send: Send,
+    *,
+    is_canceled: Callable[[], bool] | None = None,
+    on_status: Callable[[str], None] = lambda status: None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ApiResponse:
+    """Poll until the run stops; return the last answer (an error answer ends the wait)."""
+    run_id, status = run_status(created)
+    if not run_id or status in STOP_STATUSES:
+        return created
+    deadline = clock() + options.max_wait
+    latest = created
+    on_status(status)
+    try:
+        while status not in STOP_STATUSES:
+            if clock() >= deadline:
+                raise RunWaitTimeoutError(
+                    f"Run '{run_id}' on thread '{thread_id}' is still '{status}' after "
+                    f"{options.max_wait:g} s. It goes on on the server; raise the maximum wait "
+                    "or check it later."
+                )
+            pause(min(options.poll_interval, max(0.0, deadline - clock())), is_canceled, sleep)
+            latest = send(get_run_request(config, thread_id, run_id))
+            if not latest.ok:
+                return latest
+            status = run_status(latest)[1]
+            on_status(status)
+    except CancelledError as exc:
+        if not options.cancel_run_on_abort:
+            raise CancelledError(
+                f"Execution cancelled while waiting for run '{run_id}'; the run goes on on "
+                "the server."
+            ) from exc
+        answer = send(cancel_run_request(config, thread_id, run_id), cancellable=False)
+        outcome = (
+            "cancelled on the server" if answer.ok else f"not cancelled (HTTP {answer.status})"
+        )
+        raise CancelledError(f"Execution cancelled; run '{run_id}' was {outcome}.") from exc
+    return latest

@@ -1,0 +1,65 @@
+"""An input table -> one Create Run per row (the node's optional table, the CLI's --input)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from .create_run import CreateRunSettings
+from .errors import InvalidSettingsError
+from .execution import RunInput
+
+
+def runs_from_table(
+    table: pd.DataFrame,
+    settings: CreateRunSettings,
+    thread_id_column: str = "",
+    body_column: str = "",
+) -> list[RunInput]:
+    """One run per row, keeping the row IDs; a missing cell falls back to ``settings``."""
+    for column in (thread_id_column, body_column):
+        if column and column not in table.columns:
+            raise InvalidSettingsError(
+                f"The input table has no column '{column}' (columns: "
+                f"{', '.join(map(str, table.columns))}).",
+                setting="input",
+            )
+    runs = []
+    for row_id, row in table.iterrows():
+        values = {}
+        if thread_id_column and not _missing(row[thread_id_column]):
+            values["thread_id"] = str(row[thread_id_column])
+        if body_column and not _missing(row[body_column]):
+            body = row[body_column]  # a JSON file may hold the body as an object
+            values["body"] = json.dumps(body) if isinstance(body, (dict, list)) else str(body)
+        runs.append(RunInput(str(row_id), replace(settings, **values)))
+    return runs
+
+
+def read_table_file(path: str) -> pd.DataFrame:
+    """A .csv, .json (a list of row objects) or .parquet file, every cell read as text."""
+    suffix = Path(path).suffix.lower()
+    try:
+        if suffix == ".csv":
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        elif suffix == ".json":
+            table = pd.read_json(path, orient="records", dtype=False)
+        elif suffix == ".parquet":
+            table = pd.read_parquet(path)
+        else:
+            raise InvalidSettingsError(
+                f"Input file '{path}' must end in .csv, .json or .parquet.", setting="input"
+            )
+    except (OSError, ValueError) as exc:
+        raise InvalidSettingsError(
+            f"Cannot read input file '{path}': {exc}", setting="input"
+        ) from None
+    table.index = [f"Row{i}" for i in range(len(table))]
+    return table
+
+
+def _missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

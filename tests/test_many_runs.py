@@ -1,0 +1,159 @@
+"""Many runs per execution: an input table, concurrency, order, errors per row, 429s."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import knime.extension as knext
+import pandas as pd
+import pytest
+from http_stub import Reply, StubServer
+from knime_contexts import ConfigurationContext, ExecutionContext
+from node_factories import SENTINEL_KEY, configuration_port, create_run_node
+
+from openai_assistants.connection import ConnectionConfig
+from openai_assistants.create_run import CreateRunSettings
+from openai_assistants.errors import HttpStatusError, InvalidSettingsError
+from openai_assistants.execution import (
+    ErrorHandling,
+    ExecutionOptions,
+    RunInput,
+    execute_create_runs,
+)
+
+CREDENTIALS = {"openai": SENTINEL_KEY}
+ERROR = '{"error": {"message": "No thread", "type": "x", "param": null, "code": null}}'
+
+
+def ok(n: int) -> Reply:
+    return Reply(200, json.dumps({"id": f"run_{n}", "object": "thread.run", "status": "queued"}))
+
+
+def inputs(count: int) -> list[RunInput]:
+    return [
+        RunInput(
+            f"R{i}", CreateRunSettings(thread_id=f"thread_{i}", body='{"assistant_id": "asst_1"}')
+        )
+        for i in range(count)
+    ]
+
+
+def create_runs(base_url: str, runs: list[RunInput], **options):
+    return execute_create_runs(
+        runs,
+        ConnectionConfig(base_url=base_url, max_retries=2),
+        options=ExecutionOptions(**options),
+        environ={"OPENAI_API_KEY": SENTINEL_KEY},
+    )
+
+
+def test_rows_come_back_in_input_order_with_their_row_ids() -> None:
+    with StubServer() as server:
+        server.reply(*[Reply(200, "{}", delay=0.05 * (6 - i)) for i in range(6)])
+        outcome = create_runs(server.base_url, inputs(6), concurrency=3)
+    assert list(outcome.table.index) == [f"R{i}" for i in range(6)]
+    assert sorted(r.path for r in server.received) == sorted(
+        f"/v1/threads/thread_{i}/runs" for i in range(6)
+    )
+
+
+def test_concurrency_overlaps_requests() -> None:
+    with StubServer() as server:
+        server.reply(*[Reply(200, "{}", delay=0.2)] * 8)
+        started = time.monotonic()
+        create_runs(server.base_url, inputs(8), concurrency=4)
+        elapsed = time.monotonic() - started
+    assert elapsed < 0.2 * 8 / 2  # at least twice as fast as one at a time
+
+
+def test_failing_row_is_output_without_losing_the_others() -> None:
+    runs = inputs(3)
+    runs[1] = RunInput("R1", CreateRunSettings(thread_id="t", body='{"assistant_id": 5}'))
+    with StubServer() as server:
+        server.reply(ok(0), Reply(404, ERROR), ok(2))
+        outcome = create_runs(server.base_url, runs, on_error=ErrorHandling.OUTPUT, concurrency=1)
+    table = outcome.table
+    assert table["status"].tolist()[0] == 200 and pd.isna(table["status"].iloc[1])
+    assert table["status"].iloc[2] in (200, 404)
+    assert any(w.startswith("R1: The JSON body is invalid") for w in outcome.warnings)
+    assert len(server.received) == 2  # the invalid row was never sent
+
+
+def test_first_failure_fails_the_execution_in_fail_mode() -> None:
+    with StubServer() as server:
+        server.reply(Reply(404, ERROR), *[ok(i) for i in range(5)])
+        with pytest.raises(HttpStatusError, match="No thread"):
+            create_runs(server.base_url, inputs(3), concurrency=1)
+
+
+def test_invalid_row_in_fail_mode_names_the_row_and_sends_nothing() -> None:
+    runs = inputs(3)
+    runs[2] = RunInput("R2", CreateRunSettings(thread_id="", body='{"assistant_id": "a"}'))
+    with (
+        StubServer() as server,
+        pytest.raises(InvalidSettingsError, match=r"^R2: The Thread ID is empty"),
+    ):
+        create_runs(server.base_url, runs)
+    assert server.received == []
+
+
+def test_a_rate_limit_pauses_every_worker() -> None:
+    with StubServer() as server:
+        server.reply(Reply(429, ERROR, headers={"Retry-After": "0.5"}), *[ok(i) for i in range(8)])
+        outcome = create_runs(server.base_url, inputs(6), concurrency=3)
+    limited = server.received[0].at
+    later = [r.at - limited for r in server.received[1:]]
+    in_flight = sum(1 for t in later if t < 0.05)  # sent together with the limited one
+    assert in_flight <= 2
+    assert all(t >= 0.45 for t in later[in_flight:])
+    assert outcome.table["status"].tolist() == [200] * 6
+
+
+def test_node_takes_threads_and_bodies_from_columns_with_fallback() -> None:
+    frame = pd.DataFrame(
+        {
+            "thread": ["thread_a", None, "thread_c"],
+            "request": ['{"assistant_id": "asst_x"}', '{"assistant_id": "asst_y"}', None],
+        },
+        index=["first", "second", "third"],
+    )
+    with StubServer() as server:
+        server.reply(ok(1), ok(2), ok(3))
+        port = configuration_port(server.base_url, credentials="openai")
+        node = create_run_node(
+            thread_id="thread_default",
+            body='{"assistant_id": "asst_default"}',
+            thread_id_column="thread",
+            body_column="request",
+            concurrency=1,
+        )
+        context = ExecutionContext(CREDENTIALS)
+        table, passthrough = node.execute(context, port, knext.Table.from_pandas(frame))
+    sent = {(r.path, json.loads(r.body)["assistant_id"]) for r in server.received}
+    assert sent == {
+        ("/v1/threads/thread_a/runs", "asst_x"),
+        ("/v1/threads/thread_default/runs", "asst_y"),
+        ("/v1/threads/thread_c/runs", "asst_default"),
+    }
+    result = table.to_pandas()
+    assert list(result.index) == ["first", "second", "third"]
+    assert result["status"].tolist() == [200, 200, 200]
+    assert passthrough is port
+    assert [round(p, 2) for p, _ in context.progress[1:]] == [0.33, 0.67, 1.0]
+
+
+def test_configure_checks_the_chosen_columns() -> None:
+    port = configuration_port("https://api.openai.com/v1")
+    schema = knext.Schema.from_columns(
+        [knext.Column(knext.string(), "thread"), knext.Column(knext.int64(), "n")]
+    )
+    ok_node = create_run_node(thread_id="", thread_id_column="thread")
+    table_schema, _ = ok_node.configure(ConfigurationContext(), port.spec, schema)
+    assert table_schema.column_names == ["body", "status"]
+    with pytest.raises(knext.InvalidParametersError, match="no column 'missing'"):
+        create_run_node(thread_id_column="missing").configure(
+            ConfigurationContext(), port.spec, schema
+        )
+    with pytest.raises(knext.InvalidParametersError, match="'n' must hold strings"):
+        create_run_node(body_column="n").configure(ConfigurationContext(), port.spec, schema)

@@ -1,0 +1,110 @@
+"""'Wait until the run ends': polling to a final status, limits, cancel."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from http_stub import Reply, StubServer
+from knime_contexts import ExecutionContext
+from node_factories import SENTINEL_KEY, configuration_port, create_run_node
+
+from openai_assistants.connection import ConnectionConfig
+from openai_assistants.create_run import CreateRunSettings
+from openai_assistants.errors import CancelledError, RunWaitTimeoutError
+from openai_assistants.execution import ExecutionOptions, execute_create_run
+from openai_assistants.run_polling import WaitOptions
+
+
+def run(status: str, **fields: object) -> Reply:
+    body = {"id": "run_1", "object": "thread.run", "thread_id": "thread_1", "status": status}
+    return Reply(200, json.dumps(body | fields))
+
+
+def create(base_url: str, wait: WaitOptions, **kwargs):
+    return execute_create_run(
+        CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
+        ConnectionConfig(base_url=base_url, max_retries=1),
+        options=ExecutionOptions(wait=wait),
+        environ={"OPENAI_API_KEY": SENTINEL_KEY},
+        **kwargs,
+    )
+
+
+FAST = WaitOptions(poll_interval=0.01, max_wait=5)
+
+
+def test_polls_until_completed_and_outputs_the_final_run() -> None:
+    with StubServer() as server:
+        server.reply(run("queued"), run("in_progress"), run("in_progress"), run("completed"))
+        seen: list[str] = []
+        outcome = create(server.base_url, FAST, progress=lambda p, m: seen.append(m))
+    assert [r.method for r in server.received] == ["POST", "GET", "GET", "GET"]
+    assert {r.path for r in server.received[1:]} == {"/v1/threads/thread_1/runs/run_1"}
+    assert all(r.headers["openai-beta"] == "assistants=v2" for r in server.received)
+    assert json.loads(outcome.table["body"].iloc[0])["status"] == "completed"
+    assert outcome.table["status"].iloc[0] == 200
+
+
+@pytest.mark.parametrize(
+    "final", ["failed", "cancelled", "expired", "incomplete", "requires_action"]
+)
+def test_any_final_status_ends_the_wait(final: str) -> None:
+    with StubServer() as server:
+        server.reply(run("queued"), run(final), run("completed"))
+        outcome = create(server.base_url, FAST)
+    assert len(server.received) == 2
+    assert json.loads(outcome.rows[0].response.body)["status"] == final
+
+
+def test_gives_up_after_the_maximum_wait() -> None:
+    with StubServer() as server:
+        server.reply(run("queued"), *[run("in_progress")] * 50)
+        started = time.monotonic()
+        with pytest.raises(RunWaitTimeoutError, match=r"still 'in_progress' after 0\.3 s"):
+            create(server.base_url, WaitOptions(poll_interval=0.05, max_wait=0.3))
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_failed_poll_is_retried_because_get_is_safe_to_repeat() -> None:
+    with StubServer() as server:
+        server.reply(run("queued"), Reply(drop=True), run("completed"))
+        outcome = create(server.base_url, FAST)
+    assert json.loads(outcome.rows[0].response.body)["status"] == "completed"
+    assert [r.method for r in server.received] == ["POST", "GET", "GET"]
+
+
+def test_cancel_while_waiting_can_cancel_the_run_on_the_server() -> None:
+    with StubServer() as server:
+        server.reply(run("queued"), *[run("in_progress")] * 30)
+        server.replies.append(run("cancelling"))
+        stop_at = time.monotonic() + 0.3
+        options = WaitOptions(poll_interval=0.05, max_wait=10, cancel_run_on_abort=True)
+        with pytest.raises(CancelledError, match="run 'run_1' was cancelled on the server"):
+            create(server.base_url, options, is_canceled=lambda: time.monotonic() > stop_at)
+        assert time.monotonic() - stop_at < 1.0
+    cancel = [r for r in server.received if r.path.endswith("/cancel")]
+    assert len(cancel) == 1 and cancel[0].method == "POST"
+    assert cancel[0].path == "/v1/threads/thread_1/runs/run_1/cancel"
+
+
+def test_cancel_while_waiting_leaves_the_run_alone_by_default() -> None:
+    with StubServer() as server:
+        server.reply(run("queued"), *[run("in_progress")] * 30)
+        stop_at = time.monotonic() + 0.2
+        with pytest.raises(CancelledError, match="goes on on the server"):
+            options = WaitOptions(poll_interval=0.05, max_wait=10)
+            create(server.base_url, options, is_canceled=lambda: time.monotonic() > stop_at)
+    assert not any(r.path.endswith("/cancel") for r in server.received)
+
+
+def test_node_waits_when_asked_and_reports_progress() -> None:
+    with StubServer() as server:
+        server.reply(run("queued"), run("completed"))
+        port = configuration_port(server.base_url, credentials="openai")
+        node = create_run_node(wait_for_completion=True, poll_interval=0.1)
+        context = ExecutionContext({"openai": SENTINEL_KEY})
+        table, _ = node.execute(context, port)
+    assert json.loads(table.to_pandas()["body"].iloc[0])["status"] == "completed"
+    assert context.progress[-1][0] == 1.0
