@@ -40,7 +40,7 @@ def structured(response: ApiResponse, error: str = "") -> pd.Series:
 
 
 def test_structured_row_has_typed_run_fields() -> None:
-    row = structured(ApiResponse(200, (("content-type", "application/json"),), RUN.encode()))
+    row = structured(ApiResponse(200, (("content-type", "application/json"),), RUN))
     assert row["id"] == "run_abc123" and row["status"] == "queued" and row["model"] == "gpt-4o"
     assert row["created_at"] == pd.Timestamp("2023-11-04 02:01:30", tz="UTC")
     assert row["completed_at"] == pd.Timestamp("2023-11-04 02:01:31", tz="UTC")
@@ -56,7 +56,7 @@ def test_structured_row_has_typed_run_fields() -> None:
 
 
 def test_structured_column_types_match_the_declared_types() -> None:
-    response = ApiResponse(200, (), RUN.encode())
+    response = ApiResponse(200, (), RUN)
     table = result_table([RowResult("Row0", response)], ResultFormat.STRUCTURED)
     expected = {
         "string": "object", "int32": "Int32", "int64": "Int64", "double": "float64",
@@ -70,13 +70,13 @@ def test_structured_column_types_match_the_declared_types() -> None:
 def test_structured_usage_tokens_are_integers() -> None:
     run = json.loads(RUN) | {"status": "completed", "usage": {"prompt_tokens": 5,
                              "completion_tokens": 7, "total_tokens": 12}}  # fmt: skip
-    row = structured(ApiResponse(200, (), json.dumps(run).encode()))
+    row = structured(ApiResponse(200, (), json.dumps(run)))
     assert (row["usage_prompt_tokens"], row["usage_completion_tokens"]) == (5, 7)
     assert row["usage_total_tokens"] == 12
 
 
 def test_structured_error_row_keeps_status_and_message() -> None:
-    body = b'{"error": {"message": "No thread", "type": "x", "param": null, "code": null}}'
+    body = '{"error": {"message": "No thread", "type": "x", "param": null, "code": null}}'
     row = structured(ApiResponse(404, (), body), error="HTTP 404: No thread")
     assert pd.isna(row["id"]) and row["http_status"] == 404
     assert row["error"] == "HTTP 404: No thread"
@@ -86,7 +86,7 @@ def test_structured_from_a_stream_takes_the_final_run() -> None:
     queued = json.loads(RUN)
     done = queued | {"status": "completed", "completed_at": 1699063300}
     response = ApiResponse(200, (("Content-Type", "text/event-stream"),),
-                           _stream(queued, done).encode())  # fmt: skip
+                           _stream(queued, done))  # fmt: skip
     row = structured(response)
     assert row["status"] == "completed"
     assert row["completed_at"] == pd.Timestamp(1699063300, unit="s", tz="UTC")
@@ -95,7 +95,7 @@ def test_structured_from_a_stream_takes_the_final_run() -> None:
 def test_events_format_has_one_row_per_event() -> None:
     queued = json.loads(RUN)
     text = _stream(queued, queued | {"status": "completed"})
-    response = ApiResponse(200, (("Content-Type", "text/event-stream"),), text.encode())
+    response = ApiResponse(200, (("Content-Type", "text/event-stream"),), text)
     table = result_table([RowResult("Row0", response)], ResultFormat.EVENTS)
     assert table["event"].tolist() == [
         "thread.run.queued", "thread.run.step.completed", "thread.run.completed", "done",
@@ -108,7 +108,7 @@ def test_events_format_has_one_row_per_event() -> None:
 def test_headers_become_columns_when_asked() -> None:
     headers = (("x-request-id", "req_1"), ("x-ratelimit-remaining-requests", "99"))
     table = result_table(
-        [RowResult("Row0", ApiResponse(200, headers, RUN.encode()))],
+        [RowResult("Row0", ApiResponse(200, headers, RUN))],
         ResultFormat.RAW,
         include_headers=True,
     )

@@ -55,7 +55,7 @@ def test_any_final_status_ends_the_wait(final: str) -> None:
         server.reply(run("queued"), run(final), run("completed"))
         outcome = create(server.base_url, FAST)
     assert len(server.received) == 2
-    assert json.loads(outcome.rows[0].response.body)["status"] == final
+    assert json.loads(outcome.rows[0].response.text)["status"] == final
 
 
 def test_gives_up_after_the_maximum_wait() -> None:
@@ -71,7 +71,7 @@ def test_a_failed_poll_is_retried_because_get_is_safe_to_repeat() -> None:
     with StubServer() as server:
         server.reply(run("queued"), Reply(drop=True), run("completed"))
         outcome = create(server.base_url, FAST)
-    assert json.loads(outcome.rows[0].response.body)["status"] == "completed"
+    assert json.loads(outcome.rows[0].response.text)["status"] == "completed"
     assert [r.method for r in server.received] == ["POST", "GET", "GET"]
 
 

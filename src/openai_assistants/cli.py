@@ -1,1 +1,477 @@
-"""Placeholder replaced below."""
+"""``openai-assistants``: the Create Run node's execute path on the command line.
+
+    openai-assistants demo                      one run against the embedded sandbox
+    openai-assistants create-run --thread-id T --body '{"assistant_id": "asst_..."}'
+    openai-assistants sandbox [--port N]        serve the sandbox until stopped
+
+``create-run`` and ``demo`` call the execute path the KNIME node calls
+(:mod:`openai_assistants.execution`), with the node's options, so a batch job behaves exactly
+like the node; ``--input`` is the node's optional input table (one run per row). The API key
+is only ever read from an environment variable, never from an argument (arguments show up in
+process lists and shell history). Ctrl+C cancels like KNIME's cancel button: the message says
+whether a run may already exist on the server.
+
+Exit codes: 0 success; 1 a request failed (HTTP error, connection error, timeout, bad answer);
+2 invalid settings or input (nothing was sent); 130 interrupted. Running without a command
+prints the help and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from . import __version__
+from .connection import (
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT_SECONDS,
+    AuthStyle,
+    ConnectionConfig,
+)
+from .create_run import DEFAULT_BODY, CreateRunSettings, check_format_fits_body
+from .errors import (
+    CancelledError,
+    InvalidSettingsError,
+    MissingApiKeyError,
+    OpenAIAssistantsError,
+    RequestFailedError,
+)
+from .results import ResultFormat
+
+EXIT_OK, EXIT_REQUEST_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+OUTPUT_FORMATS = (".csv", ".json", ".parquet")
+LONG_COLUMNS = ("body",)  # printed last, on their own lines
+
+
+class UsageError(Exception):
+    """Bad command-line input found before anything is sent (exit 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code (the console script exits with it)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2, message printed)
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INVALID
+    try:
+        with _retry_notices():
+            return args.handler(args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except (UsageError, InvalidSettingsError, MissingApiKeyError) as exc:
+        return _fail(exc, EXIT_INVALID)
+    except CancelledError as exc:
+        _say(str(exc), sys.stderr)
+        return EXIT_INTERRUPTED
+    except OpenAIAssistantsError as exc:  # RequestFailedError and any other failure
+        return _fail(exc, EXIT_REQUEST_FAILED)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="openai-assistants",
+        description="OpenAI Assistants API (v2) Create Run, as the KNIME node executes it.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="create one run on the embedded sandbox and watch it complete (no network, no key)",
+        description="Start the sandbox on a free loopback port, create an assistant and a "
+        "thread, execute Create Run exactly as the node does, and poll the run to its end.",
+    )
+    demo.add_argument("--message", default="Hello from KNIME!", help="the user message to send")
+    demo.add_argument("--run-duration", type=_seconds, default=0.3, metavar="S")
+    demo.set_defaults(handler=_demo)
+
+    run = commands.add_parser(
+        "create-run",
+        help="create a run (the node's execute path outside KNIME)",
+        description="POST /threads/{thread_id}/runs with the node's validation, retries and "
+        "result table. The API key is read from the environment variable --api-key-env.",
+    )
+    run.add_argument("--thread-id", default="", help="the thread to run (or thread_id in the body)")
+    run.add_argument("--body", metavar="JSON|@FILE", help="request body; @- reads stdin")
+    run.add_argument("--include", action="append", default=[], metavar="VALUE", help="include[]")
+    run.add_argument("--allow-unknown-fields", action="store_true")
+    run.add_argument("--on-error", choices=["fail", "output"], default="fail")
+    run.add_argument("--output", type=Path, metavar="FILE", help="write .csv, .json or .parquet")
+    run.add_argument("--format", choices=[f.value for f in ResultFormat], default="raw")
+    run.add_argument("--include-headers", action="store_true", help="response header columns")
+    connection = run.add_argument_group("connection")
+    connection.add_argument("--base-url", help=f"default: $OPENAI_BASE_URL or {DEFAULT_BASE_URL}")
+    connection.add_argument("--api-key-env", default=DEFAULT_API_KEY_ENV, metavar="NAME")
+    connection.add_argument("--auth-style", choices=[s.value for s in AuthStyle], default="bearer")
+    connection.add_argument("--api-version", default="", help="Azure OpenAI api-version")
+    connection.add_argument("--organization", default="", metavar="ID")
+    connection.add_argument("--project", default="", metavar="ID")
+    connection.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, metavar="S")
+    connection.add_argument("--max-retries", type=int, default=DEFAULT_MAX_RETRIES, metavar="N")
+    waiting = run.add_argument_group("waiting for the run to end")
+    waiting.add_argument("--wait", action="store_true", help="poll until the run ends")
+    waiting.add_argument("--poll-interval", type=_positive, default=1.0, metavar="S")
+    waiting.add_argument("--max-wait", type=_positive, default=600.0, metavar="S")
+    waiting.add_argument("--cancel-run-on-interrupt", action="store_true")
+    batch = run.add_argument_group("one run per row of a table")
+    batch.add_argument("--input", metavar="FILE", help="a .csv, .json or .parquet table")
+    batch.add_argument("--thread-id-column", default="", metavar="NAME")
+    batch.add_argument("--body-column", default="", metavar="NAME")
+    batch.add_argument("--concurrency", type=int, default=4, metavar="N")
+    run.set_defaults(handler=_create_run)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="serve the Assistants-compatible sandbox until stopped",
+        description="Print the base URL on the first line, then serve until Ctrl+C. "
+        "Fault counts apply to the next N API requests.",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=0, help="0 = any free port")
+    sandbox.add_argument("--run-duration", type=_seconds, default=0.3, metavar="S")
+    sandbox.add_argument(
+        "--api-key-env", metavar="NAME", help="require the key held by this variable (else any)"
+    )
+    sandbox.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+    faults = sandbox.add_argument_group("fault injection")
+    faults.add_argument("--latency-ms", type=_count, default=0, metavar="MS")
+    faults.add_argument("--rate-limit", type=_count, default=0, metavar="N", help="429s")
+    faults.add_argument("--retry-after", type=_seconds, default=1.0, metavar="S")
+    faults.add_argument("--server-error", type=_count, default=0, metavar="N", help="5xx")
+    faults.add_argument("--server-error-status", type=int, default=500, metavar="CODE")
+    faults.add_argument("--drop-connection", type=_count, default=0, metavar="N")
+    faults.add_argument("--malformed-json", type=_count, default=0, metavar="N")
+    faults.add_argument("--truncated-stream", type=_count, default=0, metavar="N")
+    sandbox.set_defaults(handler=_sandbox)
+    return parser
+
+
+# commands
+
+
+def _create_run(args: argparse.Namespace) -> int:
+    from .execution import ErrorHandling, ExecutionOptions, RunInput, execute_create_runs
+    from .run_polling import WaitOptions
+    from .table_input import read_table_file, runs_from_table
+
+    _check_output_path(args.output)
+    if (args.thread_id_column or args.body_column) and not args.input:
+        raise UsageError("--thread-id-column and --body-column need --input FILE")
+    if args.body is None and not args.body_column:
+        raise UsageError("--body is required (or --input with --body-column)")
+    settings = CreateRunSettings(
+        thread_id=args.thread_id,
+        include=tuple(args.include),
+        body=DEFAULT_BODY if args.body is None else _read_body(args.body),
+        allow_unknown_fields=args.allow_unknown_fields,
+    )
+    if not args.body_column:
+        check_format_fits_body(ResultFormat(args.format), settings.body)
+    config = ConnectionConfig(
+        base_url=args.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL,
+        api_key_env=args.api_key_env,
+        organization=args.organization,
+        project=args.project,
+        auth_style=AuthStyle(args.auth_style),
+        api_version=args.api_version,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+    )
+    wait = None
+    if args.wait:
+        wait = WaitOptions(args.poll_interval, args.max_wait, args.cancel_run_on_interrupt)
+    options = ExecutionOptions(
+        on_error=ErrorHandling(args.on_error),
+        result_format=ResultFormat(args.format),
+        include_headers=args.include_headers,
+        wait=wait,
+        concurrency=args.concurrency,
+    )
+    if args.input:
+        table = read_table_file(args.input)
+        inputs = runs_from_table(table, settings, args.thread_id_column, args.body_column)
+    else:
+        inputs = [RunInput("Row0", settings)]
+    with _interrupt_as_cancel() as interrupted:
+        outcome = execute_create_runs(
+            inputs, config, options=options, is_canceled=interrupted.is_set
+        )
+    for warning in outcome.warnings:
+        _say(f"warning: {warning}", sys.stderr)
+    with_row_ids = bool(args.input)
+    if args.output is None:
+        sys.stdout.write(format_table(outcome.table, with_row_ids))
+    else:
+        try:
+            write_table(outcome.table, args.output, with_row_ids)
+        except OSError as exc:
+            raise RequestFailedError(
+                f"The runs were requested, but {args.output} could not be written: {exc}"
+            ) from None
+        _say(f"wrote {len(outcome.table)} row(s) to {args.output}", sys.stderr)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .sandbox.demo import run_demo
+
+    result = run_demo(args.message, args.run_duration)
+    out = sys.stdout
+    _say(f"Sandbox: {result.base_url} (throwaway key; nothing leaves this machine)", out)
+    _say(f"Assistant {result.assistant_id}, thread {result.thread_id}", out)
+    _say(f"User: {args.message}", out)
+    _say("Create Run output table:", out)
+    out.write(format_table(result.outcome.table))
+    _say(f"Run {result.run_id}: {' -> '.join(result.statuses)}", out)
+    _say(f"Final status: {result.statuses[-1]}", out)
+    _say(f"Assistant: {result.reply}", out)
+    return EXIT_OK
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import Faults, start_sandbox
+
+    api_key = None
+    if args.api_key_env:
+        api_key = os.environ.get(args.api_key_env, "").strip()
+        if not api_key:
+            raise UsageError(f"--api-key-env: the environment variable {args.api_key_env} is empty")
+    try:
+        faults = Faults(
+            latency_ms=args.latency_ms,
+            rate_limit=args.rate_limit,
+            retry_after=args.retry_after,
+            server_error=args.server_error,
+            server_error_status=args.server_error_status,
+            drop_connection=args.drop_connection,
+            malformed_json=args.malformed_json,
+            truncated_stream=args.truncated_stream,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    log = None if args.quiet else (lambda line: _say(line, sys.stderr))
+    try:
+        server = start_sandbox(
+            args.host,
+            args.port,
+            api_key=api_key,
+            run_duration=args.run_duration,
+            faults=faults,
+            log=log,
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        ) from None
+    stopped = threading.Event()
+    with server, _stop_on_sigterm(stopped):
+        _say(server.base_url, sys.stdout)
+        if not _is_loopback(args.host):
+            _say(f"warning: the sandbox on {args.host} can be reached from other hosts", sys.stderr)
+        keys = f"the key in ${args.api_key_env}" if api_key else "any API key"
+        _say(f"Sandbox serving the Assistants API v2; accepts {keys}. Ctrl+C stops it.", sys.stderr)
+        while not stopped.wait(0.2):  # a short wait keeps Ctrl+C and SIGTERM prompt
+            pass
+    return EXIT_OK
+
+
+# output
+
+
+def format_table(table: pd.DataFrame, with_row_ids: bool = False) -> str:
+    """Each row as ``name: value`` lines (missing values left out), the body last.
+
+    A raw row reads ``status: 200`` then ``body:`` and the body as received; an events row
+    reads like the event stream itself. Rows are separated by a blank line.
+    """
+    blocks = []
+    for row_id, row in zip(table.index, table_rows(table), strict=True):
+        lines = [f"row: {row_id}"] if with_row_ids else []
+        lines += [
+            f"{name}: {value}"
+            for name, value in row.items()
+            if value is not None and name not in LONG_COLUMNS
+        ]
+        for name in LONG_COLUMNS:
+            if row.get(name) is not None:
+                lines += [f"{name}:", str(row[name]).rstrip("\n")]
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
+
+
+def table_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The table as plain JSON-ready rows: missing -> None, times -> ISO 8601, no numpy."""
+    return [
+        {name: _plain(value) for name, value in row.items()}
+        for row in table.to_dict(orient="records")
+    ]
+
+
+def write_table(table: pd.DataFrame, path: Path, with_row_ids: bool = False) -> None:
+    """By extension: ``.csv``, ``.json`` (a list of row objects) or ``.parquet``.
+
+    With an input table the row IDs come first as a ``row_id`` column, so each result can
+    be matched to its input row.
+    """
+    if with_row_ids:
+        table = table.rename_axis("row_id").reset_index()
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        table.to_csv(path, index=False)
+    elif suffix == ".json":
+        path.write_text(json.dumps(table_rows(table), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    elif suffix == ".parquet":
+        table.to_parquet(path, index=False)
+    else:  # _check_output_path refuses this before anything is sent
+        raise ValueError(f"unsupported output format {suffix!r}")
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (not isinstance(value, (str, list, dict)) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value.item() if hasattr(value, "item") else value
+
+
+# helpers
+
+
+def _check_output_path(path: Path | None) -> None:
+    if path is None:
+        return
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise UsageError(f"--output {path}: the file name must end in {', '.join(OUTPUT_FORMATS)}")
+    if not path.parent.is_dir():
+        raise UsageError(f"--output {path}: the folder {path.parent} does not exist")
+
+
+def _read_body(value: str) -> str:
+    """``--body`` is JSON text, ``@FILE`` for a file's content, or ``@-`` for stdin."""
+    if not value.startswith("@"):
+        return value
+    name = value[1:]
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"--body @{name}: cannot read the file ({reason})") from None
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _fail(exc: BaseException, code: int) -> int:
+    _say(f"error: {exc}", sys.stderr)
+    return code
+
+
+def _say(text: str, stream: TextIO) -> None:
+    """One line, flushed at once (a caller may be waiting for it, e.g. the sandbox URL)."""
+    stream.write(" ".join(str(text).splitlines()) + "\n")
+    stream.flush()
+
+
+@contextlib.contextmanager
+def _retry_notices() -> Iterator[None]:
+    """Show the transport's retry notices as ``note: ...`` on stderr while a command runs.
+
+    The execute path's own warnings come back in ``outcome.warnings`` and are printed once
+    from there, so its logger is kept quiet rather than printed twice.
+    """
+    root = logging.getLogger("openai_assistants")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("note: %(message)s"))
+    handler.addFilter(lambda record: record.name.startswith("openai_assistants.transport"))
+    saved = root.propagate
+    root.addHandler(handler)
+    root.propagate = False
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.propagate = saved
+
+
+@contextlib.contextmanager
+def _interrupt_as_cancel() -> Iterator[threading.Event]:
+    """The first Ctrl+C cancels like KNIME's cancel button; a second one interrupts at once.
+
+    Cancelling through the core lets it say what may already exist on the server (and cancel
+    the run when asked to), instead of dying in the middle of an exchange.
+    """
+    interrupted = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread
+        yield interrupted
+        return
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stopped: threading.Event) -> Iterator[None]:
+    """``kill``/``terminate()`` stops the sandbox cleanly, like Ctrl+C does."""
+    try:
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    except ValueError:  # not the main thread (e.g. called from a test thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

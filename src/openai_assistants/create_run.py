@@ -17,6 +17,7 @@ from .connection import ConnectionConfig, validate_connection
 from .endpoints import api_url, request_headers
 from .errors import InvalidBodyError, InvalidSettingsError
 from .exchange import ApiRequest
+from .results import ResultFormat
 
 INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
@@ -83,6 +84,14 @@ def check_table_settings(
     elif not thread_from_column and settings.thread_id.strip():
         validate_thread_id(settings.thread_id.strip())
     return warnings
+
+
+def check_format_fits_body(result_format: ResultFormat, body_text: str) -> None:
+    """The Events format shows a stream's events, so the body must ask for a stream."""
+    if result_format is ResultFormat.EVENTS and not asks_for_stream(body_text):
+        raise InvalidSettingsError(
+            'Result Format "Events" needs "stream": true in the body.', setting="result_format"
+        )
 
 
 def asks_for_stream(body_text: str) -> bool:

@@ -28,11 +28,16 @@ class ApiRequest:
 
 @dataclass(frozen=True)
 class ApiResponse:
-    """What the server answered: status, headers, the body bytes exactly as received."""
+    """What the server answered: status, headers and the body as received, decoded once.
+
+    The body is kept only as text (UTF-8, as the API sends it; undecodable bytes replaced,
+    not dropped): the output table needs text, and holding bytes beside it would double the
+    memory a large answer takes.
+    """
 
     status: int
     headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""
+    text: str = ""
     attempts: int = 1  # how many sends it took (1 = no retry)
     retry_reasons: tuple[str, ...] = field(default=())
 
@@ -43,8 +48,3 @@ class ApiResponse:
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         return next((v for k, v in self.headers if k.lower() == lowered), None)
-
-    @property
-    def text(self) -> str:
-        """The body as text; bytes that are not UTF-8 are replaced rather than lost silently."""
-        return self.body.decode("utf-8", errors="replace")

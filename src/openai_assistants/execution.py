@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import partial
 
 import pandas as pd
 
@@ -28,6 +29,7 @@ from .errors import (
     CancelledError,
     HttpStatusError,
     InvalidSettingsError,
+    OpenAIAssistantsError,
     RequestFailedError,
     ResponseFormatError,
 )
@@ -152,35 +154,59 @@ def execute_create_runs(
             continue
         pending[i] = (item.row_id, ready)
         warnings += [_prefixed(item.row_id, total, w) for w in ready.warnings]
-    api_key = resolve_api_key(config, credential_password, environ)
+    try:
+        api_key = resolve_api_key(config, credential_password, environ)
 
-    stop = threading.Event()  # set on cancel or on the first failure; workers poll it
-    gate = RateLimitGate()
+        stop = threading.Event()  # set on cancel or on the first failure; workers poll it
+        gate = RateLimitGate()
 
-    def transmit(request: ApiRequest, *, cancellable: bool = True) -> ApiResponse:
-        return send(
-            request,
-            config,
-            api_key,
-            client=client,  # type: ignore[arg-type]
-            is_canceled=stop.is_set if cancellable else None,
-            gate=gate if cancellable else None,
-        )
+        def transmit(
+            request: ApiRequest,
+            *,
+            cancellable: bool = True,
+            cancel: Callable[[], bool] | None = stop.is_set,
+        ) -> ApiResponse:
+            return send(
+                request,
+                config,
+                api_key,
+                client=client,  # type: ignore[arg-type]
+                is_canceled=cancel if cancellable else None,
+                gate=gate if cancellable else None,
+            )
 
-    def run_row(row_id: str, ready: PreparedRequest) -> tuple[RowResult, list[str]]:
-        return _run_one(row_id, ready, config, options, transmit, stop.is_set)
+        def run_row(row_id: str, ready: PreparedRequest) -> tuple[RowResult, list[str]]:
+            return _run_one(row_id, ready, config, options, transmit, stop.is_set)
 
-    row_warnings: dict[int, list[str]] = {}
+        row_warnings: dict[int, list[str]] = {}
 
-    def finished(i: int, result: RowResult, notes: list[str]) -> None:
-        results[i] = result
-        row_warnings[i] = [_prefixed(result.row_id, total, note) for note in notes]
-        if progress is not None:
-            status = f"HTTP {result.response.status}" if result.response else "failed"
-            progress(len(results) / total, f"{len(results)} of {total} runs done ({status})")
+        def finished(i: int, result: RowResult, notes: list[str]) -> None:
+            results[i] = result
+            row_warnings[i] = [_prefixed(result.row_id, total, note) for note in notes]
+            if progress is not None:
+                status = f"HTTP {result.response.status}" if result.response else "failed"
+                progress(len(results) / total, f"{len(results)} of {total} runs done ({status})")
 
-    if pending:
-        _run_pool(pending, options.concurrency, run_row, finished, stop, is_canceled)
+        if len(pending) == 1 and total == 1:
+            # one run: no pool; this thread polls the caller's cancel check itself
+            ((i, (row_id, ready)),) = pending.items()
+            finished(
+                i,
+                *_run_one(
+                    row_id,
+                    ready,
+                    config,
+                    options,
+                    partial(transmit, cancel=is_canceled),
+                    is_canceled or stop.is_set,
+                ),
+            )
+        elif pending:
+            _run_pool(pending, options.concurrency, run_row, finished, stop, is_canceled)
+    except OpenAIAssistantsError:
+        for warning in dict.fromkeys(warnings):  # still worth seeing in the log
+            logger.warning(warning)
+        raise
     for i in sorted(row_warnings):
         warnings += row_warnings[i]
     warnings = list(dict.fromkeys(warnings))
@@ -261,7 +287,7 @@ def _run_one(
         if not response.ok:
             problem = http_error_message(request, response)
             if options.on_error is ErrorHandling.FAIL:
-                raise HttpStatusError(problem, response)
+                raise HttpStatusError(" ".join([problem, *_retry_note(response)]), response)
         else:
             problem = success_body_problem(request, response)
             if problem and options.on_error is ErrorHandling.FAIL:

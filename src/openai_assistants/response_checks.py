@@ -28,7 +28,9 @@ def http_error_message(request: ApiRequest, response: ApiResponse) -> str:
     if detail:
         message += f": {detail}"
     hint = _hint(response)
-    return f"{message}{'.' if not message.endswith('.') else ''}{' ' + hint if hint else ''}"
+    if not message.endswith((".", "!", "?")):
+        message += "."
+    return f"{message} {hint}" if hint else message
 
 
 def api_error_message(response: ApiResponse) -> str:
@@ -37,7 +39,7 @@ def api_error_message(response: ApiResponse) -> str:
         location = response.header("location") or "(no location)"
         return f"redirected to {_origin(location)}; redirects are not followed"
     try:
-        payload = json.loads(response.body)
+        payload = json.loads(response.text)
     except ValueError:
         payload = None
     if isinstance(payload, dict):
@@ -46,7 +48,7 @@ def api_error_message(response: ApiResponse) -> str:
             return error["message"].strip()
         if isinstance(error, str):
             return error.strip()
-    if not response.body.strip():
+    if not response.text.strip():
         return "the response body is empty"
     return f"unexpected response: {excerpt(response.text)}"
 
@@ -61,10 +63,10 @@ def success_body_problem(request: ApiRequest, response: ApiResponse) -> str | No
                 "The run may still be going on the server."
             )
         return None
-    if not response.body.strip():
+    if not response.text.strip():
         return f"{where} answered HTTP {response.status} with an empty body."
     try:
-        json.loads(response.body)
+        json.loads(response.text)
     except ValueError:
         return (
             f"{where} answered HTTP {response.status} with a body that is not JSON: "

@@ -161,7 +161,7 @@ def _run_object(response: ApiResponse) -> dict[str, Any] | None:
     if _is_event_stream(response):
         return final_run(parse_event_stream(response.text))
     try:
-        value = json.loads(response.body)
+        value = json.loads(response.text)
     except ValueError:
         return None
     return value if isinstance(value, dict) and "error" not in value else None

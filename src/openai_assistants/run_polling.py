@@ -61,7 +61,7 @@ def cancel_run_request(config: ConnectionConfig, thread_id: str, run_id: str) ->
 def run_status(response: ApiResponse) -> tuple[str, str]:
     """(run id, status) from a run object body; empty strings when it is not one."""
     try:
-        run: Any = json.loads(response.body)
+        run: Any = json.loads(response.text)
     except ValueError:
         return "", ""
     if not isinstance(run, dict):

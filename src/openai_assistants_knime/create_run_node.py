@@ -8,7 +8,7 @@ from openai_assistants.create_run import (
     DEFAULT_BODY,
     INCLUDE_FILE_SEARCH_CONTENT,
     CreateRunSettings,
-    asks_for_stream,
+    check_format_fits_body,
     check_table_settings,
     prepare_create_run,
 )
@@ -277,15 +277,8 @@ class CreateRunNode:
                     thread_from_column=bool(self.thread_id_column),
                     body_from_column=bool(self.body_column),
                 )
-            if (
-                options.result_format is ResultFormat.EVENTS
-                and not self.body_column
-                and not asks_for_stream(self.body)
-            ):
-                raise InvalidSettingsError(
-                    'Result Format "Events" needs "stream": true in the body.',
-                    setting="result_format",
-                )
+            if not self.body_column:
+                check_format_fits_body(options.result_format, self.body)
         report_warnings(config_context.set_warning, warnings)
         columns = result_columns(options.result_format, options.include_headers)
         return knime_schema(columns), spec

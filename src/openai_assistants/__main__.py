@@ -1,0 +1,5 @@
+"""``python -m openai_assistants``: the same command line as ``openai-assistants``."""
+
+from .cli import main
+
+raise SystemExit(main())
