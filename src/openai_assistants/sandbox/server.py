@@ -17,6 +17,7 @@ import json
 import math
 import re
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -96,6 +97,11 @@ def error_payload(
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     sandbox: SandboxServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up mid-request is normal here (faults, cancels); say nothing."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class SandboxServer:
