@@ -919,3 +919,18 @@ def test_knime_contexts_talk_to_java():
     dialog = knext.DialogCreationContext(java, {}, lambda specs, port_map: list(specs))
     assert dialog.get_input_specs() == ["spec"]
     assert dialog.get_credential_names() == ["c1"]
+
+
+def test_column_parameter_defaults_to_no_column_and_takes_any_name() -> None:
+    class Node:
+        column = knext.ColumnParameter(
+            "Column", "A string column", port_index=1, include_none_column=True
+        )
+
+    node = Node()
+    assert node.column is None
+    node.column = "text"
+    assert node.column == "text"
+    node.column = knext.ColumnParameter.NONE
+    assert node.column == "<none>"
+    assert Node().column is None

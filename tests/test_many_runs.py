@@ -157,3 +157,15 @@ def test_configure_checks_the_chosen_columns() -> None:
         )
     with pytest.raises(knext.InvalidParametersError, match="'n' must hold strings"):
         create_run_node(body_column="n").configure(ConfigurationContext(), port.spec, schema)
+
+
+def test_none_column_choice_means_the_dialog_value() -> None:
+    frame = pd.DataFrame({"thread": ["thread_a"]}, index=["only"])
+    with StubServer() as server:
+        server.reply(ok(1))
+        port = configuration_port(server.base_url, credentials="openai")
+        node = create_run_node(
+            thread_id="thread_dialog", thread_id_column=knext.ColumnParameter.NONE
+        )
+        node.execute(ExecutionContext(CREDENTIALS), port, knext.Table.from_pandas(frame))
+    assert server.received[0].path == "/v1/threads/thread_dialog/runs"

@@ -12,7 +12,7 @@ from node_factories import SENTINEL_KEY, configuration_port, create_run_node
 
 from openai_assistants.connection import ConnectionConfig
 from openai_assistants.create_run import CreateRunSettings
-from openai_assistants.errors import CancelledError, RunWaitTimeoutError
+from openai_assistants.errors import CancelledError, HttpStatusError, RunWaitTimeoutError
 from openai_assistants.execution import ExecutionOptions, execute_create_run
 from openai_assistants.run_polling import WaitOptions
 
@@ -108,3 +108,14 @@ def test_node_waits_when_asked_and_reports_progress() -> None:
         table, _ = node.execute(context, port)
     assert json.loads(table.to_pandas()["body"].iloc[0])["status"] == "completed"
     assert context.progress[-1][0] == 1.0
+
+
+def test_a_failed_poll_is_reported_with_the_poll_request() -> None:
+    error = '{"error": {"message": "No run found", "type": "x", "param": null, "code": null}}'
+    with StubServer() as server:
+        server.reply(run("queued"), Reply(404, error))
+        with pytest.raises(HttpStatusError) as caught:
+            create(server.base_url, FAST)
+    message = str(caught.value)
+    assert f"GET {server.base_url}/threads/thread_1/runs/run_1 failed: HTTP 404" in message
+    assert "No run found" in message

@@ -36,7 +36,7 @@ from .errors import (
 from .exchange import ApiRequest, ApiResponse
 from .response_checks import http_error_message, success_body_problem
 from .results import ResultFormat, RowResult, result_table
-from .run_polling import WaitOptions, wait_for_run
+from .run_polling import WaitOptions, get_run_request, run_status, wait_for_run
 
 logger = logging.getLogger("openai_assistants.execution")
 
@@ -139,26 +139,21 @@ def execute_create_runs(
             f"Concurrency must be between 1 and {MAX_CONCURRENCY}, not {options.concurrency}.",
             setting="concurrency",
         )
-    warnings: list[str] = []
+    results, pending, warnings = _prepare_rows(inputs, config, options.on_error)
     total = len(inputs)
-    results: dict[int, RowResult] = {}
-    pending: dict[int, tuple[str, PreparedRequest]] = {}
-    for i, item in enumerate(inputs):
-        try:
-            ready = prepare_create_run(item.settings, config)
-        except InvalidSettingsError as exc:
-            if options.on_error is ErrorHandling.FAIL or exc.setting not in ROW_SETTINGS:
-                raise _in_row(exc, item.row_id, total) from None
-            results[i] = RowResult(item.row_id, None, str(exc))
-            warnings.append(_prefixed(item.row_id, total, str(exc)))
-            continue
-        pending[i] = (item.row_id, ready)
-        warnings += [_prefixed(item.row_id, total, w) for w in ready.warnings]
+    row_notes: dict[int, list[str]] = {}
+
+    def finished(i: int, result: RowResult, notes: list[str]) -> None:
+        results[i] = result
+        row_notes[i] = [_prefixed(result.row_id, total, note) for note in notes]
+        if progress is not None:
+            status = f"HTTP {result.response.status}" if result.response else "failed"
+            progress(len(results) / total, f"{len(results)} of {total} runs done ({status})")
+
     try:
         api_key = resolve_api_key(config, credential_password, environ)
-
         stop = threading.Event()  # set on cancel or on the first failure; workers poll it
-        gate = RateLimitGate()
+        gate = RateLimitGate()  # one 429 back-off for every request of this execution
 
         def transmit(
             request: ApiRequest,
@@ -175,46 +170,57 @@ def execute_create_runs(
                 gate=gate if cancellable else None,
             )
 
-        def run_row(row_id: str, ready: PreparedRequest) -> tuple[RowResult, list[str]]:
-            return _run_one(row_id, ready, config, options, transmit, stop.is_set)
-
-        row_warnings: dict[int, list[str]] = {}
-
-        def finished(i: int, result: RowResult, notes: list[str]) -> None:
-            results[i] = result
-            row_warnings[i] = [_prefixed(result.row_id, total, note) for note in notes]
-            if progress is not None:
-                status = f"HTTP {result.response.status}" if result.response else "failed"
-                progress(len(results) / total, f"{len(results)} of {total} runs done ({status})")
-
-        if len(pending) == 1 and total == 1:
-            # one run: no pool; this thread polls the caller's cancel check itself
+        if total == 1 and pending:
+            # one run: no pool; the calling thread checks the caller's cancel flag itself
             ((i, (row_id, ready)),) = pending.items()
-            finished(
-                i,
-                *_run_one(
-                    row_id,
-                    ready,
-                    config,
-                    options,
-                    partial(transmit, cancel=is_canceled),
-                    is_canceled or stop.is_set,
-                ),
-            )
+            cancel = is_canceled or stop.is_set
+            send_here = partial(transmit, cancel=is_canceled)
+            finished(i, *_run_one(row_id, ready, config, options, send_here, cancel))
         elif pending:
+
+            def run_row(row_id: str, ready: PreparedRequest) -> tuple[RowResult, list[str]]:
+                return _run_one(row_id, ready, config, options, transmit, stop.is_set)
+
             _run_pool(pending, options.concurrency, run_row, finished, stop, is_canceled)
     except OpenAIAssistantsError:
         for warning in dict.fromkeys(warnings):  # still worth seeing in the log
             logger.warning(warning)
         raise
-    for i in sorted(row_warnings):
-        warnings += row_warnings[i]
+    for i in sorted(row_notes):
+        warnings += row_notes[i]
     warnings = list(dict.fromkeys(warnings))
     for warning in warnings:
         logger.warning(warning)
     rows = [results[i] for i in range(total)]
     table = result_table(rows, options.result_format, options.include_headers)
     return CreateRunOutcome(table=table, rows=rows, warnings=warnings)
+
+
+def _prepare_rows(
+    inputs: Sequence[RunInput], config: ConnectionConfig, on_error: ErrorHandling
+) -> tuple[dict[int, RowResult], dict[int, tuple[str, PreparedRequest]], list[str]]:
+    """Validate every row before anything is sent.
+
+    Returns the rows that already failed (only when errors are output), the requests to
+    send, and the warnings so far. A problem with the configuration concerns every row and
+    always raises; so does a row's problem when errors fail the node.
+    """
+    total = len(inputs)
+    failed: dict[int, RowResult] = {}
+    ready: dict[int, tuple[str, PreparedRequest]] = {}
+    warnings: list[str] = []
+    for i, item in enumerate(inputs):
+        try:
+            prepared = prepare_create_run(item.settings, config)
+        except InvalidSettingsError as exc:
+            if on_error is ErrorHandling.FAIL or exc.setting not in ROW_SETTINGS:
+                raise _in_row(exc, item.row_id, total) from None
+            failed[i] = RowResult(item.row_id, None, str(exc))
+            warnings.append(_prefixed(item.row_id, total, str(exc)))
+            continue
+        ready[i] = (item.row_id, prepared)
+        warnings += [_prefixed(item.row_id, total, w) for w in prepared.warnings]
+    return failed, ready, warnings
 
 
 def _run_pool(
@@ -279,10 +285,14 @@ def _run_one(
         notes += _retry_note(response)
         waits = options.wait is not None and not request.stream and response.ok
         if waits and success_body_problem(request, response) is None:
+            created = response
             response = wait_for_run(
-                response, config, request.thread_id, options.wait, transmit,
+                created, config, request.thread_id, options.wait, transmit,
                 is_canceled=is_stopped,
             )  # fmt: skip
+            if response is not created:  # messages name the poll that answered last
+                run_id = run_status(created)[0]
+                request = get_run_request(config, request.thread_id, run_id)
         problem = None
         if not response.ok:
             problem = http_error_message(request, response)

@@ -78,12 +78,13 @@ class ErrorHandlingOptions(knext.EnumParameterOptions):
     )
 
 
-def _string_columns(context: knext.DialogCreationContext) -> list[str]:
-    specs = context.get_input_specs()
-    schema = specs[1] if len(specs) > 1 else None
-    if schema is None:
-        return []
-    return [column.name for column in schema if column.ktype == knext.string()]
+def _is_string_column(column: knext.Column) -> bool:
+    return column.ktype == knext.string()
+
+
+def _chosen(column: str | None) -> str:
+    """A column parameter's value, with "no column" ("", None or "<none>") as ""."""
+    return "" if column in (None, "", knext.ColumnParameter.NONE) else column
 
 
 @knext.node(
@@ -202,19 +203,21 @@ class CreateRunNode:
         False,
         is_advanced=True,
     )
-    thread_id_column = knext.StringParameter(
+    thread_id_column = knext.ColumnParameter(
         "Thread ID column",
-        "With an input table: the string column holding each row's thread ID (empty: the "
+        "With an input table: the string column holding each row's thread ID (None: the "
         "dialog's Thread ID for every row).",
-        "",
-        choices=_string_columns,
+        port_index=1,
+        column_filter=_is_string_column,
+        include_none_column=True,
     )
-    body_column = knext.StringParameter(
+    body_column = knext.ColumnParameter(
         "Body column",
-        "With an input table: the string column holding each row's JSON body (empty: the "
+        "With an input table: the string column holding each row's JSON body (None: the "
         "dialog's body for every row).",
-        "",
-        choices=_string_columns,
+        port_index=1,
+        column_filter=_is_string_column,
+        include_none_column=True,
     )
     concurrency = knext.IntParameter(
         "Concurrent requests",
@@ -269,15 +272,19 @@ class CreateRunNode:
             if table_schema is None:
                 warnings = prepare_create_run(self.settings(), spec.connection).warnings
             else:
-                _check_string_column(table_schema, self.thread_id_column, "thread_id_column")
-                _check_string_column(table_schema, self.body_column, "body_column")
+                thread_column, body_column = (
+                    _chosen(self.thread_id_column),
+                    _chosen(self.body_column),
+                )
+                _check_string_column(table_schema, thread_column, "thread_id_column")
+                _check_string_column(table_schema, body_column, "body_column")
                 warnings = check_table_settings(
                     self.settings(),
                     spec.connection,
-                    thread_from_column=bool(self.thread_id_column),
-                    body_from_column=bool(self.body_column),
+                    thread_from_column=bool(thread_column),
+                    body_from_column=bool(body_column),
                 )
-            if not self.body_column:
+            if table_schema is None or not _chosen(self.body_column):
                 check_format_fits_body(options.result_format, self.body)
         report_warnings(config_context.set_warning, warnings)
         columns = result_columns(options.result_format, options.include_headers)
@@ -296,7 +303,10 @@ class CreateRunNode:
             inputs = [RunInput("Row0", settings)]
         else:
             inputs = runs_from_table(
-                table.to_pandas(), settings, self.thread_id_column, self.body_column
+                table.to_pandas(),
+                settings,
+                _chosen(self.thread_id_column),
+                _chosen(self.body_column),
             )
         exec_context.set_progress(0.0, f"Creating {len(inputs)} run(s)")
         outcome = execute_create_runs(

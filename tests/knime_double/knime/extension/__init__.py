@@ -25,6 +25,7 @@ DoubleParameter = _kp.DoubleParameter
 BoolParameter = _kp.BoolParameter
 StringParameter = _kp.StringParameter
 MultilineStringParameter = _kp.MultilineStringParameter
+ColumnParameter = _kp.ColumnParameter
 EnumParameter = _kp.EnumParameter
 EnumParameterOptions = _kp.EnumParameterOptions
 EnumSetParameter = _kp.EnumSetParameter

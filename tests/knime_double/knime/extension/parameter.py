@@ -487,6 +487,35 @@ class MultilineStringParameter(_BaseParameter):
         )
 
 
+class ColumnParameter(_BaseParameter):
+    """One column of an input table, chosen in the dialog; ``None`` when none is chosen.
+
+    ``NONE`` is the value the dialog stores when the user picks "None" (KNIME 5.9+).
+    Like the real one, it checks nothing when set: the column list exists only in a dialog.
+    """
+
+    NONE = "<none>"
+
+    def __init__(
+        self,
+        label: str | None = None,
+        description: str | None = None,
+        port_index: int | tuple[int, int] = 0,
+        column_filter: Callable[[Any], bool] | None = None,
+        include_row_key: bool = False,
+        include_none_column: bool = False,
+        since_version: str | Version | None = None,
+        is_advanced: bool = False,
+        schema_provider: Callable[[Any], Any] | None = None,
+        default_value: str | Callable[[Version], str] | None = None,
+    ) -> None:
+        super().__init__(label, description, default_value, None, since_version, is_advanced)
+        self._port_index = port_index if schema_provider is None else None
+        self._column_filter = column_filter or (lambda column: True)
+        self._include_row_key = include_row_key
+        self._include_none_column = include_none_column
+
+
 class EnumParameterOptions(Enum):
     """Subclass with members ``NAME = ("Label", "Description")``; values are stored by name."""
 
