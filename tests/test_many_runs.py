@@ -14,7 +14,7 @@ from node_factories import SENTINEL_KEY, configuration_port, create_run_node
 
 from openai_assistants.connection import ConnectionConfig
 from openai_assistants.create_run import CreateRunSettings
-from openai_assistants.errors import HttpStatusError, InvalidSettingsError
+from openai_assistants.errors import CancelledError, HttpStatusError, InvalidSettingsError
 from openai_assistants.execution import (
     ErrorHandling,
     ExecutionOptions,
@@ -169,3 +169,19 @@ def test_none_column_choice_means_the_dialog_value() -> None:
         )
         node.execute(ExecutionContext(CREDENTIALS), port, knext.Table.from_pandas(frame))
     assert server.received[0].path == "/v1/threads/thread_dialog/runs"
+
+
+def test_cancel_stops_a_table_of_runs_within_a_second() -> None:
+    with StubServer() as server:
+        server.reply(*[Reply(200, "{}", delay=1.0)] * 8)
+        cancel_at = time.monotonic() + 0.3
+        with pytest.raises(CancelledError):
+            execute_create_runs(
+                inputs(8),
+                ConnectionConfig(base_url=server.base_url),
+                options=ExecutionOptions(concurrency=2),
+                environ={"OPENAI_API_KEY": SENTINEL_KEY},
+                is_canceled=lambda: time.monotonic() > cancel_at,
+            )
+        assert time.monotonic() - cancel_at < 1.0
+    assert len(server.received) == 2  # the rows not yet started were never sent

@@ -299,3 +299,12 @@ def test_proxy_environment_variables_are_honoured(monkeypatch) -> None:
     (received,) = proxy.received
     assert received.headers["host"] == "api.example.test"
     assert received.path == "/v1/threads/thread_1/runs"
+
+
+def test_cancel_while_reading_a_slow_body_stops_within_a_second() -> None:
+    with StubServer() as server:
+        server.reply(Reply(200, '{"id": "run_1"}', body_delay=3))
+        cancel_at = time.monotonic() + 0.3
+        with pytest.raises(CancelledError):
+            create_run(server.base_url, is_canceled=lambda: time.monotonic() > cancel_at)
+        assert time.monotonic() - cancel_at < 1.0
