@@ -262,25 +262,27 @@ class _BaseParameter:
 
 
 class _NumericParameter(_BaseParameter):
-    _type_message = ""
+    """Int and Double: a type check plus optional bounds; the default is the type's zero."""
+
+    _zero: int | float = 0
 
     def __init__(
         self,
-        label,
-        description,
-        default_value,
-        validator=None,
-        min_value=None,
-        max_value=None,
-        since_version=None,
-        is_advanced=False,
+        label: str | None = None,
+        description: str | None = None,
+        default_value: Any = None,
+        validator: Callable[[Any], None] | None = None,
+        min_value: float | None = None,
+        max_value: float | None = None,
+        since_version: str | Version | None = None,
+        is_advanced: bool = False,
     ) -> None:
         self.min_value = min_value
         self.max_value = max_value
         super().__init__(
             label,
             description,
-            default_value,
+            self._zero if default_value is None else default_value,
             validator if validator is not None else self._default_validator,
             since_version,
             is_advanced,
@@ -303,27 +305,7 @@ class _NumericParameter(_BaseParameter):
 class IntParameter(_NumericParameter):
     """An int (bools pass the type check, as ``bool`` is an ``int``)."""
 
-    def __init__(
-        self,
-        label: str | None = None,
-        description: str | None = None,
-        default_value: int | Callable[[Version], int] = 0,
-        validator: Callable[[int], None] | None = None,
-        min_value: int | None = None,
-        max_value: int | None = None,
-        since_version: str | Version | None = None,
-        is_advanced: bool = False,
-    ) -> None:
-        super().__init__(
-            label,
-            description,
-            default_value,
-            validator,
-            min_value,
-            max_value,
-            since_version,
-            is_advanced,
-        )
+    _zero = 0
 
     def check_type(self, value) -> None:
         if not isinstance(value, int):
@@ -333,27 +315,7 @@ class IntParameter(_NumericParameter):
 class DoubleParameter(_NumericParameter):
     """Any ``numbers.Number`` (ints are kept as ints)."""
 
-    def __init__(
-        self,
-        label: str | None = None,
-        description: str | None = None,
-        default_value: float | Callable[[Version], float] = 0.0,
-        validator: Callable[[float], None] | None = None,
-        min_value: float | None = None,
-        max_value: float | None = None,
-        since_version: str | Version | None = None,
-        is_advanced: bool = False,
-    ) -> None:
-        super().__init__(
-            label,
-            description,
-            default_value,
-            validator,
-            min_value,
-            max_value,
-            since_version,
-            is_advanced,
-        )
+    _zero = 0.0
 
     def check_type(self, value) -> None:
         if not isinstance(value, numbers.Number):
