@@ -33,6 +33,17 @@ SCENARIOS = {
     "dropped connection": dict(replies=[Reply(drop=True)]),
     "non json success": dict(replies=[Reply(200, "<html>hello</html>")]),
     "azure header": dict(replies=[Reply(400, ERROR)], config=dict(auth_header="API_KEY")),
+    "structured with headers": dict(
+        replies=[Reply(400, ERROR, headers={"x-request-id": "req_1"})],
+        node=dict(result_format="STRUCTURED", include_headers=True, error_handling="OUTPUT"),
+    ),
+    "waiting for the run": dict(
+        replies=[
+            Reply(200, '{"id": "run_1", "object": "thread.run", "status": "queued"}'),
+            Reply(500, ERROR),
+        ],
+        node=dict(wait_for_completion=True, poll_interval=0.1),
+    ),
     "invalid body": dict(replies=[], node=dict(body='{"assistant_id": "a", "top_p": 9}')),
     "unknown field warning": dict(
         replies=[Reply(200, "{}")],
