@@ -99,14 +99,20 @@ def test_invalid_row_in_fail_mode_names_the_row_and_sends_nothing() -> None:
 
 
 def test_a_rate_limit_pauses_every_worker() -> None:
+    """The first answer is a 429; the two requests already in flight answer 0.2 s later.
+
+    Once the 429 has arrived, no worker may start a request before Retry-After has passed,
+    so everything after the first three requests arrives at least 0.5 s after the first.
+    """
+    slow_ok = Reply(200, '{"id": "run_1", "object": "thread.run", "status": "queued"}', delay=0.2)
     with StubServer() as server:
-        server.reply(Reply(429, ERROR, headers={"Retry-After": "0.5"}), *[ok(i) for i in range(8)])
+        server.reply(Reply(429, ERROR, headers={"Retry-After": "0.5"}), *[slow_ok] * 8)
         outcome = create_runs(server.base_url, inputs(6), concurrency=3)
-    limited = server.received[0].at
-    later = [r.at - limited for r in server.received[1:]]
-    in_flight = sum(1 for t in later if t < 0.05)  # sent together with the limited one
-    assert in_flight <= 2
-    assert all(t >= 0.45 for t in later[in_flight:])
+    first = server.received[0].at
+    arrivals = sorted(r.at - first for r in server.received)
+    assert all(t < 0.1 for t in arrivals[:3])  # three workers start together
+    assert all(t >= 0.45 for t in arrivals[3:])  # then everyone waits out the 429
+    assert len(arrivals) == 7  # six runs and the one retry
     assert outcome.table["status"].tolist() == [200] * 6
 
 
