@@ -42,8 +42,8 @@ def parse_event_stream(text: str) -> list[ServerEvent]:
 
 
 def is_complete(events: list[ServerEvent]) -> bool:
-    """A stream is whole when it ended with ``data: [DONE]``."""
-    return bool(events) and events[-1].data.strip() == DONE
+    """A stream is whole when it reached its ``data: [DONE]`` event."""
+    return any(event.data.strip() == DONE for event in events)
 
 
 def final_run(events: list[ServerEvent]) -> dict[str, Any] | None:

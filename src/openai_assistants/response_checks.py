@@ -10,6 +10,7 @@ import json
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+from .events import is_complete, parse_event_stream
 from .exchange import ApiRequest, ApiResponse
 
 EXCERPT_CHARS = 200
@@ -57,7 +58,7 @@ def success_body_problem(request: ApiRequest, response: ApiResponse) -> str | No
     """Why a 2xx answer is not what the API promises, or None when it is fine."""
     where = f"{request.method} {request.url}"
     if request.stream and "text/event-stream" in (response.header("content-type") or ""):
-        if not any(line.strip() == DONE_LINE for line in response.text.splitlines()):
+        if not is_complete(parse_event_stream(response.text)):
             return (
                 f"The event stream from {where} ended before '{DONE_LINE}': it was cut off. "
                 "The run may still be going on the server."

@@ -99,9 +99,9 @@ class RateLimitGate:
             return max(0.0, self._until - time.monotonic())
 
     def wait(self, is_canceled: IsCanceled | None) -> None:
+        """Wait out the hold, which another request's 429 may extend meanwhile."""
         while (remaining := self.remaining()) > 0:
-            raise_if_canceled(is_canceled)
-            time.sleep(min(remaining, POLL_SECONDS))
+            pause(min(remaining, POLL_SECONDS), is_canceled)
         raise_if_canceled(is_canceled)
 
 
