@@ -40,10 +40,11 @@ def settings_error(body: object, **settings: object) -> InvalidSettingsError:
     return caught.value
 
 
-def test_schema_is_loaded_from_config_with_the_seed_fields() -> None:
+def test_schema_is_the_packaged_reference_schema_of_create_run() -> None:
     assert allowed_fields() == [
         "assistant_id",
         "model",
+        "reasoning_effort",
         "instructions",
         "additional_instructions",
         "additional_messages",
@@ -157,21 +158,38 @@ def test_non_nullable_field_refuses_null() -> None:
     assert violations({"assistant_id": None}) == ["assistant_id: None is not of type 'string'"]
 
 
+def test_fields_of_the_official_api_are_accepted() -> None:
+    body = {"assistant_id": "a", "reasoning_effort": "low", "additional_instructions": None}
+    assert json.loads(prepare(body).request.body) == body
+
+
+def test_structured_output_response_format_without_inner_type_is_accepted() -> None:
+    """The node page's schema "required" json_schema.type; the API does not (issue 11)."""
+    body = {
+        "assistant_id": "a",
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "out", "schema": {"type": "object"}},
+        },
+    }
+    assert json.loads(prepare(body).request.body) == body
+
+
 def test_model_outside_the_listed_names_is_accepted() -> None:
     assert prepare({"assistant_id": "a", "model": "gpt-5-mini"}).warnings == []
 
 
 def test_unknown_field_is_an_error_listing_allowed_fields() -> None:
-    (problem,) = violations({"assistant_id": "a", "reasoning_effort": "low"})
-    assert problem.startswith("unknown field 'reasoning_effort' (allowed: assistant_id, model,")
+    (problem,) = violations({"assistant_id": "a", "future_option": "low"})
+    assert problem.startswith("unknown field 'future_option' (allowed: assistant_id, model,")
     assert "enable 'Allow unknown fields'" in problem
 
 
 def test_unknown_field_is_sent_as_written_with_a_warning_when_allowed() -> None:
-    prepared = prepare({"assistant_id": "a", "reasoning_effort": "low"}, allow_unknown_fields=True)
-    assert json.loads(prepared.request.body) == {"assistant_id": "a", "reasoning_effort": "low"}
+    prepared = prepare({"assistant_id": "a", "future_option": "low"}, allow_unknown_fields=True)
+    assert json.loads(prepared.request.body) == {"assistant_id": "a", "future_option": "low"}
     assert len(prepared.warnings) == 1
-    assert "'reasoning_effort'" in prepared.warnings[0]
+    assert "'future_option'" in prepared.warnings[0]
 
 
 def test_unknown_nested_field_names_its_path() -> None:

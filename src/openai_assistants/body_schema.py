@@ -1,27 +1,30 @@
-"""The Create Run body contract: the node page's JSON Schema, loaded from ``config/``.
+"""Request body contracts: the API's JSON Schemas, shipped inside the package.
 
-The schema is OpenAPI-flavoured, so two rules are applied on load: ``nullable: true`` admits
-``null``, and ``thread_id`` is dropped from ``required`` because it is the path parameter (the
-Thread ID setting satisfies it). The validator is built once per process: building it costs
-more than validating a body, and KNIME executes the node many times in one process.
+One schema per operation with a JSON body (``schemas/<SchemaName>.json``, generated from the
+official OpenAPI description by ``tests/reference/generate_body_schemas.py``: ``$ref``s
+inlined, ``nullable`` turned into "or null", prose removed). They are package data found
+with ``importlib.resources``, so a checkout, an installed wheel and KNIME's extension folder
+all find them the same way, and they load when a body is first checked, not at import
+(KNIME imports the node modules just to list the nodes).
+
+A validator is built once per schema and process: building it costs more than validating a
+body, and KNIME executes a node many times in one process. Violations are listed completely,
+each as ``json.path: rule``, in document order.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
-SCHEMA_FILE = "create-run-body.schema.json"
-PATH_PARAMETER = "thread_id"
+from .errors import InvalidSettingsError
 
-
-def config_dir() -> Path:
-    """The project's ``config/`` folder: beside ``src/`` in a checkout and in KNIME."""
-    return Path(__file__).resolve().parents[2] / "config"
+SCHEMA_PACKAGE = "openai_assistants.schemas"
+CREATE_RUN_SCHEMA = "CreateRunRequest"
+PATH_PARAMETER = "thread_id"  # Create Run's path parameter; the body may carry it (see create_run)
 
 
 @dataclass(frozen=True)
@@ -32,34 +35,56 @@ class BodyProblems:
     unknown_fields: list[str]
 
 
+def schema_names() -> list[str]:
+    """The names of every packaged body schema (``CreateRunRequest``, ...), sorted."""
+    folder = resources.files(SCHEMA_PACKAGE)
+    return sorted(
+        entry.name.removesuffix(".json")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
+    )
+
+
 @cache
-def load_body_schema() -> dict[str, Any]:
-    """The schema as the node enforces it (nullable applied, path parameter not required)."""
-    raw = json.loads((config_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
-    schema = _admit_null_where_nullable(copy.deepcopy(raw))
-    schema["required"] = [name for name in schema.get("required", []) if name != PATH_PARAMETER]
-    return schema
+def load_schema(name: str) -> dict[str, Any]:
+    """The packaged schema ``name`` (e.g. ``CreateMessageRequest``); treat it as read-only."""
+    entry = resources.files(SCHEMA_PACKAGE).joinpath(f"{name}.json")
+    if not entry.is_file():
+        raise InvalidSettingsError(
+            f"No request body schema named '{name}' is packaged "
+            f"(known: {', '.join(schema_names())}). Reinstall the extension."
+        )
+    return json.loads(entry.read_text(encoding="utf-8"))
 
 
-def allowed_fields() -> list[str]:
+def load_body_schema(name: str = CREATE_RUN_SCHEMA) -> dict[str, Any]:
+    """The schema a body is checked against; by default Create Run's."""
+    return load_schema(name)
+
+
+def allowed_fields(name: str = CREATE_RUN_SCHEMA) -> list[str]:
     """Top-level fields the schema defines, in the schema's order."""
-    return list(load_body_schema()["properties"])
+    return list(load_schema(name).get("properties", {}))
 
 
 @cache
-def _validator() -> Any:
+def _validator(name: str) -> Any:
     import jsonschema  # imported here: KNIME imports the node modules just to list nodes
 
-    schema = load_body_schema()
+    schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     return cls(schema)
 
 
-def check_body(body: dict[str, Any]) -> BodyProblems:
-    """Every way ``body`` breaks the schema, each as ``path: what is wrong``, in document order."""
+def check_body(body: dict[str, Any], schema: str = CREATE_RUN_SCHEMA) -> BodyProblems:
+    """Every way ``body`` breaks the schema, each as ``path: what is wrong``, in document order.
+
+    ``schema`` names the packaged schema (an operation's ``body_schema``); Create Run's by
+    default.
+    """
     violations: list[str] = []
     unknown: list[str] = []
-    errors = sorted(_validator().iter_errors(body), key=lambda e: [str(p) for p in e.path])
+    errors = sorted(_validator(schema).iter_errors(body), key=lambda e: [str(p) for p in e.path])
     for error in errors:
         path = _json_path(error.absolute_path)
         if error.validator == "additionalProperties":
@@ -146,21 +171,3 @@ def _json_path(parts: Any, root: str = "$") -> str:
 def _short(value: Any, limit: int = 60) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _admit_null_where_nullable(node: Any) -> Any:
-    """OpenAPI 3.0 ``nullable: true`` means JSON Schema's "or null"."""
-    if isinstance(node, list):
-        return [_admit_null_where_nullable(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: _admit_null_where_nullable(value) for key, value in node.items()}
-    if node.pop("nullable", False):
-        if isinstance(node.get("type"), str):
-            node["type"] = [node["type"], "null"]
-        if "enum" in node and None not in node["enum"]:
-            node["enum"] = [*node["enum"], None]
-        for combinator in ("anyOf", "oneOf"):
-            if combinator in node:
-                node[combinator] = [*node[combinator], {"type": "null"}]
-    return node
