@@ -17,11 +17,17 @@ from .connection import ConnectionConfig, validate_connection
 from .endpoints import api_url, request_headers
 from .errors import InvalidBodyError, InvalidSettingsError
 from .exchange import ApiRequest
+from .operations.model import INCLUDE_FILE_SEARCH_CONTENT as INCLUDE_FILE_SEARCH_CONTENT
+from .request_parts import ALLOWED_INCLUDE_VALUES as ALLOWED_INCLUDE_VALUES
+from .request_parts import MAX_BODY_BYTES as MAX_BODY_BYTES
+from .request_parts import (
+    empty_path_id_error,
+    parse_body,
+    validate_include,
+    validate_path_id,
+)
 from .results import ResultFormat
 
-INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
-ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
-MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_BODY = '{\n  "assistant_id": ""\n}'
 
 
@@ -103,38 +109,6 @@ def asks_for_stream(body_text: str) -> bool:
     return isinstance(body, dict) and body.get("stream") is True
 
 
-def parse_body(text: str) -> dict[str, Any]:
-    """The body setting as a JSON object; syntax errors give line and column."""
-    if len(text.encode("utf-8")) > MAX_BODY_BYTES:
-        raise InvalidSettingsError(
-            f"The JSON body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; "
-            "the API does not accept bodies this large.",
-            setting="body",
-        )
-    if not text.strip():
-        raise InvalidSettingsError(
-            'The JSON body is empty. Enter a JSON object such as {"assistant_id": "asst_..."}.',
-            setting="body",
-        )
-    try:
-        body = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise InvalidSettingsError(
-            f"The JSON body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-            setting="body",
-        ) from None
-    except ValueError as exc:
-        raise InvalidSettingsError(
-            f"The JSON body is not valid JSON: {exc}", setting="body"
-        ) from None
-    if not isinstance(body, dict):
-        raise InvalidSettingsError(
-            f"The JSON body must be a JSON object {{...}}, not {_json_kind(body)}.",
-            setting="body",
-        )
-    return body
-
-
 def resolve_thread_id(setting: str, body: dict[str, Any]) -> str:
     """The path's thread: the setting, else the body's ``thread_id``; they must agree."""
     from_setting = (setting or "").strip()
@@ -150,43 +124,14 @@ def resolve_thread_id(setting: str, body: dict[str, Any]) -> str:
         )
     thread_id = from_setting or from_body
     if not thread_id:
-        raise InvalidSettingsError(
-            "The Thread ID is empty. Enter the ID of the thread to run (e.g. thread_abc123).",
-            setting="thread_id",
-        )
+        raise empty_path_id_error(PATH_PARAMETER)
     validate_thread_id(thread_id)
     return thread_id
 
 
 def validate_thread_id(thread_id: str) -> None:
     """Refuse IDs that could re-route the request; others are percent-encoded in the path."""
-    if thread_id in (".", ".."):
-        raise InvalidSettingsError(
-            f"The Thread ID '{thread_id}' is not a thread ID (it would change the URL path).",
-            setting="thread_id",
-        )
-    bad = [ch for ch in thread_id if ord(ch) < 33 or ord(ch) == 127 or ord(ch) > 126]
-    if bad:
-        raise InvalidSettingsError(
-            f"The Thread ID {thread_id!r} contains spaces, line breaks, control or non-ASCII "
-            "characters; thread IDs look like thread_abc123.",
-            setting="thread_id",
-        )
-
-
-def validate_include(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Only documented include[] values; duplicates are dropped, the order kept."""
-    unknown = [v for v in values if v not in ALLOWED_INCLUDE_VALUES]
-    if unknown:
-        raise InvalidSettingsError(
-            f"Include[] value{'s' if len(unknown) > 1 else ''} "
-            + ", ".join(f"'{v}'" for v in unknown)
-            + " not supported. Allowed: "
-            + ", ".join(f"'{v}'" for v in ALLOWED_INCLUDE_VALUES)
-            + ".",
-            setting="include",
-        )
-    return tuple(dict.fromkeys(values))
+    validate_path_id(PATH_PARAMETER, thread_id)
 
 
 def validate_body(body: dict[str, Any], allow_unknown_fields: bool) -> list[str]:
@@ -214,19 +159,3 @@ def run_url(config: ConnectionConfig, thread_id: str, include: tuple[str, ...]) 
     return api_url(
         config, thread_id, "runs", raw_path="threads", query=[("include[]", v) for v in include]
     )
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "an array [...]"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return "a number"

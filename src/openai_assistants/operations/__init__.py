@@ -1,0 +1,55 @@
+"""Every Assistants API v2 operation as data, and the registry the engine, nodes and CLI read.
+
+``ALL`` lists the 23 operations in the reference's order of groups (assistants, threads,
+messages, runs, run steps); ``by_id`` finds one by operationId, ``by_cli_name`` by
+subcommand. Importing this package loads no schema: that happens when a body is checked.
+"""
+
+from __future__ import annotations
+
+from . import assistants, messages, run_steps, runs, threads
+from .model import (
+    INCLUDE_FILE_SEARCH_CONTENT,
+    Operation,
+    QueryKind,
+    QueryParameter,
+    ResultKind,
+)
+
+ALL: tuple[Operation, ...] = (
+    *assistants.OPERATIONS,
+    *threads.OPERATIONS,
+    *messages.OPERATIONS,
+    *runs.OPERATIONS,
+    *run_steps.OPERATIONS,
+)
+_BY_ID = {op.operation_id: op for op in ALL}
+_BY_CLI_NAME = {op.cli_name: op for op in ALL}
+
+
+def by_id(operation_id: str) -> Operation:
+    """The operation with this operationId (``createRun``); ``KeyError`` names the known ones."""
+    try:
+        return _BY_ID[operation_id]
+    except KeyError:
+        raise KeyError(f"unknown operation '{operation_id}' (known: {', '.join(_BY_ID)})") from None
+
+
+def by_cli_name(name: str) -> Operation:
+    """The operation behind a subcommand (``create-thread-and-run``)."""
+    try:
+        return _BY_CLI_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown subcommand '{name}' (known: {', '.join(_BY_CLI_NAME)})") from None
+
+
+__all__ = [
+    "ALL",
+    "INCLUDE_FILE_SEARCH_CONTENT",
+    "Operation",
+    "QueryKind",
+    "QueryParameter",
+    "ResultKind",
+    "by_cli_name",
+    "by_id",
+]

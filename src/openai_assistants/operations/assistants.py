@@ -1,0 +1,58 @@
+"""Assistants: ``/assistants`` and ``/assistants/{assistant_id}``."""
+
+from __future__ import annotations
+
+from .model import PAGINATION, Operation, ResultKind
+
+GROUP = "Assistants"
+ASSISTANT = "/assistants/{assistant_id}"
+
+OPERATIONS = (
+    Operation(
+        "createAssistant",
+        "Create Assistant",
+        GROUP,
+        "POST",
+        "/assistants",
+        (),
+        "CreateAssistantRequest",
+        ResultKind.ASSISTANT,
+        may_create=True,
+        subject="an assistant",
+    ),
+    Operation(
+        "listAssistants",
+        "List Assistants",
+        GROUP,
+        "GET",
+        "/assistants",
+        PAGINATION,
+        None,
+        ResultKind.ASSISTANT,
+        returns_list=True,
+    ),
+    Operation(
+        "getAssistant", "Get Assistant", GROUP, "GET", ASSISTANT, (), None, ResultKind.ASSISTANT
+    ),
+    Operation(
+        "modifyAssistant",
+        "Modify Assistant",
+        GROUP,
+        "POST",
+        ASSISTANT,
+        (),
+        "ModifyAssistantRequest",
+        ResultKind.ASSISTANT,
+        subject="assistant '{assistant_id}'",
+    ),
+    Operation(
+        "deleteAssistant",
+        "Delete Assistant",
+        GROUP,
+        "DELETE",
+        ASSISTANT,
+        (),
+        None,
+        ResultKind.DELETION,
+    ),
+)

@@ -1,0 +1,124 @@
+"""What an Assistants API operation is, as plain data: the engine reads it, nothing runs here.
+
+A new operation is one :class:`Operation` value in its group's module (``assistants.py``,
+``threads.py``, ...), not edits across the transport, the result shaping and the nodes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
+LIST_LIMIT_MIN = 1
+LIST_LIMIT_MAX = 100  # the reference's documented range of ``limit`` for every list
+
+
+class ResultKind(str, Enum):
+    """The object an operation answers with (or lists, see :attr:`Operation.returns_list`)."""
+
+    ASSISTANT = "assistant"
+    THREAD = "thread"
+    MESSAGE = "message"
+    RUN = "run"
+    RUN_STEP = "run_step"
+    DELETION = "deletion"
+
+
+class QueryKind(str, Enum):
+    """How a query value is written: one ``name=value`` pair, or one pair per list item."""
+
+    INTEGER = "integer"
+    STRING = "string"
+    REPEATED = "repeated"  # ``include[]=a&include[]=b``
+
+
+@dataclass(frozen=True)
+class QueryParameter:
+    """A query parameter; ``setting``: its settings key (``include`` for ``include[]``)."""
+
+    name: str
+    setting: str
+    kind: QueryKind
+    allowed: tuple[str, ...] = ()  # empty: any value
+    default: int | str | None = None  # the API's default when the parameter is not sent
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One Assistants API v2 operation.
+
+    ``path`` is the reference's template (``/threads/{thread_id}/runs``); each ``{name}`` is
+    one percent-encoded path segment. ``body_schema`` names the packaged request schema
+    (``schemas/<name>.json``) or is ``None`` for operations without a body, which send none.
+    ``may_create`` says a POST can leave something behind (a run, a message), so the error of
+    an ambiguous send names what to check; no POST is re-sent once it may have been processed,
+    while GET and DELETE are idempotent and retried.
+    """
+
+    operation_id: str
+    node_name: str
+    group: str
+    method: str
+    path: str
+    query_parameters: tuple[QueryParameter, ...]
+    body_schema: str | None
+    result_kind: ResultKind
+    returns_list: bool = False
+    may_create: bool = False
+    can_stream: bool = False
+    subject: str = ""  # what a POST acts on, e.g. "a run on thread '{thread_id}'"
+
+    @property
+    def path_parameters(self) -> tuple[str, ...]:
+        """The API names of the path parameters, in path order."""
+        return tuple(re.findall(r"\{(\w+)\}", self.path))
+
+    @property
+    def cli_name(self) -> str:
+        """The subcommand: the node name in kebab case (``create-thread-and-run``)."""
+        return "-".join(self.node_name.lower().split())
+
+    @property
+    def idempotent(self) -> bool:
+        """GET and DELETE may be re-sent after a failure; a POST may not (no duplicates)."""
+        return self.method in ("GET", "DELETE")
+
+    @property
+    def has_body(self) -> bool:
+        return self.body_schema is not None
+
+    @property
+    def settings_keys(self) -> tuple[str, ...]:
+        """The KNIME settings keys of the request: path parameters, query, ``body``."""
+        keys = [*self.path_parameters, *(q.setting for q in self.query_parameters)]
+        return (*keys, "body") if self.has_body else tuple(keys)
+
+    def query_parameter(self, setting: str) -> QueryParameter | None:
+        return next((q for q in self.query_parameters if q.setting == setting), None)
+
+    def describe_subject(self, path_values: dict[str, Any]) -> str:
+        """The subject with the IDs filled in, for messages about this request."""
+        return self.subject.format(**{k: path_values.get(k, "") for k in self.path_parameters})
+
+
+INCLUDE = QueryParameter(
+    "include[]", "include", QueryKind.REPEATED, allowed=(INCLUDE_FILE_SEARCH_CONTENT,)
+)
+PAGINATION = (
+    QueryParameter(
+        "limit",
+        "limit",
+        QueryKind.INTEGER,
+        default=20,
+        minimum=LIST_LIMIT_MIN,
+        maximum=LIST_LIMIT_MAX,
+    ),
+    QueryParameter("order", "order", QueryKind.STRING, allowed=("asc", "desc"), default="desc"),
+    QueryParameter("after", "after", QueryKind.STRING),
+    QueryParameter("before", "before", QueryKind.STRING),
+)

@@ -1,0 +1,72 @@
+"""Runs: ``/threads/{thread_id}/runs[/{run_id}[/cancel|/submit_tool_outputs]]``."""
+
+from __future__ import annotations
+
+from .model import INCLUDE, PAGINATION, Operation, ResultKind
+
+GROUP = "Runs"
+RUNS = "/threads/{thread_id}/runs"
+RUN = "/threads/{thread_id}/runs/{run_id}"
+
+OPERATIONS = (
+    Operation(
+        "createRun",
+        "Create Run",
+        GROUP,
+        "POST",
+        RUNS,
+        (INCLUDE,),
+        "CreateRunRequest",
+        ResultKind.RUN,
+        may_create=True,
+        can_stream=True,
+        subject="a run on thread '{thread_id}'",
+    ),
+    Operation(
+        "listRuns",
+        "List Runs",
+        GROUP,
+        "GET",
+        RUNS,
+        PAGINATION,
+        None,
+        ResultKind.RUN,
+        returns_list=True,
+    ),
+    Operation("getRun", "Get Run", GROUP, "GET", RUN, (), None, ResultKind.RUN),
+    Operation(
+        "modifyRun",
+        "Modify Run",
+        GROUP,
+        "POST",
+        RUN,
+        (),
+        "ModifyRunRequest",
+        ResultKind.RUN,
+        subject="run '{run_id}' on thread '{thread_id}'",
+    ),
+    Operation(
+        "cancelRun",
+        "Cancel Run",
+        GROUP,
+        "POST",
+        RUN + "/cancel",
+        (),
+        None,
+        ResultKind.RUN,
+        subject="run '{run_id}' on thread '{thread_id}'",
+    ),
+    Operation(
+        "submitToolOuputsToRun",  # sic: the reference's operationId
+        "Submit Tool Outputs to Run",
+        GROUP,
+        "POST",
+        RUN + "/submit_tool_outputs",
+        (),
+        "SubmitToolOutputsRunRequest",
+        ResultKind.RUN,
+        may_create=True,  # the run goes on and writes messages
+        can_stream=True,
+        subject="tool outputs for run '{run_id}' on thread '{thread_id}'",
+    ),
+)

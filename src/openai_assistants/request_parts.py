@@ -1,0 +1,124 @@
+"""Checks every request builder shares: path IDs, ``include[]`` values and the JSON body text.
+
+Moved out of ``create_run`` so that every operation refuses the same IDs and reads bodies the
+same way. Each check raises :class:`InvalidSettingsError` naming the setting (the API name of
+the path parameter, ``include`` or ``body``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import InvalidSettingsError
+from .operations.model import INCLUDE_FILE_SEARCH_CONTENT
+
+ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+# the words a user sees for each path parameter: (setting label, kind of object, example ID)
+PATH_ID_WORDS = {
+    "assistant_id": ("Assistant ID", "assistant", "asst_abc123"),
+    "thread_id": ("Thread ID", "thread", "thread_abc123"),
+    "message_id": ("Message ID", "message", "msg_abc123"),
+    "run_id": ("Run ID", "run", "run_abc123"),
+    "step_id": ("Step ID", "run step", "step_abc123"),
+}
+
+
+def path_id_label(name: str) -> str:
+    """``thread_id`` -> ``Thread ID``, as the dialog shows it."""
+    return PATH_ID_WORDS.get(name, (name, name, ""))[0]
+
+
+def validate_path_id(name: str, value: str) -> None:
+    """Refuse IDs that could re-route the request; others are percent-encoded in the path."""
+    label, kind, example = PATH_ID_WORDS.get(name, (name, name, "abc123"))
+    if value in (".", ".."):
+        raise InvalidSettingsError(
+            f"The {label} '{value}' is not a {kind} ID (it would change the URL path).",
+            setting=name,
+        )
+    bad = [ch for ch in value if ord(ch) < 33 or ord(ch) == 127 or ord(ch) > 126]
+    if bad:
+        raise InvalidSettingsError(
+            f"The {label} {value!r} contains spaces, line breaks, control or non-ASCII "
+            f"characters; {kind} IDs look like {example}.",
+            setting=name,
+        )
+
+
+def empty_path_id_error(name: str) -> InvalidSettingsError:
+    """The error for a path parameter that has no value."""
+    label, kind, example = PATH_ID_WORDS.get(name, (name, name, "abc123"))
+    verb = "to run" if name == "thread_id" else "to use"
+    return InvalidSettingsError(
+        f"The {label} is empty. Enter the ID of the {kind} {verb} (e.g. {example}).",
+        setting=name,
+    )
+
+
+def validate_include(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Only documented include[] values; duplicates are dropped, the order kept."""
+    unknown = [v for v in values if v not in ALLOWED_INCLUDE_VALUES]
+    if unknown:
+        raise InvalidSettingsError(
+            f"Include[] value{'s' if len(unknown) > 1 else ''} "
+            + ", ".join(f"'{v}'" for v in unknown)
+            + " not supported. Allowed: "
+            + ", ".join(f"'{v}'" for v in ALLOWED_INCLUDE_VALUES)
+            + ".",
+            setting="include",
+        )
+    return tuple(dict.fromkeys(values))
+
+
+def parse_body(text: str, example: str = '{"assistant_id": "asst_..."}') -> dict[str, Any]:
+    """The body setting as a JSON object; syntax errors give line and column."""
+    if len(text.encode("utf-8")) > MAX_BODY_BYTES:
+        raise InvalidSettingsError(
+            f"The JSON body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; "
+            "the API does not accept bodies this large.",
+            setting="body",
+        )
+    if not text.strip():
+        raise InvalidSettingsError(
+            f"The JSON body is empty. Enter a JSON object such as {example}.",
+            setting="body",
+        )
+    try:
+        body = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InvalidSettingsError(
+            f"The JSON body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            setting="body",
+        ) from None
+    except ValueError as exc:
+        raise InvalidSettingsError(
+            f"The JSON body is not valid JSON: {exc}", setting="body"
+        ) from None
+    if not isinstance(body, dict):
+        raise InvalidSettingsError(
+            f"The JSON body must be a JSON object {{...}}, not {json_kind(body)}.",
+            setting="body",
+        )
+    return body
+
+
+def json_kind(value: Any) -> str:
+    """How a user would call this JSON value."""
+    if isinstance(value, list):
+        return "an array [...]"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object {...}"
+    return "a number"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
