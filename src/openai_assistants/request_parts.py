@@ -51,9 +51,8 @@ def validate_path_id(name: str, value: str) -> None:
 def empty_path_id_error(name: str) -> InvalidSettingsError:
     """The error for a path parameter that has no value."""
     label, kind, example = PATH_ID_WORDS.get(name, (name, name, "abc123"))
-    verb = "to run" if name == "thread_id" else "to use"
     return InvalidSettingsError(
-        f"The {label} is empty. Enter the ID of the {kind} {verb} (e.g. {example}).",
+        f"The {label} is empty. Enter the ID of the {kind} (e.g. {example}).",
         setting=name,
     )
 
