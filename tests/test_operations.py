@@ -293,3 +293,13 @@ def test_configure_with_a_table_checks_only_what_no_column_supplies() -> None:
     with pytest.raises(InvalidSettingsError) as caught:
         check_settings(create_message, {"thread_id": "a b"}, {}, "", CONFIG, from_columns={"body"})
     assert caught.value.setting == "thread_id"
+
+
+def test_every_operation_and_query_parameter_is_described() -> None:
+    for op in operations.ALL:
+        assert op.summary.endswith("."), op.operation_id
+        for parameter in op.query_parameters:
+            assert parameter.description, (op.operation_id, parameter.setting)
+    include = operations.by_id("createRun").query_parameter("include")
+    # KNIME's Markdown turns [*]...[*] into italics unless the value is written as code
+    assert f"`{operations.INCLUDE_FILE_SEARCH_CONTENT}`" in include.description

@@ -19,6 +19,7 @@ OPERATIONS = (
         ResultKind.ASSISTANT,
         may_create=True,
         subject="an assistant",
+        summary="Create an assistant with a model and instructions.",
     ),
     Operation(
         "listAssistants",
@@ -30,9 +31,18 @@ OPERATIONS = (
         None,
         ResultKind.ASSISTANT,
         returns_list=True,
+        summary="Returns a list of assistants.",
     ),
     Operation(
-        "getAssistant", "Get Assistant", GROUP, "GET", ASSISTANT, (), None, ResultKind.ASSISTANT
+        "getAssistant",
+        "Get Assistant",
+        GROUP,
+        "GET",
+        ASSISTANT,
+        (),
+        None,
+        ResultKind.ASSISTANT,
+        summary="Retrieves an assistant.",
     ),
     Operation(
         "modifyAssistant",
@@ -44,6 +54,7 @@ OPERATIONS = (
         "ModifyAssistantRequest",
         ResultKind.ASSISTANT,
         subject="assistant '{assistant_id}'",
+        summary="Modifies an assistant.",
     ),
     Operation(
         "deleteAssistant",
@@ -54,5 +65,6 @@ OPERATIONS = (
         (),
         None,
         ResultKind.DELETION,
+        summary="Delete an assistant.",
     ),
 )

@@ -7,7 +7,12 @@ from .model import PAGINATION, Operation, QueryKind, QueryParameter, ResultKind
 GROUP = "Messages"
 MESSAGES = "/threads/{thread_id}/messages"
 MESSAGE = "/threads/{thread_id}/messages/{message_id}"
-RUN_FILTER = QueryParameter("run_id", "run_id", QueryKind.STRING)
+RUN_FILTER = QueryParameter(
+    "run_id",
+    "run_id",
+    QueryKind.STRING,
+    description="Only the messages the run with this ID created.",
+)
 
 OPERATIONS = (
     Operation(
@@ -21,6 +26,7 @@ OPERATIONS = (
         ResultKind.MESSAGE,
         may_create=True,
         subject="a message on thread '{thread_id}'",
+        summary="Create a message.",
     ),
     Operation(
         "listMessages",
@@ -32,8 +38,19 @@ OPERATIONS = (
         None,
         ResultKind.MESSAGE,
         returns_list=True,
+        summary="Returns a list of messages for a given thread.",
     ),
-    Operation("getMessage", "Get Message", GROUP, "GET", MESSAGE, (), None, ResultKind.MESSAGE),
+    Operation(
+        "getMessage",
+        "Get Message",
+        GROUP,
+        "GET",
+        MESSAGE,
+        (),
+        None,
+        ResultKind.MESSAGE,
+        summary="Retrieve a message.",
+    ),
     Operation(
         "modifyMessage",
         "Modify Message",
@@ -44,8 +61,17 @@ OPERATIONS = (
         "ModifyMessageRequest",
         ResultKind.MESSAGE,
         subject="message '{message_id}' on thread '{thread_id}'",
+        summary="Modifies a message.",
     ),
     Operation(
-        "deleteMessage", "Delete Message", GROUP, "DELETE", MESSAGE, (), None, ResultKind.DELETION
+        "deleteMessage",
+        "Delete Message",
+        GROUP,
+        "DELETE",
+        MESSAGE,
+        (),
+        None,
+        ResultKind.DELETION,
+        summary="Deletes a message.",
     ),
 )

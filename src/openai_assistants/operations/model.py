@@ -46,6 +46,7 @@ class QueryParameter:
     default: int | str | None = None  # the API's default when the parameter is not sent
     minimum: int | None = None
     maximum: int | None = None
+    description: str = ""  # the reference's wording; values as code (KNIME's Markdown)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Operation:
     may_create: bool = False
     can_stream: bool = False
     subject: str = ""  # what a POST acts on, e.g. "a run on thread '{thread_id}'"
+    summary: str = ""  # the reference's summary, for node descriptions and --help
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -107,7 +109,12 @@ class Operation:
 
 
 INCLUDE = QueryParameter(
-    "include[]", "include", QueryKind.REPEATED, allowed=(INCLUDE_FILE_SEARCH_CONTENT,)
+    "include[]",
+    "include",
+    QueryKind.REPEATED,
+    allowed=(INCLUDE_FILE_SEARCH_CONTENT,),
+    description="Additional fields to include in the response, sent as `include[]`. The only "
+    f"supported value is `{INCLUDE_FILE_SEARCH_CONTENT}`: the content of file search results.",
 )
 PAGINATION = (
     QueryParameter(
@@ -117,8 +124,26 @@ PAGINATION = (
         default=20,
         minimum=LIST_LIMIT_MIN,
         maximum=LIST_LIMIT_MAX,
+        description="How many objects one request returns, 1 to 100 (the API's default: 20).",
     ),
-    QueryParameter("order", "order", QueryKind.STRING, allowed=("asc", "desc"), default="desc"),
-    QueryParameter("after", "after", QueryKind.STRING),
-    QueryParameter("before", "before", QueryKind.STRING),
+    QueryParameter(
+        "order",
+        "order",
+        QueryKind.STRING,
+        allowed=("asc", "desc"),
+        default="desc",
+        description="Sort order by `created_at`: `asc` ascending, `desc` descending.",
+    ),
+    QueryParameter(
+        "after",
+        "after",
+        QueryKind.STRING,
+        description="A cursor: the ID of the object after which the list starts.",
+    ),
+    QueryParameter(
+        "before",
+        "before",
+        QueryKind.STRING,
+        description="A cursor: the ID of the object before which the list ends.",
+    ),
 )

@@ -18,6 +18,7 @@ OPERATIONS = (
         None,
         ResultKind.RUN_STEP,
         returns_list=True,
+        summary="Returns a list of run steps belonging to a run.",
     ),
     Operation(
         "getRunStep",
@@ -28,5 +29,6 @@ OPERATIONS = (
         (INCLUDE,),
         None,
         ResultKind.RUN_STEP,
+        summary="Retrieves a run step.",
     ),
 )

@@ -21,6 +21,7 @@ OPERATIONS = (
         may_create=True,
         can_stream=True,
         subject="a run on thread '{thread_id}'",
+        summary="Create a run.",
     ),
     Operation(
         "listRuns",
@@ -32,8 +33,19 @@ OPERATIONS = (
         None,
         ResultKind.RUN,
         returns_list=True,
+        summary="Returns a list of runs belonging to a thread.",
     ),
-    Operation("getRun", "Get Run", GROUP, "GET", RUN, (), None, ResultKind.RUN),
+    Operation(
+        "getRun",
+        "Get Run",
+        GROUP,
+        "GET",
+        RUN,
+        (),
+        None,
+        ResultKind.RUN,
+        summary="Retrieves a run.",
+    ),
     Operation(
         "modifyRun",
         "Modify Run",
@@ -44,6 +56,7 @@ OPERATIONS = (
         "ModifyRunRequest",
         ResultKind.RUN,
         subject="run '{run_id}' on thread '{thread_id}'",
+        summary="Modifies a run.",
     ),
     Operation(
         "cancelRun",
@@ -55,6 +68,7 @@ OPERATIONS = (
         None,
         ResultKind.RUN,
         subject="run '{run_id}' on thread '{thread_id}'",
+        summary="Cancels a run that is `in_progress`.",
     ),
     Operation(
         "submitToolOuputsToRun",  # sic: the reference's operationId
@@ -68,5 +82,10 @@ OPERATIONS = (
         may_create=True,  # the run goes on and writes messages
         can_stream=True,
         subject="tool outputs for run '{run_id}' on thread '{thread_id}'",
+        summary=(
+            'When a run has the `status: "requires_action"` and `required_action.type` is '
+            "`submit_tool_outputs`, submits the outputs from the tool calls once they are all "
+            "completed. All outputs must be submitted in a single request."
+        ),
     ),
 )

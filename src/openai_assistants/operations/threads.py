@@ -19,6 +19,7 @@ OPERATIONS = (
         ResultKind.THREAD,
         may_create=True,
         subject="a thread",
+        summary="Create a thread.",
     ),
     Operation(
         "createThreadAndRun",
@@ -32,8 +33,19 @@ OPERATIONS = (
         may_create=True,
         can_stream=True,
         subject="a thread and a run on it",
+        summary="Create a thread and run it in one request.",
     ),
-    Operation("getThread", "Get Thread", GROUP, "GET", THREAD, (), None, ResultKind.THREAD),
+    Operation(
+        "getThread",
+        "Get Thread",
+        GROUP,
+        "GET",
+        THREAD,
+        (),
+        None,
+        ResultKind.THREAD,
+        summary="Retrieves a thread.",
+    ),
     Operation(
         "modifyThread",
         "Modify Thread",
@@ -44,8 +56,17 @@ OPERATIONS = (
         "ModifyThreadRequest",
         ResultKind.THREAD,
         subject="thread '{thread_id}'",
+        summary="Modifies a thread.",
     ),
     Operation(
-        "deleteThread", "Delete Thread", GROUP, "DELETE", THREAD, (), None, ResultKind.DELETION
+        "deleteThread",
+        "Delete Thread",
+        GROUP,
+        "DELETE",
+        THREAD,
+        (),
+        None,
+        ResultKind.DELETION,
+        summary="Delete a thread.",
     ),
 )
