@@ -303,3 +303,48 @@ def test_every_operation_and_query_parameter_is_described() -> None:
     include = operations.by_id("createRun").query_parameter("include")
     # KNIME's Markdown turns [*]...[*] into italics unless the value is written as code
     assert f"`{operations.INCLUDE_FILE_SEARCH_CONTENT}`" in include.description
+
+
+def test_every_printable_character_in_an_id_stays_inside_its_segment() -> None:
+    from urllib.parse import unquote, urlsplit
+
+    get_step = operations.by_id("getRunStep")
+    for code in range(33, 127):
+        ids = {
+            "thread_id": f"t{chr(code)}1",
+            "run_id": f"r{chr(code)}",
+            "step_id": f"{chr(code)}s{chr(code)}",
+        }
+        url = build_request(get_step, ids, {}, None, CONFIG).request.url
+        parts = urlsplit(url)
+        assert parts.query == "" and parts.fragment == "", url
+        segments = parts.path.split("/")[2:]  # after "/v1"
+        assert [unquote(s) for s in segments] == [
+            "threads",
+            ids["thread_id"],
+            "runs",
+            ids["run_id"],
+            "steps",
+            ids["step_id"],
+        ], url
+
+
+def test_packaged_schemas_are_resolved_json_schema_without_prose() -> None:
+    def keys(node: object) -> set[str]:
+        if isinstance(node, dict):
+            found = set(node)
+            props = node.get("properties")
+            for key, value in node.items():
+                # property names are data; only the schemas below them are searched
+                children = value.values() if key == "properties" and value is props else [value]
+                for child in children:
+                    found |= keys(child)
+            return found - (set(props) if isinstance(props, dict) else set())
+        if isinstance(node, list):
+            return set().union(*(keys(item) for item in node)) if node else set()
+        return set()
+
+    for name in schema_names():
+        found = keys(load_schema(name))
+        assert not found & {"$ref", "nullable", "allOf", "description", "example"}, name
+        assert not {k for k in found if k.startswith("x-")}, name
