@@ -58,4 +58,3 @@ def next_page_query(query_values: Mapping[str, Any], page: Page) -> dict[str, An
     if not page.has_more or page.last_id is None:
         return None
     return {**query_values, "after": page.last_id}
-

@@ -129,11 +129,11 @@ class CreateRunNode:
     search result content.
 
     **Body**: the request body, a JSON object that must comply with the Create Run schema:
-    `assistant_id` (required), `model`, `instructions`, `additional_instructions`,
-    `additional_messages`, `tools`, `metadata`, `temperature`, `top_p`, `stream`,
-    `max_prompt_tokens`, `max_completion_tokens`, `truncation_strategy`, `tool_choice`,
-    `parallel_tool_calls` and `response_format`. The body is checked before anything is
-    sent; every problem is listed with its JSON path, e.g.
+    `assistant_id` (required), `model`, `reasoning_effort`, `instructions`,
+    `additional_instructions`, `additional_messages`, `tools`, `metadata`, `temperature`,
+    `top_p`, `stream`, `max_prompt_tokens`, `max_completion_tokens`, `truncation_strategy`,
+    `tool_choice`, `parallel_tool_calls` and `response_format`. The body is checked before
+    anything is sent; every problem is listed with its JSON path, e.g.
     `temperature: 5 is greater than the maximum of 2`. With `"stream": true` the response is
     an event stream, output as received up to `data: [DONE]`.
 
