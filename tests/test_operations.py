@@ -348,3 +348,32 @@ def test_packaged_schemas_are_resolved_json_schema_without_prose() -> None:
         found = keys(load_schema(name))
         assert not found & {"$ref", "nullable", "allOf", "description", "example"}, name
         assert not {k for k in found if k.startswith("x-")}, name
+
+
+ODD_VALUES = [None, "", " ", "x", "é", 5, -1, 1.5, True, [], ["x"], {}, {"a": 1}, "[]", "{"]
+
+
+@pytest.mark.parametrize("operation", operations.ALL, ids=lambda op: op.operation_id)
+def test_odd_inputs_give_a_settings_error_never_a_traceback(operation) -> None:
+    """Values from a table or flow variable can be anything; each must become a message."""
+    keys = [*operation.path_parameters, *(q.setting for q in operation.query_parameters)]
+    for value in ODD_VALUES:
+        for key in keys:
+            path = {name: "id_1" for name in operation.path_parameters}
+            query: dict = {}
+            (path if key in path else query)[key] = value
+            body = {"assistant_id": "a", "role": "user", "content": "x", "tool_outputs": []}
+            schema_fields = (
+                set(load_schema(operation.body_schema)["properties"])
+                if (operation.body_schema)
+                else set()
+            )
+            body = {k: v for k, v in body.items() if k in schema_fields} or None
+            try:
+                build_request(operation, path, query, body, CONFIG)
+            except InvalidSettingsError as error:
+                assert error.setting in (key, None), (key, value, error.setting)
+        try:
+            build_request(operation, dict.fromkeys(operation.path_parameters, "i"), {}, value)
+        except InvalidSettingsError as error:
+            assert error.setting == "body"

@@ -41,6 +41,15 @@ from .request_parts import (
     validate_path_id,
 )
 
+QUERY_LABELS = {
+    "limit": "Limit",
+    "order": "Order",
+    "after": "After",
+    "before": "Before",
+    "run_id": "Run ID",
+    "include": "Include[]",
+}
+
 
 class InvalidRequestSettingsError(InvalidSettingsError):
     """More than one setting is unusable; ``problems`` holds each error, in settings order.
@@ -156,9 +165,16 @@ def check_settings(
                 _collect(problems, validate_body, operation, parsed, allow_unknown_fields) or []
             )
     for name in operation.path_parameters:
-        value = ((path_values or {}).get(name) or "").strip()
-        if name not in from_columns and value:
-            _collect(problems, validate_path_id, name, value)
+        value = (path_values or {}).get(name)
+        if name not in from_columns and isinstance(value, str) and value.strip():
+            _collect(problems, validate_path_id, name, value.strip())
+        elif name not in from_columns and value is not None and not isinstance(value, str):
+            problems.append(
+                InvalidSettingsError(
+                    f"The {path_id_label(name)} must be text, not {json_kind(value)}.",
+                    setting=name,
+                )
+            )
     if problems:
         raise problems[0] if len(problems) == 1 else InvalidRequestSettingsError(problems)
     return warnings
@@ -229,14 +245,18 @@ def validate_body(
 
 
 def _query_values(parameter: QueryParameter, value: Any) -> list[str]:
-    label = parameter.setting.capitalize() if parameter.setting != "include" else "Include[]"
+    label = QUERY_LABELS.get(parameter.setting, parameter.setting)
     if value is None or (isinstance(value, str) and not value.strip()):
         return []
     if parameter.kind is QueryKind.REPEATED:
+        if not isinstance(value, (str, list, tuple)):
+            raise InvalidSettingsError(
+                f"{label}: {value!r} is not a list of values.", setting=parameter.setting
+            )
         items = [value] if isinstance(value, str) else list(value)
         if parameter.setting == "include":
             return list(validate_include([str(v) for v in items]))
-        return [str(v) for v in dict.fromkeys(items)]
+        return list(dict.fromkeys(str(v) for v in items))
     if parameter.kind is QueryKind.INTEGER:
         number = _as_int(value)
         if number is None:
@@ -289,14 +309,14 @@ def _parse_body(operation: Operation, body: str | Mapping[str, Any] | None) -> d
         )
     if isinstance(body, Mapping):
         return dict(body)
-    required = load_schema(operation.body_schema).get("required", [])
-    if body is None or (not body.strip() and not required):
-        return {}  # every field optional: an empty body is the empty object
-    if not isinstance(body, str):
+    if body is not None and not isinstance(body, str):
         raise InvalidSettingsError(
             f"The JSON body must be a JSON object {{...}}, not {json_kind(body)}.",
             setting="body",
         )
+    required = load_schema(operation.body_schema).get("required", [])
+    if body is None or (not body.strip() and not required):
+        return {}  # every field optional: an empty body is the empty object
     example = "{" + ", ".join(f'"{name}": ...' for name in required) + "}"
     return parse_body(body, example=example)
 
@@ -317,7 +337,16 @@ def _resolve_path_values(
     in_schema = _schema_fields(operation)
     resolved: dict[str, str] = {}
     for name in operation.path_parameters:
-        from_setting = (settings.get(name) or "").strip()
+        from_setting = settings.get(name)
+        if from_setting is not None and not isinstance(from_setting, str):
+            problems.append(
+                InvalidSettingsError(
+                    f"The {path_id_label(name)} must be text, not {json_kind(from_setting)}.",
+                    setting=name,
+                )
+            )
+            continue
+        from_setting = (from_setting or "").strip()
         from_body: Any = None
         if body is not None and name not in in_schema:
             from_body = body.pop(name, None)
