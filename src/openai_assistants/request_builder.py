@@ -52,7 +52,7 @@ QUERY_LABELS = {
 
 
 class InvalidRequestSettingsError(InvalidSettingsError):
-    """More than one setting is unusable; ``problems`` holds each error, in settings order.
+    """More than one setting is unusable; ``problems`` holds each error, in the order found.
 
     ``setting`` is the first problem's setting, so a caller that shows one place still points
     the user somewhere useful; the message lists them all.
