@@ -50,7 +50,7 @@ def create_runs(base_url: str, runs: list[RunInput], **options):
 
 def test_rows_come_back_in_input_order_with_their_row_ids() -> None:
     with StubServer() as server:
-        server.reply(*[Reply(200, "{}", delay=0.05 * (6 - i)) for i in range(6)])
+        server.reply(*[Reply(200, ok(i).body, delay=0.05 * (6 - i)) for i in range(6)])
         outcome = create_runs(server.base_url, inputs(6), concurrency=3)
     assert list(outcome.table.index) == [f"R{i}" for i in range(6)]
     assert sorted(r.path for r in server.received) == sorted(
@@ -60,7 +60,7 @@ def test_rows_come_back_in_input_order_with_their_row_ids() -> None:
 
 def test_concurrency_overlaps_requests() -> None:
     with StubServer() as server:
-        server.reply(*[Reply(200, "{}", delay=0.2)] * 8)
+        server.reply(*[Reply(200, ok(i).body, delay=0.2) for i in range(8)])
         started = time.monotonic()
         create_runs(server.base_url, inputs(8), concurrency=4)
         elapsed = time.monotonic() - started
@@ -179,7 +179,7 @@ def test_none_column_choice_means_the_dialog_value() -> None:
 
 def test_cancel_stops_a_table_of_runs_within_a_second() -> None:
     with StubServer() as server:
-        server.reply(*[Reply(200, "{}", delay=1.0)] * 8)
+        server.reply(*[Reply(200, ok(i).body, delay=1.0) for i in range(8)])
         cancel_at = time.monotonic() + 0.3
         with pytest.raises(CancelledError):
             execute_create_runs(

@@ -9,7 +9,9 @@ request matches what the official ``openai`` Python SDK sends for the same input
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .body_schema import PATH_PARAMETER, check_body
@@ -22,6 +24,8 @@ from .results import ResultFormat
 INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
 MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_BODY_DEPTH = 64  # far deeper than any Assistants body; keeps every later step bounded
+RUN_OBJECT = "thread.run"
 DEFAULT_BODY = '{\n  "assistant_id": ""\n}'
 
 
@@ -41,10 +45,28 @@ class PreparedRequest:
 
     request: ApiRequest
     warnings: list[str] = field(default_factory=list)
+    thread_id: str = ""
 
 
 def prepare_create_run(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedRequest:
-    """Validate settings and configuration and build the request; raise if anything is wrong."""
+    """Validate settings and configuration and build the request; raise if anything is wrong.
+
+    The same settings and configuration give the same request, so the result is remembered:
+    a node executed again, or a table whose rows share a body, is validated once.
+    """
+    try:
+        prepared = _prepare_cached(settings, config)
+    except TypeError:  # unhashable values (e.g. a list in a hand-made config): no cache
+        prepared = _prepare(settings, config)
+    return PreparedRequest(prepared.request, list(prepared.warnings), prepared.thread_id)
+
+
+@lru_cache(maxsize=256)
+def _prepare_cached(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedRequest:
+    return _prepare(settings, config)
+
+
+def _prepare(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedRequest:
     warnings = validate_connection(config)
     body = parse_body(settings.body)
     thread_id = resolve_thread_id(settings.thread_id, body)
@@ -56,11 +78,26 @@ def prepare_create_run(settings: CreateRunSettings, config: ConnectionConfig) ->
         method="POST",
         url=run_url(config, thread_id, include),
         headers=request_headers(config, stream=stream),
-        body=json.dumps(sent_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        body=encode_body(sent_body),
         stream=stream,
-        thread_id=thread_id,
+        subject=f"a run on thread '{thread_id}'",
+        expect_object=RUN_OBJECT,
     )
-    return PreparedRequest(request=request, warnings=warnings + body_warnings)
+    return PreparedRequest(request, warnings + body_warnings, thread_id)
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    """The body as sent: compact UTF-8 JSON. Lone surrogates cannot be sent and are refused."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        path = _surrogate_path(body) or "(somewhere)"
+        raise InvalidSettingsError(
+            f"The JSON body contains a lone surrogate (an invalid Unicode character such as "
+            f"\\ud800) at {path}; it cannot be sent as UTF-8. Remove it.",
+            setting="body",
+        ) from None
 
 
 def check_table_settings(
@@ -98,14 +135,20 @@ def asks_for_stream(body_text: str) -> bool:
     """Whether a (valid) body asks for server-sent events."""
     try:
         body = json.loads(body_text)
-    except ValueError:
+    except (ValueError, RecursionError, TypeError):
         return False
     return isinstance(body, dict) and body.get("stream") is True
 
 
 def parse_body(text: str) -> dict[str, Any]:
-    """The body setting as a JSON object; syntax errors give line and column."""
-    if len(text.encode("utf-8")) > MAX_BODY_BYTES:
+    """The body setting as a JSON object; syntax errors give line and column.
+
+    Refused as well: numbers JSON cannot carry (``1e400`` would become Infinity), nesting
+    deeper than ``MAX_BODY_DEPTH`` and text that is not valid Unicode.
+    """
+    if not isinstance(text, str):
+        raise InvalidSettingsError("The JSON body must be text.", setting="body")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise InvalidSettingsError(
             f"The JSON body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; "
             "the API does not accept bodies this large.",
@@ -116,8 +159,13 @@ def parse_body(text: str) -> dict[str, Any]:
             'The JSON body is empty. Enter a JSON object such as {"assistant_id": "asst_..."}.',
             setting="body",
         )
+    if text.count("[") + text.count("{") > MAX_BODY_DEPTH and _nesting_depth(text) > MAX_BODY_DEPTH:
+        raise InvalidSettingsError(
+            f"The JSON body is nested more than {MAX_BODY_DEPTH} levels deep; no API body is.",
+            setting="body",
+        )
     try:
-        body = json.loads(text, parse_constant=_reject_constant)
+        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise InvalidSettingsError(
             f"The JSON body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
@@ -127,12 +175,73 @@ def parse_body(text: str) -> dict[str, Any]:
         raise InvalidSettingsError(
             f"The JSON body is not valid JSON: {exc}", setting="body"
         ) from None
+    except RecursionError:
+        raise InvalidSettingsError(
+            f"The JSON body is nested more than {MAX_BODY_DEPTH} levels deep; no API body is.",
+            setting="body",
+        ) from None
     if not isinstance(body, dict):
         raise InvalidSettingsError(
             f"The JSON body must be a JSON object {{...}}, not {_json_kind(body)}.",
             setting="body",
         )
+    path = _surrogate_path(body)
+    if path is not None:
+        raise InvalidSettingsError(
+            f"The JSON body contains a lone surrogate (an invalid Unicode character such as "
+            f"\\ud800) at {path}; it cannot be sent as UTF-8. Remove it.",
+            setting="body",
+        )
     return body
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        shown = literal if len(literal) <= 40 else literal[:39] + "…"
+        raise ValueError(f"the number {shown} is too large for JSON (it would become Infinity)")
+    return value
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest ``[``/``{`` nesting outside strings, counted without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _surrogate_path(value: Any, path: str = "") -> str | None:
+    """The JSON path of the first string (or key) holding a lone surrogate, else None."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if any(0xD800 <= ord(ch) <= 0xDFFF for ch in item):
+                return where or "(top level)"
+        elif isinstance(item, dict):
+            for key, child in reversed(list(item.items())):
+                if any(0xD800 <= ord(ch) <= 0xDFFF for ch in key):
+                    return f"{where}.{key!r}" if where else repr(key)
+                stack.append((child, f"{where}.{key}" if where else key))
+        elif isinstance(item, list):
+            for index in reversed(range(len(item))):
+                stack.append((item[index], f"{where}[{index}]"))
+    return None
 
 
 def resolve_thread_id(setting: str, body: dict[str, Any]) -> str:
