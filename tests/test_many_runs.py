@@ -70,14 +70,19 @@ def test_concurrency_overlaps_requests() -> None:
 def test_failing_row_is_output_without_losing_the_others() -> None:
     runs = inputs(3)
     runs[1] = RunInput("R1", CreateRunSettings(thread_id="t", body='{"assistant_id": 5}'))
+    runs[2] = RunInput("R2", CreateRunSettings(thread_id="thread_2", body='{"assistant_id": "a"}'))
     with StubServer() as server:
-        server.reply(ok(0), Reply(404, ERROR), ok(2))
+        server.reply(ok(0), Reply(404, ERROR))
         outcome = create_runs(server.base_url, runs, on_error=ErrorHandling.OUTPUT, concurrency=1)
     table = outcome.table
     assert table["status"].tolist()[0] == 200 and pd.isna(table["status"].iloc[1])
-    assert table["status"].iloc[2] in (200, 404)
+    assert table["status"].iloc[2] == 404  # R2's own answer, not lost with R1
     assert any(w.startswith("R1: The JSON body is invalid") for w in outcome.warnings)
-    assert len(server.received) == 2  # the invalid row was never sent
+    assert any(w.startswith("R2: POST") and "No thread" in w for w in outcome.warnings)
+    assert [r.path for r in server.received] == [
+        "/v1/threads/thread_0/runs",
+        "/v1/threads/thread_2/runs",
+    ]  # the invalid row R1 was never sent
 
 
 def test_first_failure_fails_the_execution_in_fail_mode() -> None:

@@ -187,7 +187,11 @@ def execute_create_runs(
 
             def run_row(i: int, row_id: str, ready: PreparedRequest) -> tuple[RowResult, list[str]]:
                 tracked = partial(batch.transmit, i, transmit)
-                return _run_one(row_id, ready, config, options, tracked, stop.is_set)
+                try:
+                    return _run_one(row_id, ready, config, options, tracked, stop.is_set)
+                except BaseException:
+                    stop.set()  # decided here: no further row is sent from now on
+                    raise
 
             _run_pool(batch, options.concurrency, run_row, finished, is_canceled)
     except OpenAIAssistantsError:

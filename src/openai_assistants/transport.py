@@ -525,7 +525,7 @@ def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfi
     parts: list[str] = []
     size = 0
     try:
-        for chunk in response.iter_bytes(READ_CHUNK):
+        for chunk in response.iter_bytes():  # as received: a stream is seen at once
             size += len(chunk)
             if size > limit:
                 raise ResponseFormatError(
