@@ -204,7 +204,17 @@ def execute_create_runs(
     for warning in warnings:
         logger.warning(warning)
     rows = [results[i] for i in range(total)]
-    table = result_table(rows, options.result_format, options.include_headers)
+    try:
+        table = result_table(rows, options.result_format, options.include_headers)
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        # a last net under the table code: an answer it cannot type is reported, not crashed on
+        made = [f"{r.row_id}: {run_status(r.response)[0]}" for r in rows if r.response]
+        made = [m for m in made if not m.endswith(": ")]
+        raise ResponseFormatError(
+            f"The answer could not be put into the {options.result_format.value} table "
+            f"({type(exc).__name__}: {str(exc)[:200]}); choose the Raw Response format to see "
+            "it as received." + (f" Runs created: {', '.join(made)}." if made else "")
+        ) from None
     return CreateRunOutcome(table=table, rows=rows, warnings=warnings)
 
 

@@ -74,8 +74,16 @@ class _Watch:
     is_canceled: IsCanceled | None
     deadline: float  # time.monotonic() by which the whole request must be done
     sent: bool = False  # a byte of the request left: from now on it may have been processed
+    seen: bool = False  # the watched backend carried this exchange (else: a foreign client)
+
+    @property
+    def known_unsent(self) -> bool:
+        """Certainly nothing left: only the watched backend can tell (a foreign transport,
+        e.g. an injected client, is assumed to have sent)."""
+        return self.seen and not self.sent
 
     def check(self) -> None:
+        self.seen = True
         if self.is_canceled is not None and self.is_canceled():
             raise _Stop("cancel")
         if time.monotonic() >= self.deadline:
@@ -427,7 +435,7 @@ def _deadline_error(request: ApiRequest, config: ConnectionConfig, watch: _Watch
         f"{request.where} did not finish within the total time limit of "
         f"{config.total_timeout:g} s (setting total_timeout)."
     )
-    if watch.sent and not request.idempotent:
+    if not watch.known_unsent and not request.idempotent:
         return AmbiguousSendError(f"{text} {maybe_created(request)}".strip(), request=request)
     return TransportError(text, request=request)
 
@@ -446,7 +454,7 @@ def _exchange(
     except _Stop as stop:
         if stop.reason == "cancel":
             text = f"Execution cancelled while waiting for {request.where}."
-            if watch.sent:
+            if not watch.known_unsent:
                 text = f"{text} {maybe_created(request)}".strip()
             raise CancelledError(text) from None
         raise _deadline_error(request, config, watch) from None
@@ -496,11 +504,17 @@ def _exchange_once(
     except httpx.UnsupportedProtocol as exc:
         raise _NotSentError(f"Cannot send {where}: {exc}.", retryable=False) from None
     except httpx.TimeoutException:
-        if not watch.sent:
+        if watch.known_unsent:
             raise _NotSentError(f"Could not send {where} within {config.timeout:g} s.") from None
         raise _SentError(f"No response from {where} within {config.timeout:g} s.") from None
-    except (httpx.TransportError, httpx.DecodingError) as exc:
-        if not watch.sent:
+    except httpx.DecodingError as exc:
+        raise ResponseFormatError(
+            f"The answer to {where} could not be decoded as its Content-Encoding says ({exc}). "
+            + maybe_created(request),
+            request=request,
+        ) from None
+    except httpx.TransportError as exc:
+        if watch.known_unsent:
             raise _NotSentError(
                 f"The connection failed before {where} was sent ({exc or type(exc).__name__})."
             ) from None
