@@ -71,7 +71,7 @@ def _prepare(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedR
     body = parse_body(settings.body)
     thread_id = resolve_thread_id(settings.thread_id, body)
     include = validate_include(settings.include)
-    body_warnings = validate_body(body, settings.allow_unknown_fields)
+    body_warnings = _validated_body_warnings(settings.body, settings.allow_unknown_fields, body)
     sent_body = {k: v for k, v in body.items() if k != PATH_PARAMETER}
     stream = sent_body.get("stream") is True
     request = ApiRequest(
@@ -84,6 +84,24 @@ def _prepare(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedR
         expect_object=RUN_OBJECT,
     )
     return PreparedRequest(request, warnings + body_warnings, thread_id)
+
+
+_SCHEMA_CHECKED: dict[tuple[str, bool], list[str]] = {}
+_SCHEMA_CHECKED_LIMIT = 256
+
+
+def _validated_body_warnings(text: str, allow_unknown: bool, body: dict[str, Any]) -> list[str]:
+    """The schema check of a body text, done once per distinct text: a table whose rows share
+    a body but not a thread is checked once, not once per row. Invalid bodies are not kept,
+    so they are reported every time."""
+    key = (text, allow_unknown)
+    known = _SCHEMA_CHECKED.get(key)
+    if known is None:
+        known = validate_body(body, allow_unknown)
+        if len(_SCHEMA_CHECKED) >= _SCHEMA_CHECKED_LIMIT:
+            _SCHEMA_CHECKED.clear()
+        _SCHEMA_CHECKED[key] = known
+    return list(known)
 
 
 def encode_body(body: dict[str, Any]) -> bytes:

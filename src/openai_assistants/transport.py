@@ -576,7 +576,7 @@ def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfi
     parts.clear()
     events = None
     if parser is not None:
-        if parser.done:
+        if parser.done and parser.consumed < len(text):
             text = text[: parser.consumed]
         else:
             parser.close()
