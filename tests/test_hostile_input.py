@@ -505,3 +505,50 @@ def test_every_failure_carries_its_request_and_belongs_to_the_tree() -> None:
     with pytest.raises(TransportError) as refused:
         run("http://127.0.0.1:9/v1")
     assert refused.value.request.method == "POST"
+
+
+@pytest.mark.parametrize(
+    "field", [{"created_at": 10**20}, {"usage": {"total_tokens": 10**30}}, {"created_at": False}]
+)
+def test_values_out_of_range_for_the_table_are_explained_with_the_run_id(field) -> None:
+    with StubServer() as server:
+        server.reply(Reply(200, json.dumps({"id": "run_big", "object": "thread.run", **field})))
+        try:
+            outcome = run(
+                server.base_url, options=ExecutionOptions(result_format=ResultFormat.STRUCTURED)
+            )
+        except ResponseFormatError as exc:
+            assert "Row0: run_big" in str(exc) and "Raw Response" in str(exc)
+        else:  # a table that can hold it is fine too, as long as the run is there
+            assert outcome.table["id"].iloc[0] == "run_big"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])
+def test_lone_surrogates_in_an_answer_are_written_to_every_output_format(
+    suffix, tmp_path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SENTINEL_KEY)
+    answer = '{"id": "run_s", "object": "thread.run", "instructions": "a\\ud800b"}'
+    output = tmp_path / f"out{suffix}"
+    with StubServer() as server:
+        server.reply(Reply(200, answer))
+        code = cli.main(
+            ["create-run", "--thread-id", "t", "--body", BODY, "--base-url", server.base_url,
+             "--format", "structured", "--output", str(output)]
+        )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert output.stat().st_size > 0 and "Traceback" not in err
+
+
+def test_lone_surrogates_in_an_answer_are_printed(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SENTINEL_KEY)
+    answer = '{"id": "run_s", "object": "thread.run", "instructions": "a\\ud800b"}'
+    with StubServer() as server:
+        server.reply(Reply(200, answer))
+        code = cli.main(
+            ["create-run", "--thread-id", "t", "--body", BODY, "--base-url", server.base_url,
+             "--format", "structured"]
+        )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "instructions: a\\ud800b" in out
