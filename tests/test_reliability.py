@@ -53,7 +53,9 @@ FAST_RETRY = {"Retry-After": "0.01", "Content-Type": "application/json"}
 ENV = {"OPENAI_API_KEY": SENTINEL_KEY}
 
 
-def create_run(base_url: str, *, is_canceled=None, on_error=ErrorHandling.FAIL, **config):
+def create_run(
+    base_url: str, *, is_canceled=None, on_error=ErrorHandling.FAIL, client=None, **config
+):
     config.setdefault("max_retries", 2)
     return execute_create_run(
         CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
@@ -61,6 +63,7 @@ def create_run(base_url: str, *, is_canceled=None, on_error=ErrorHandling.FAIL, 
         environ=ENV,
         on_error=on_error,
         is_canceled=is_canceled,
+        client=client,
     )
 
 
@@ -283,11 +286,13 @@ def _tls_server(cert: str, key: str) -> StubServer:
 
 
 def test_unknown_certificate_is_refused_by_default(self_signed) -> None:
-    transport.close_clients()
-    with _tls_server(*self_signed) as server:
+    with (
+        _tls_server(*self_signed) as server,
+        transport.new_client(ConnectionConfig()) as client,  # a client as the node makes it
+    ):
         server.reply(OK)
         with pytest.raises(TransportError, match="TLS certificate check failed"):
-            create_run(server.base_url, max_retries=0)
+            create_run(server.base_url, max_retries=0, client=client)
     assert server.received == []
 
 
@@ -305,11 +310,9 @@ def test_proxy_environment_variables_are_honoured(monkeypatch) -> None:
         proxy.reply(OK)
         monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.base_url.split(':')[2][:-3]}")
         monkeypatch.setenv("NO_PROXY", "")
-        transport.close_clients()  # the proxy is read when a client is created
-        try:
-            create_run("http://api.example.test/v1", max_retries=0)
-        finally:
-            transport.close_clients()
+        # the proxy is read when a client is created: a new one, as the node makes it
+        with transport.new_client(ConnectionConfig()) as client:
+            create_run("http://api.example.test/v1", max_retries=0, client=client)
     (received,) = proxy.received
     assert received.headers["host"] == "api.example.test"
     assert received.path == "/v1/threads/thread_1/runs"
