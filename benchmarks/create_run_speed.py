@@ -8,7 +8,9 @@ request with the same canned run object and does no work of its own (no validati
 so the ratios show the client's cost and not the server's.
 
 (a) per request, paired per iteration (each iteration times every contender once, in turn):
-    a bare pooled ``httpx.Client().post()``; Create Run's execute path (command line: no cancel
+    a bare pooled ``httpx.Client().post()``; the core's ``transport.send`` alone (validated
+    request, retry policy, cancel checks, limits, checked answer, no table); Create Run's
+    execute path (command line: no cancel
     check); the same with a cancel check (how KNIME calls it); the same in the Structured
     format; the official SDK when installed. Median ratio to the bare POST. The table-building
     step alone (results.result_table) is timed separately, since it differs by format.
@@ -48,6 +50,7 @@ from openai_assistants.execution import (
     execute_create_runs,
 )
 from openai_assistants.results import ResultFormat, result_table
+from openai_assistants.transport import send
 
 KEY = "sk-benchmark-not-a-real-key"
 ENV = {"OPENAI_API_KEY": KEY}
@@ -129,6 +132,8 @@ def per_request(requests: int) -> list[tuple[str, str]]:
     contenders = {
         "bare pooled httpx POST": lambda: bare.post(request.url, headers=headers,
                                                     content=request.body),
+        "transport.send alone (no table), cancel checks": lambda: send(
+            request, config, KEY, is_canceled=lambda: False),
         "Create Run execute, Raw (command line)": lambda: execute_create_run(
             settings, config, environ=ENV),
         "Create Run execute, Raw, cancel checks (KNIME)": lambda: execute_create_run(
