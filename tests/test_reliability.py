@@ -23,6 +23,7 @@ The matrix, one line per behaviour a batch workflow relies on (server on 127.0.0
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import ssl
@@ -303,6 +304,26 @@ def test_custom_ca_bundle_is_trusted(self_signed) -> None:
         outcome = create_run(server.base_url, ca_bundle=cert)
     assert outcome.response.status == 200
     assert server.received[0].headers["authorization"] == f"Bearer {SENTINEL_KEY}"
+
+
+def test_a_slow_tls_answer_survives_the_cancel_check_steps(self_signed) -> None:
+    """Reads are cut into 0.1 s steps for cancel checks; over TLS they must resume intact."""
+    cert, _ = self_signed
+    body = json.dumps({"id": "run_1", "object": "thread.run", "pad": "x" * 200_000})
+    with _tls_server(*self_signed) as server:
+        server.reply(Reply(200, body, delay=0.35, body_delay=0.25))
+        outcome = create_run(server.base_url, ca_bundle=cert, is_canceled=lambda: False)
+    assert outcome.response.text == body
+
+
+def test_every_connection_pool_of_the_client_is_watched(monkeypatch) -> None:
+    """Cancel and the total time limit rely on the watched network backend (httpx internals:
+    this test notices when an httpx upgrade moves them)."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    with transport.new_client(ConnectionConfig()) as client:
+        pools = [client._transport._pool] + [m._pool for m in client._mounts.values() if m]
+        assert len(pools) >= 2
+        assert all(isinstance(p._network_backend, transport._WatchedBackend) for p in pools)
 
 
 def test_proxy_environment_variables_are_honoured(monkeypatch) -> None:
