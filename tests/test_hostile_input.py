@@ -552,3 +552,20 @@ def test_lone_surrogates_in_an_answer_are_printed(capsys, monkeypatch) -> None:
         )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0 and "instructions: a\\ud800b" in out
+
+
+@pytest.mark.parametrize(
+    ("wait", "setting"),
+    [
+        (WaitOptions(poll_interval=float("nan")), "poll_interval"),
+        (WaitOptions(poll_interval=0), "poll_interval"),
+        (WaitOptions(max_wait=float("inf")), "max_wait"),
+        (WaitOptions(max_wait=1e12), "max_wait"),
+    ],
+)
+def test_absurd_wait_settings_are_refused_before_sending(wait, setting) -> None:
+    with StubServer() as server:
+        with pytest.raises(InvalidSettingsError) as caught:
+            run(server.base_url, options=ExecutionOptions(wait=wait))
+        assert server.received == []
+    assert caught.value.setting == setting

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import queue
 import threading
 import time
@@ -145,6 +146,7 @@ def execute_create_runs(
             f"Concurrency must be between 1 and {MAX_CONCURRENCY}, not {options.concurrency}.",
             setting="concurrency",
         )
+    _check_wait(options.wait)
     results, pending, warnings = _prepare_rows(inputs, config, options.on_error)
     total = len(inputs)
     row_notes: dict[int, list[str]] = {}
@@ -216,6 +218,26 @@ def execute_create_runs(
             "it as received." + (f" Runs created: {', '.join(made)}." if made else "")
         ) from None
     return CreateRunOutcome(table=table, rows=rows, warnings=warnings)
+
+
+MAX_WAIT_SECONDS = 7 * 86_400.0
+
+
+def _check_wait(wait: WaitOptions | None) -> None:
+    """Poll interval and maximum wait: finite, above 0, at most a week (else a typo)."""
+    if wait is None:
+        return
+    for name, label, seconds in (
+        ("poll_interval", "Poll interval", wait.poll_interval),
+        ("max_wait", "Maximum wait", wait.max_wait),
+    ):
+        number = isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+        if not (number and math.isfinite(seconds) and 0 < seconds <= MAX_WAIT_SECONDS):
+            raise InvalidSettingsError(
+                f"{label}: {seconds!r} s is not usable; enter a number of seconds greater than "
+                f"0 and at most {MAX_WAIT_SECONDS:g}.",
+                setting=name,
+            )
 
 
 def _prepare_rows(
