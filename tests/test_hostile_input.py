@@ -569,3 +569,16 @@ def test_absurd_wait_settings_are_refused_before_sending(wait, setting) -> None:
             run(server.base_url, options=ExecutionOptions(wait=wait))
         assert server.received == []
     assert caught.value.setting == setting
+
+
+def test_retries_stop_at_the_total_time_limit_without_claiming_a_run_exists() -> None:
+    busy = Reply(503, '{"error": {"message": "busy"}}', headers={"Retry-After": "5"})
+    with StubServer() as server:
+        server.reply(busy, busy)
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            run(server.base_url, max_retries=3, total_timeout=1)
+        assert len(server.received) == 1
+    assert time.monotonic() - started < 1.0  # a 5 s Retry-After cannot fit: no waiting
+    assert not isinstance(caught.value, AmbiguousSendError)
+    assert "total time limit of 1 s" in str(caught.value) and "HTTP 503" in str(caught.value)

@@ -402,7 +402,13 @@ def send(
             reason = f"HTTP {response.status}"
             delay = retry_delay(attempt, dict(response.headers), random=random)
         if time.monotonic() + delay >= deadline:
-            raise _deadline_error(request, config, watch)
+            # only what created nothing is retried, so nothing exists from this request
+            raise TransportError(
+                f"{request.where} did not succeed within the total time limit of "
+                f"{config.total_timeout:g} s (setting total_timeout); the last attempt ended "
+                f"with: {reason}",
+                request=request,
+            )
         reasons.append(reason)
         logger.warning(
             "Retrying %s in %.2f s (attempt %d of %d) after: %s",
