@@ -52,7 +52,7 @@ from .retry_policy import Outcome, retry_delay, should_retry
 
 logger = logging.getLogger("openai_assistants.transport")
 
-READ_CHUNK = 65_536
+WRITE_CHUNK = 65_536  # bytes per send step, so a cancel can come between steps
 
 _CLIENTS: dict[str, httpx.Client] = {}
 _CLIENTS_LOCK = threading.Lock()
@@ -140,7 +140,7 @@ class _WatchedStream(httpcore.NetworkStream):
         while view:
             sock.settimeout(watch.step(limit, httpcore.WriteTimeout))
             try:
-                sent = sock.send(view[:READ_CHUNK])
+                sent = sock.send(view[:WRITE_CHUNK])
             except (TimeoutError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
                 continue
             except OSError as exc:
@@ -234,7 +234,9 @@ class _WatchedBackend(httpcore.NetworkBackend):
                 raise
         raise httpcore.ConnectError(str(last) if last else f"no address for {host}")
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):  # type: ignore[no-untyped-def]
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
         return self._inner.connect_unix_socket(path, timeout, socket_options)
 
     def sleep(self, seconds: float) -> None:
