@@ -295,11 +295,20 @@ def test_rate_limit_then_success_exits_0_with_a_retry_warning(target, capsys):
     assert runs_sent(target) == 2
 
 
-def test_persistent_server_error_exits_1(target, capsys):
+def test_server_error_to_create_run_exits_1_without_a_second_send(target, capsys):
     target.server.set_faults(Faults(server_error=5))
     code, out, err = run_cli(capsys, target.args("--max-retries", "1"))
     assert code == 1 and out == ""
     assert "HTTP 500 Internal Server Error" in err and "The server had an error" in err
+    assert f"A run on thread '{target.thread_id}' may have been created" in err
+    assert runs_sent(target) == 1  # a 500 may come after the run was made: never re-sent
+
+
+def test_persistent_503_is_retried_then_exits_1(target, capsys):
+    target.server.set_faults(Faults(server_error=5, server_error_status=503))
+    code, out, err = run_cli(capsys, target.args("--max-retries", "1"))
+    assert code == 1 and out == ""
+    assert "HTTP 503" in err and "may have been created" not in err
     assert runs_sent(target) == 2
 
 
@@ -307,7 +316,7 @@ def test_dropped_connection_exits_1_and_says_the_run_may_exist(target, capsys):
     target.server.set_faults(Faults(drop_connection=1))
     code, _, err = run_cli(capsys, target.args("--max-retries", "2"))
     assert code == 1
-    assert f"The run may have been created on thread '{target.thread_id}'" in err
+    assert f"A run on thread '{target.thread_id}' may have been created" in err
     assert runs_sent(target) == 1  # never re-sent: it could start a second run
 
 
@@ -406,5 +415,5 @@ def test_ctrl_c_cancels_like_knime_and_exits_130_without_traceback(target):
     out, err = process.communicate(timeout=10)
     assert process.returncode == 130
     assert err.startswith("Execution cancelled while waiting for POST")
-    assert f"The run may have been created on thread '{target.thread_id}'" in err
+    assert f"A run on thread '{target.thread_id}' may have been created" in err
     assert "Traceback" not in err and SENTINEL not in out + err

@@ -50,7 +50,7 @@ def create_runs(base_url: str, runs: list[RunInput], **options):
 
 def test_rows_come_back_in_input_order_with_their_row_ids() -> None:
     with StubServer() as server:
-        server.reply(*[Reply(200, "{}", delay=0.05 * (6 - i)) for i in range(6)])
+        server.reply(*[Reply(200, ok(i).body, delay=0.05 * (6 - i)) for i in range(6)])
         outcome = create_runs(server.base_url, inputs(6), concurrency=3)
     assert list(outcome.table.index) == [f"R{i}" for i in range(6)]
     assert sorted(r.path for r in server.received) == sorted(
@@ -60,7 +60,7 @@ def test_rows_come_back_in_input_order_with_their_row_ids() -> None:
 
 def test_concurrency_overlaps_requests() -> None:
     with StubServer() as server:
-        server.reply(*[Reply(200, "{}", delay=0.2)] * 8)
+        server.reply(*[Reply(200, ok(i).body, delay=0.2) for i in range(8)])
         started = time.monotonic()
         create_runs(server.base_url, inputs(8), concurrency=4)
         elapsed = time.monotonic() - started
@@ -70,14 +70,19 @@ def test_concurrency_overlaps_requests() -> None:
 def test_failing_row_is_output_without_losing_the_others() -> None:
     runs = inputs(3)
     runs[1] = RunInput("R1", CreateRunSettings(thread_id="t", body='{"assistant_id": 5}'))
+    runs[2] = RunInput("R2", CreateRunSettings(thread_id="thread_2", body='{"assistant_id": "a"}'))
     with StubServer() as server:
-        server.reply(ok(0), Reply(404, ERROR), ok(2))
+        server.reply(ok(0), Reply(404, ERROR))
         outcome = create_runs(server.base_url, runs, on_error=ErrorHandling.OUTPUT, concurrency=1)
     table = outcome.table
     assert table["status"].tolist()[0] == 200 and pd.isna(table["status"].iloc[1])
-    assert table["status"].iloc[2] in (200, 404)
+    assert table["status"].iloc[2] == 404  # R2's own answer, not lost with R1
     assert any(w.startswith("R1: The JSON body is invalid") for w in outcome.warnings)
-    assert len(server.received) == 2  # the invalid row was never sent
+    assert any(w.startswith("R2: POST") and "No thread" in w for w in outcome.warnings)
+    assert [r.path for r in server.received] == [
+        "/v1/threads/thread_0/runs",
+        "/v1/threads/thread_2/runs",
+    ]  # the invalid row R1 was never sent
 
 
 def test_first_failure_fails_the_execution_in_fail_mode() -> None:
@@ -179,7 +184,7 @@ def test_none_column_choice_means_the_dialog_value() -> None:
 
 def test_cancel_stops_a_table_of_runs_within_a_second() -> None:
     with StubServer() as server:
-        server.reply(*[Reply(200, "{}", delay=1.0)] * 8)
+        server.reply(*[Reply(200, ok(i).body, delay=1.0) for i in range(8)])
         cancel_at = time.monotonic() + 0.3
         with pytest.raises(CancelledError):
             execute_create_runs(

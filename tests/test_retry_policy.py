@@ -6,7 +6,14 @@ import email.utils
 
 import pytest
 
-from openai_assistants.retry_policy import is_retryable_status, retry_delay
+from openai_assistants.retry_policy import (
+    RETRY_POLICY_TEXT,
+    Outcome,
+    is_retryable_status,
+    may_have_been_processed,
+    retry_delay,
+    should_retry,
+)
 
 NO_JITTER = 0.0  # random() -> 0: the full back-off
 MAX_JITTER = 1.0  # random() -> 1: 25 % shorter
@@ -54,3 +61,36 @@ def test_retry_after_is_capped_at_sixty_seconds() -> None:
 @pytest.mark.parametrize("value", ["soon", "", "-5", "0"])
 def test_unusable_retry_after_falls_back_to_backoff(value: str) -> None:
     assert retry_delay(1, {"Retry-After": value}, random=lambda: NO_JITTER) == 1.0
+
+
+@pytest.mark.parametrize("status", [408, 409, 429, 503])
+def test_a_post_is_retried_only_after_answers_that_created_nothing(status: int) -> None:
+    assert should_retry(False, Outcome.ANSWERED, status)
+    assert not may_have_been_processed(Outcome.ANSWERED, status)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504, 501, 505, 520, 599])
+def test_a_post_is_never_retried_after_a_5xx_that_may_have_processed_it(status: int) -> None:
+    assert not should_retry(False, Outcome.ANSWERED, status)
+    assert may_have_been_processed(Outcome.ANSWERED, status)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_an_idempotent_request_is_retried_after_500_502_504(status: int) -> None:
+    assert should_retry(True, Outcome.ANSWERED, status)
+
+
+def test_failures_after_sending_are_retried_only_for_idempotent_requests() -> None:
+    assert not should_retry(False, Outcome.SENT_NO_ANSWER)
+    assert should_retry(True, Outcome.SENT_NO_ANSWER)
+    assert may_have_been_processed(Outcome.SENT_NO_ANSWER)
+
+
+def test_a_connection_that_failed_before_sending_is_always_retried() -> None:
+    assert should_retry(False, Outcome.NOT_SENT) and should_retry(True, Outcome.NOT_SENT)
+    assert not may_have_been_processed(Outcome.NOT_SENT)
+
+
+def test_the_stated_policy_names_every_status_it_decides() -> None:
+    for status in ("408", "409", "429", "503", "500", "502", "504"):
+        assert status in RETRY_POLICY_TEXT

@@ -23,6 +23,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -31,14 +32,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import pandas as pd
-
 from . import __version__
 from .connection import (
     DEFAULT_API_KEY_ENV,
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_RESPONSE_MIB,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_TOTAL_TIMEOUT_SECONDS,
     AuthStyle,
     ConnectionConfig,
 )
@@ -46,9 +47,8 @@ from .create_run import DEFAULT_BODY, CreateRunSettings, check_format_fits_body
 from .errors import (
     CancelledError,
     InvalidSettingsError,
-    MissingApiKeyError,
     OpenAIAssistantsError,
-    RequestFailedError,
+    OutputWriteError,
 )
 from .results import ResultFormat
 
@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return args.handler(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except (UsageError, InvalidSettingsError, MissingApiKeyError) as exc:
+    except (UsageError, InvalidSettingsError) as exc:  # MissingApiKeyError included
         return _fail(exc, EXIT_INVALID)
     except CancelledError as exc:
         _say(str(exc), sys.stderr)
@@ -126,6 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     connection.add_argument("--project", default="", metavar="ID")
     connection.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, metavar="S")
     connection.add_argument("--max-retries", type=int, default=DEFAULT_MAX_RETRIES, metavar="N")
+    connection.add_argument(
+        "--total-timeout",
+        type=float,
+        default=DEFAULT_TOTAL_TIMEOUT_SECONDS,
+        metavar="S",
+        help="longest time one request may take, retries and a whole stream included",
+    )
+    connection.add_argument(
+        "--max-response-mib",
+        type=int,
+        default=DEFAULT_MAX_RESPONSE_MIB,
+        metavar="MIB",
+        help="largest answer body accepted",
+    )
     waiting = run.add_argument_group("waiting for the run to end")
     waiting.add_argument("--wait", action="store_true", help="poll until the run ends")
     waiting.add_argument("--poll-interval", type=_positive, default=1.0, metavar="S")
@@ -194,6 +208,8 @@ def _create_run(args: argparse.Namespace) -> int:
         api_version=args.api_version,
         timeout=args.timeout,
         max_retries=args.max_retries,
+        total_timeout=args.total_timeout,
+        max_response_mib=args.max_response_mib,
     )
     wait = None
     if args.wait:
@@ -222,9 +238,16 @@ def _create_run(args: argparse.Namespace) -> int:
     else:
         try:
             write_table(outcome.table, args.output, with_row_ids)
-        except OSError as exc:
-            raise RequestFailedError(
-                f"The runs were requested, but {args.output} could not be written: {exc}"
+        except (OSError, ValueError) as exc:
+            made = [
+                f"{row.row_id}: {run_id}"
+                for row in outcome.rows
+                if row.response is not None and (run_id := _run_id(row.response.text))
+            ]
+            raise OutputWriteError(
+                f"The runs were requested, but {args.output} could not be written "
+                f"({exc.strerror if isinstance(exc, OSError) and exc.strerror else exc})."
+                + (f" Runs created: {', '.join(made)}." if made else "")
             ) from None
         _say(f"wrote {len(outcome.table)} row(s) to {args.output}", sys.stderr)
     return EXIT_OK
@@ -296,7 +319,14 @@ def _sandbox(args: argparse.Namespace) -> int:
 # output
 
 
-def format_table(table: pd.DataFrame, with_row_ids: bool = False) -> str:
+def _run_id(text: str) -> str:
+    from .exchange import ApiResponse
+    from .run_polling import run_status
+
+    return run_status(ApiResponse(200, text=text))[0]
+
+
+def format_table(table: Any, with_row_ids: bool = False) -> str:
     """Each row as ``name: value`` lines (missing values left out), the body last.
 
     A raw row reads ``status: 200`` then ``body:`` and the body as received; an events row
@@ -314,10 +344,10 @@ def format_table(table: pd.DataFrame, with_row_ids: bool = False) -> str:
             if row.get(name) is not None:
                 lines += [f"{name}:", str(row[name]).rstrip("\n")]
         blocks.append("\n".join(lines) + "\n")
-    return "\n".join(blocks)
+    return _printable("\n".join(blocks))
 
 
-def table_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+def table_rows(table: Any) -> list[dict[str, Any]]:
     """The table as plain JSON-ready rows: missing -> None, times -> ISO 8601, no numpy."""
     return [
         {name: _plain(value) for name, value in row.items()}
@@ -325,7 +355,7 @@ def table_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def write_table(table: pd.DataFrame, path: Path, with_row_ids: bool = False) -> None:
+def write_table(table: Any, path: Path, with_row_ids: bool = False) -> None:
     """By extension: ``.csv``, ``.json`` (a list of row objects) or ``.parquet``.
 
     With an input table the row IDs come first as a ``row_id`` column, so each result can
@@ -335,16 +365,35 @@ def write_table(table: pd.DataFrame, path: Path, with_row_ids: bool = False) -> 
         table = table.rename_axis("row_id").reset_index()
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        table.to_csv(path, index=False)
+        table.to_csv(path, index=False, errors="backslashreplace")
     elif suffix == ".json":
-        path.write_text(json.dumps(table_rows(table), indent=2, ensure_ascii=False) + "\n", "utf-8")
+        text = json.dumps(table_rows(table), indent=2, ensure_ascii=False) + "\n"
+        path.write_text(text, "utf-8", errors="backslashreplace")
     elif suffix == ".parquet":
+        table = table.copy()
+        for column in table.columns:  # Parquet strings must be valid UTF-8
+            if table[column].dtype == object:
+                table[column] = table[column].map(
+                    lambda v: _printable(v) if isinstance(v, str) else v
+                )
         table.to_parquet(path, index=False)
     else:  # _check_output_path refuses this before anything is sent
         raise ValueError(f"unsupported output format {suffix!r}")
 
 
+def _printable(text: str) -> str:
+    """Lone surrogates (from ``\\ud800`` escapes in an answer) as ``\\ud800`` text: files and
+    terminals take only valid Unicode."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _plain(value: Any) -> Any:
+    import pandas as pd
+
     if value is None or (not isinstance(value, (str, list, dict)) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
@@ -356,12 +405,19 @@ def _plain(value: Any) -> Any:
 
 
 def _check_output_path(path: Path | None) -> None:
+    """Before anything is sent: results that cannot be written would be lost."""
     if path is None:
         return
     if path.suffix.lower() not in OUTPUT_FORMATS:
         raise UsageError(f"--output {path}: the file name must end in {', '.join(OUTPUT_FORMATS)}")
+    if path.is_dir():
+        raise UsageError(f"--output {path}: is a folder; name a file in it")
     if not path.parent.is_dir():
         raise UsageError(f"--output {path}: the folder {path.parent} does not exist")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"--output {path}: the file is not writable")
+    if not path.exists() and not os.access(path.parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--output {path}: the folder {path.parent} is not writable")
 
 
 def _read_body(value: str) -> str:
@@ -369,26 +425,40 @@ def _read_body(value: str) -> str:
     if not value.startswith("@"):
         return value
     name = value[1:]
-    if name == "-":
-        return sys.stdin.read()
     try:
-        return Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"--body @{name}: cannot read the file ({reason})") from None
+        if name == "-":
+            stdin = getattr(sys.stdin, "buffer", None)  # a text-only stdin has no bytes
+            data = (
+                stdin.read()
+                if stdin is not None
+                else sys.stdin.read().encode("utf-8", "surrogatepass")
+            )
+        else:
+            data = Path(name).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--body @{name}: cannot read the file ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--body @{name}: byte {exc.start} is not UTF-8; save the file as UTF-8"
+        ) from None
+
+
+MAX_SECONDS = 86_400.0
 
 
 def _seconds(text: str) -> float:
     value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
+    if not (math.isfinite(value) and 0 <= value <= MAX_SECONDS):
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SECONDS:g}")
     return value
 
 
 def _positive(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be > 0")
+    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+        raise argparse.ArgumentTypeError(f"must be > 0 and at most {MAX_SECONDS:g}")
     return value
 
 

@@ -8,6 +8,7 @@ variable), resolved at the moment a request is sent.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
@@ -24,6 +25,10 @@ DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_RETRIES = 2
 MAX_RETRIES_LIMIT = 10
+DEFAULT_TOTAL_TIMEOUT_SECONDS = 900.0  # one request, retries and a whole event stream included
+DEFAULT_MAX_RESPONSE_MIB = 256
+MAX_TIMEOUT_SECONDS = 86_400.0  # a day: anything longer is a typo, not a plan
+MAX_RESPONSE_MIB_LIMIT = 4096
 
 
 class AuthStyle(str, Enum):
@@ -49,6 +54,12 @@ class ConnectionConfig:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
     max_retries: int = DEFAULT_MAX_RETRIES
     ca_bundle: str = ""
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT_SECONDS  # whole request incl. retries
+    max_response_mib: int = DEFAULT_MAX_RESPONSE_MIB  # largest answer body accepted
+
+    @property
+    def max_response_bytes(self) -> int:
+        return int(self.max_response_mib) * 1024 * 1024
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, as stored in the KNIME port spec."""
@@ -77,6 +88,12 @@ def validate_connection(config: ConnectionConfig) -> list[str]:
     """Check the configuration before anything is sent; returns warnings, raises on errors."""
     warnings = []
     url = config.base_url.strip()
+    if any(ch.isspace() or ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in url):
+        raise InvalidSettingsError(
+            f"Base URL {url!r} contains spaces, tabs, line breaks or control characters; "
+            f"remove them (e.g. {DEFAULT_BASE_URL}).",
+            setting="base_url",
+        )
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError for a malformed port
@@ -108,28 +125,59 @@ def validate_connection(config: ConnectionConfig) -> list[str]:
             f"The base URL uses plain http:// to {parts.hostname}: the API key travels "
             "unencrypted. Use https:// unless this is a trusted local server."
         )
+    _check_host(parts.hostname, url)
     if not config.beta_header.strip():
         raise InvalidSettingsError(
             "The OpenAI-Beta header is empty; the Assistants API requires it "
             f"(use '{DEFAULT_BETA_HEADER}').",
             setting="beta_header",
         )
-    if not config.timeout > 0 or not config.connect_timeout > 0:
-        raise InvalidSettingsError("Timeouts must be greater than 0 seconds.", setting="timeout")
-    if not 0 <= config.max_retries <= MAX_RETRIES_LIMIT:
+    for name, label, value in (
+        ("organization", "Organization ID", config.organization),
+        ("project", "Project ID", config.project),
+        ("beta_header", "OpenAI-Beta header", config.beta_header),
+        ("api_version", "API version", config.api_version),
+    ):
+        if not is_header_safe(value):
+            raise InvalidSettingsError(
+                f"The {label} contains line breaks, control or non-ASCII characters, which "
+                "cannot be sent in an HTTP header; remove them.",
+                setting=name,
+            )
+    for name, label, seconds in (
+        ("timeout", "Timeout", config.timeout),
+        ("connect_timeout", "Connect timeout", config.connect_timeout),
+        ("total_timeout", "Total time limit", config.total_timeout),
+    ):
+        if not _is_number(seconds) or not 0 < seconds <= MAX_TIMEOUT_SECONDS:
+            raise InvalidSettingsError(
+                f"{label}: {seconds!r} s is not usable; enter a number of seconds greater "
+                f"than 0 and at most {MAX_TIMEOUT_SECONDS:g}.",
+                setting=name,
+            )
+    if (
+        isinstance(config.max_retries, bool)
+        or not isinstance(config.max_retries, int)
+        or not 0 <= config.max_retries <= MAX_RETRIES_LIMIT
+    ):
         raise InvalidSettingsError(
             f"Maximum retries must be between 0 and {MAX_RETRIES_LIMIT}, not {config.max_retries}.",
             setting="max_retries",
+        )
+    if (
+        isinstance(config.max_response_mib, bool)
+        or not isinstance(config.max_response_mib, int)
+        or not 1 <= config.max_response_mib <= MAX_RESPONSE_MIB_LIMIT
+    ):
+        raise InvalidSettingsError(
+            f"Maximum response size must be between 1 and {MAX_RESPONSE_MIB_LIMIT} MiB, not "
+            f"{config.max_response_mib!r}.",
+            setting="max_response_mib",
         )
     if config.ca_bundle and not os.path.isfile(config.ca_bundle):
         raise InvalidSettingsError(
             f"The CA bundle file '{config.ca_bundle}' does not exist.", setting="ca_bundle"
         )
-    for name, value in (("organization", config.organization), ("project", config.project)):
-        if _has_control_chars(value):
-            raise InvalidSettingsError(
-                f"The {name} ID contains line breaks or control characters.", setting=name
-            )
     return warnings
 
 
@@ -161,9 +209,10 @@ def resolve_api_key(
                 "in the OpenAI Configuration node."
             )
         )
-    if _has_control_chars(key):
+    if not is_header_safe(key):
         raise MissingApiKeyError(
-            f"The API key from {config.key_source} contains line breaks or control characters."
+            f"The API key from {config.key_source} contains spaces, line breaks, control or "
+            "non-ASCII characters; copy the key again without them."
         )
     return key
 
@@ -184,8 +233,51 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _has_control_chars(text: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+def is_header_safe(text: str) -> bool:
+    """Printable ASCII only: what every HTTP implementation sends unchanged (no CR/LF)."""
+    return isinstance(text, str) and all(32 <= ord(ch) < 127 for ch in text)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_HOST_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _check_host(host: str, url: str) -> None:
+    """A host name that DNS and IDNA accept: no empty labels, no spaces, at most 253 bytes."""
+    if host.startswith("[") or ":" in host:
+        return  # an IPv6 literal; urlsplit already checked the brackets
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    problem = ""
+    name = host[:-1] if host.endswith(".") else host
+    labels = name.split(".")
+    if any(not label for label in labels):
+        problem = "an empty label (two dots in a row, or a leading dot)"
+    else:
+        try:
+            encoded = name.encode("idna")
+        except UnicodeError:
+            problem = "a label that is not a valid internationalised domain name"
+        else:
+            ascii_labels = encoded.decode("ascii").lower().split(".")
+            if len(encoded) > 253 or any(len(label) > 63 for label in ascii_labels):
+                problem = "more than 253 characters or a label longer than 63"
+            elif any(set(label) - _HOST_LABEL_CHARS for label in ascii_labels):
+                problem = "spaces, tabs or other characters host names cannot contain"
+            elif any(label.startswith("-") or label.endswith("-") for label in ascii_labels):
+                problem = "a label that starts or ends with '-'"
+    if problem:
+        raise InvalidSettingsError(
+            f"Base URL '{_without_query(url)}': the host name {host!r} has {problem}. "
+            f"Use e.g. {DEFAULT_BASE_URL}.",
+            setting="base_url",
+        )
 
 
 def _without_query(url: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .body_schema import PATH_PARAMETER, check_body
@@ -22,12 +23,14 @@ from .request_parts import ALLOWED_INCLUDE_VALUES as ALLOWED_INCLUDE_VALUES
 from .request_parts import MAX_BODY_BYTES as MAX_BODY_BYTES
 from .request_parts import (
     empty_path_id_error,
+    encode_body,
     parse_body,
     validate_include,
     validate_path_id,
 )
 from .results import ResultFormat
 
+RUN_OBJECT = "thread.run"
 DEFAULT_BODY = '{\n  "assistant_id": ""\n}'
 
 
@@ -47,26 +50,63 @@ class PreparedRequest:
 
     request: ApiRequest
     warnings: list[str] = field(default_factory=list)
+    thread_id: str = ""
 
 
 def prepare_create_run(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedRequest:
-    """Validate settings and configuration and build the request; raise if anything is wrong."""
+    """Validate settings and configuration and build the request; raise if anything is wrong.
+
+    The same settings and configuration give the same request, so the result is remembered:
+    a node executed again, or a table whose rows share a body, is validated once.
+    """
+    try:
+        prepared = _prepare_cached(settings, config)
+    except TypeError:  # unhashable values (e.g. a list in a hand-made config): no cache
+        prepared = _prepare(settings, config)
+    return PreparedRequest(prepared.request, list(prepared.warnings), prepared.thread_id)
+
+
+@lru_cache(maxsize=256)
+def _prepare_cached(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedRequest:
+    return _prepare(settings, config)
+
+
+def _prepare(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedRequest:
     warnings = validate_connection(config)
     body = parse_body(settings.body)
     thread_id = resolve_thread_id(settings.thread_id, body)
     include = validate_include(settings.include)
-    body_warnings = validate_body(body, settings.allow_unknown_fields)
+    body_warnings = _validated_body_warnings(settings.body, settings.allow_unknown_fields, body)
     sent_body = {k: v for k, v in body.items() if k != PATH_PARAMETER}
     stream = sent_body.get("stream") is True
     request = ApiRequest(
         method="POST",
         url=run_url(config, thread_id, include),
         headers=request_headers(config, stream=stream),
-        body=json.dumps(sent_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        body=encode_body(sent_body),
         stream=stream,
-        thread_id=thread_id,
+        subject=f"a run on thread '{thread_id}'",
+        expect_object=RUN_OBJECT,
     )
-    return PreparedRequest(request=request, warnings=warnings + body_warnings)
+    return PreparedRequest(request, warnings + body_warnings, thread_id)
+
+
+_SCHEMA_CHECKED: dict[tuple[str, bool], list[str]] = {}
+_SCHEMA_CHECKED_LIMIT = 256
+
+
+def _validated_body_warnings(text: str, allow_unknown: bool, body: dict[str, Any]) -> list[str]:
+    """The schema check of a body text, done once per distinct text: a table whose rows share
+    a body but not a thread is checked once, not once per row. Invalid bodies are not kept,
+    so they are reported every time."""
+    key = (text, allow_unknown)
+    known = _SCHEMA_CHECKED.get(key)
+    if known is None:
+        known = validate_body(body, allow_unknown)
+        if len(_SCHEMA_CHECKED) >= _SCHEMA_CHECKED_LIMIT:
+            _SCHEMA_CHECKED.clear()
+        _SCHEMA_CHECKED[key] = known
+    return list(known)
 
 
 def check_table_settings(
@@ -104,7 +144,7 @@ def asks_for_stream(body_text: str) -> bool:
     """Whether a (valid) body asks for server-sent events."""
     try:
         body = json.loads(body_text)
-    except ValueError:
+    except (ValueError, RecursionError, TypeError):
         return False
     return isinstance(body, dict) and body.get("stream") is True
 

@@ -8,18 +8,38 @@ authentication header at the moment of sending.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .events import ServerEvent
 
 
 @dataclass(frozen=True)
 class ApiRequest:
-    """A fully validated request, ready to send (minus the key)."""
+    """A fully validated request, ready to send (minus the key).
+
+    ``subject`` says what a POST may have created, for messages when its outcome is unknown
+    (e.g. "a run on thread 'thread_1'"); ``expect_object`` is the ``object`` value a success
+    answer must carry (e.g. "thread.run"), empty when any JSON answer will do.
+    """
 
     method: str
     url: str  # absolute, query included, safe to show to users
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
     stream: bool = False  # the body asked for server-sent events
-    thread_id: str = ""  # for messages that must name the thread
+    subject: str = ""
+    expect_object: str = ""
+
+    @property
+    def idempotent(self) -> bool:
+        """GET, HEAD, PUT, DELETE, OPTIONS: sending twice has the effect of sending once."""
+        return self.method.upper() in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+
+    @property
+    def where(self) -> str:
+        """``POST https://…/runs``: how messages name the request (the URL has no secret)."""
+        return f"{self.method} {self.url}"
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -32,7 +52,8 @@ class ApiResponse:
 
     The body is kept only as text (UTF-8, as the API sends it; undecodable bytes replaced,
     not dropped): the output table needs text, and holding bytes beside it would double the
-    memory a large answer takes.
+    memory a large answer takes. For an event stream, ``events`` holds the events parsed while
+    it was read (up to ``data: [DONE]``), so nothing parses it a second time.
     """
 
     status: int
@@ -40,6 +61,7 @@ class ApiResponse:
     text: str = ""
     attempts: int = 1  # how many sends it took (1 = no retry)
     retry_reasons: tuple[str, ...] = field(default=())
+    events: tuple[ServerEvent, ...] | None = None
 
     @property
     def ok(self) -> bool:
@@ -48,3 +70,8 @@ class ApiResponse:
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    @property
+    def media_type(self) -> str:
+        """The Content-Type without parameters, lower-case (media types ignore case)."""
+        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()

@@ -34,6 +34,7 @@ from .exchange import ApiRequest
 from .operations.model import Operation, QueryKind, QueryParameter
 from .request_parts import (
     empty_path_id_error,
+    encode_body,
     json_kind,
     parse_body,
     path_id_label,
@@ -113,10 +114,9 @@ def build_request(
         method=operation.method,
         url=operation_url(config, operation, resolved, query or []),
         headers=request_headers(config, stream=stream, json_body=operation.has_body),
-        body=b""
-        if sent_body is None
-        else json.dumps(sent_body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        body=b"" if sent_body is None else encode_body(sent_body),
         stream=stream,
+        subject=operation.describe_subject(resolved),
     )
     return BuiltRequest(
         operation=operation,

@@ -8,6 +8,7 @@ the path parameter, ``include`` or ``body``).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from .errors import InvalidSettingsError
@@ -15,6 +16,7 @@ from .operations.model import INCLUDE_FILE_SEARCH_CONTENT
 
 ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
 MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_BODY_DEPTH = 64  # far deeper than any Assistants body; keeps every later step bounded
 
 # the words a user sees for each path parameter: (setting label, kind of object, example ID)
 PATH_ID_WORDS = {
@@ -73,8 +75,14 @@ def validate_include(values: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 def parse_body(text: str, example: str = '{"assistant_id": "asst_..."}') -> dict[str, Any]:
-    """The body setting as a JSON object; syntax errors give line and column."""
-    if len(text.encode("utf-8")) > MAX_BODY_BYTES:
+    """The body setting as a JSON object; syntax errors give line and column.
+
+    Refused as well: numbers JSON cannot carry (``1e400`` would become Infinity), nesting
+    deeper than ``MAX_BODY_DEPTH`` and text that is not valid Unicode.
+    """
+    if not isinstance(text, str):
+        raise InvalidSettingsError("The JSON body must be text.", setting="body")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
         raise InvalidSettingsError(
             f"The JSON body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; "
             "the API does not accept bodies this large.",
@@ -85,8 +93,13 @@ def parse_body(text: str, example: str = '{"assistant_id": "asst_..."}') -> dict
             f"The JSON body is empty. Enter a JSON object such as {example}.",
             setting="body",
         )
+    if text.count("[") + text.count("{") > MAX_BODY_DEPTH and _nesting_depth(text) > MAX_BODY_DEPTH:
+        raise InvalidSettingsError(
+            f"The JSON body is nested more than {MAX_BODY_DEPTH} levels deep; no API body is.",
+            setting="body",
+        )
     try:
-        body = json.loads(text, parse_constant=_reject_constant)
+        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise InvalidSettingsError(
             f"The JSON body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
@@ -96,12 +109,87 @@ def parse_body(text: str, example: str = '{"assistant_id": "asst_..."}') -> dict
         raise InvalidSettingsError(
             f"The JSON body is not valid JSON: {exc}", setting="body"
         ) from None
+    except RecursionError:
+        raise InvalidSettingsError(
+            f"The JSON body is nested more than {MAX_BODY_DEPTH} levels deep; no API body is.",
+            setting="body",
+        ) from None
     if not isinstance(body, dict):
         raise InvalidSettingsError(
             f"The JSON body must be a JSON object {{...}}, not {json_kind(body)}.",
             setting="body",
         )
+    path = _surrogate_path(body)
+    if path is not None:
+        raise InvalidSettingsError(
+            f"The JSON body contains a lone surrogate (an invalid Unicode character such as "
+            f"\\ud800) at {path}; it cannot be sent as UTF-8. Remove it.",
+            setting="body",
+        )
     return body
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        shown = literal if len(literal) <= 40 else literal[:39] + "…"
+        raise ValueError(f"the number {shown} is too large for JSON (it would become Infinity)")
+    return value
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest ``[``/``{`` nesting outside strings, counted without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _surrogate_path(value: Any, path: str = "") -> str | None:
+    """The JSON path of the first string (or key) holding a lone surrogate, else None."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if any(0xD800 <= ord(ch) <= 0xDFFF for ch in item):
+                return where or "(top level)"
+        elif isinstance(item, dict):
+            for key, child in reversed(list(item.items())):
+                if any(0xD800 <= ord(ch) <= 0xDFFF for ch in key):
+                    return f"{where}.{key!r}" if where else repr(key)
+                stack.append((child, f"{where}.{key}" if where else key))
+        elif isinstance(item, list):
+            for index in reversed(range(len(item))):
+                stack.append((item[index], f"{where}[{index}]"))
+    return None
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    """The body as sent: compact UTF-8 JSON. Lone surrogates cannot be sent and are refused."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        path = _surrogate_path(body) or "(somewhere)"
+        raise InvalidSettingsError(
+            f"The JSON body contains a lone surrogate (an invalid Unicode character such as "
+            f"\\ud800) at {path}; it cannot be sent as UTF-8. Remove it.",
+            setting="body",
+        ) from None
 
 
 def json_kind(value: Any) -> str:

@@ -6,12 +6,13 @@ Messages hold the status, method and URL (which never carry the key) and the API
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import urlsplit
 
-from .events import is_complete, parse_event_stream
+from .events import error_event, is_complete, loads_or_none, parse_event_stream
 from .exchange import ApiRequest, ApiResponse
+from .retry_policy import Outcome, may_have_been_processed
 
 EXCERPT_CHARS = 200
 DONE_LINE = "data: [DONE]"
@@ -24,13 +25,23 @@ def http_error_message(request: ApiRequest, response: ApiResponse) -> str:
         status += f" {HTTPStatus(response.status).phrase}"
     except ValueError:
         pass
-    message = f"{request.method} {request.url} failed: {status}"
+    message = f"{request.where} failed: {status}"
     detail = api_error_message(response)
     if detail:
         message += f": {detail}"
     hint = _hint(response)
     if not message.endswith((".", "!", "?")):
         message += "."
+    if (
+        not request.idempotent
+        and request.subject
+        and may_have_been_processed(Outcome.ANSWERED, response.status)
+    ):
+        subject = request.subject[0].upper() + request.subject[1:]
+        hint = (
+            f"{subject} may have been created although the server reported an error; it was "
+            "not sent again, to avoid creating it twice. Check before executing again. " + hint
+        ).strip()
     return f"{message} {hint}" if hint else message
 
 
@@ -39,10 +50,7 @@ def api_error_message(response: ApiResponse) -> str:
     if 300 <= response.status < 400:
         location = response.header("location") or "(no location)"
         return f"redirected to {_origin(location)}; redirects are not followed"
-    try:
-        payload = json.loads(response.text)
-    except ValueError:
-        payload = None
+    payload = loads_or_none(response.text)
     if isinstance(payload, dict):
         error = payload.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
@@ -56,9 +64,15 @@ def api_error_message(response: ApiResponse) -> str:
 
 def success_body_problem(request: ApiRequest, response: ApiResponse) -> str | None:
     """Why a 2xx answer is not what the API promises, or None when it is fine."""
-    where = f"{request.method} {request.url}"
-    if request.stream and "text/event-stream" in (response.header("content-type") or ""):
-        if not is_complete(parse_event_stream(response.text)):
+    where = request.where
+    if request.stream and response.media_type == "text/event-stream":
+        events = response.events
+        if events is None:
+            events = tuple(parse_event_stream(response.text))
+        server_error = error_event(events)
+        if server_error is not None:
+            return f"The event stream from {where} reported an error: {server_error}"
+        if not is_complete(events):
             return (
                 f"The event stream from {where} ended before '{DONE_LINE}': it was cut off. "
                 "The run may still be going on the server."
@@ -66,13 +80,53 @@ def success_body_problem(request: ApiRequest, response: ApiResponse) -> str | No
         return None
     if not response.text.strip():
         return f"{where} answered HTTP {response.status} with an empty body."
-    try:
-        json.loads(response.text)
-    except ValueError:
+    payload = _parse(response.text)
+    if payload is _TOO_DEEP:
+        return (
+            f"{where} answered HTTP {response.status} with JSON nested too deeply to read: "
+            f"{excerpt(response.text)}"
+        )
+    if payload is _INVALID:
         return (
             f"{where} answered HTTP {response.status} with a body that is not JSON: "
             f"{excerpt(response.text)}"
         )
+    if request.expect_object:
+        return _object_problem(request, response, payload)
+    return None
+
+
+_INVALID = object()
+_TOO_DEEP = object()
+
+
+def _parse(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return _TOO_DEEP
+    except ValueError:
+        return _INVALID
+
+
+def _object_problem(request: ApiRequest, response: ApiResponse, payload: Any) -> str | None:
+    """A success answer must be the object the request creates or reads, with its id."""
+    where, expected = request.where, request.expect_object
+    start = f"{where} answered HTTP {response.status}, but not with a {expected} object"
+    if not isinstance(payload, dict):
+        kind = "an array" if isinstance(payload, list) else f"a JSON {type(payload).__name__}"
+        return f"{start}: the body is {kind}: {excerpt(response.text)}"
+    error = payload.get("error")
+    if error is not None and "id" not in payload:
+        detail = error.get("message") if isinstance(error, dict) else error
+        return f"{start}: the body is an error: {excerpt(str(detail))}"
+    if not isinstance(payload.get("id"), str) or not payload["id"]:
+        return f"{start}: it has no id: {excerpt(response.text)}"
+    found = payload.get("object")
+    if found is not None and found != expected:
+        return f"{start}: its object is {excerpt(str(found), 60)}."
     return None
 
 

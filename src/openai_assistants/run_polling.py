@@ -7,7 +7,6 @@ the workflow submits tool outputs. Polls are GETs, so the transport may retry th
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -17,8 +16,10 @@ from typing import Any, Protocol
 from .cancellation import pause
 from .connection import ConnectionConfig
 from .endpoints import api_url, request_headers
-from .errors import CancelledError, RunWaitTimeoutError
+from .errors import CancelledError, ResponseFormatError, RunWaitTimeoutError
+from .events import loads_or_none
 from .exchange import ApiRequest, ApiResponse
+from .response_checks import success_body_problem
 
 logger = logging.getLogger("openai_assistants.run_polling")
 
@@ -44,7 +45,8 @@ def get_run_request(config: ConnectionConfig, thread_id: str, run_id: str) -> Ap
         method="GET",
         url=api_url(config, thread_id, "runs", run_id, raw_path="threads"),
         headers=request_headers(config, json_body=False),
-        thread_id=thread_id,
+        subject=f"run '{run_id}' on thread '{thread_id}'",
+        expect_object="thread.run",
     )
 
 
@@ -54,19 +56,21 @@ def cancel_run_request(config: ConnectionConfig, thread_id: str, run_id: str) ->
         url=api_url(config, thread_id, "runs", run_id, "cancel", raw_path="threads"),
         headers=request_headers(config),
         body=b"{}",
-        thread_id=thread_id,
+        subject=f"a cancellation of run '{run_id}' on thread '{thread_id}'",
+        expect_object="thread.run",
     )
 
 
 def run_status(response: ApiResponse) -> tuple[str, str]:
     """(run id, status) from a run object body; empty strings when it is not one."""
-    try:
-        run: Any = json.loads(response.text)
-    except ValueError:
-        return "", ""
+    run: Any = loads_or_none(response.text)
     if not isinstance(run, dict):
         return "", ""
-    return str(run.get("id") or ""), str(run.get("status") or "")
+    run_id, status = run.get("id"), run.get("status")
+    return (
+        run_id if isinstance(run_id, str) else "",
+        status if isinstance(status, str) else "",
+    )
 
 
 def wait_for_run(
@@ -94,13 +98,24 @@ def wait_for_run(
                 raise RunWaitTimeoutError(
                     f"Run '{run_id}' on thread '{thread_id}' is still '{status}' after "
                     f"{options.max_wait:g} s. It goes on on the server; raise the maximum wait "
-                    "or check it later."
+                    "or check it later.",
+                    request=get_run_request(config, thread_id, run_id),
                 )
             pause(min(options.poll_interval, max(0.0, deadline - clock())), is_canceled, sleep)
-            latest = send(get_run_request(config, thread_id, run_id))
+            poll = get_run_request(config, thread_id, run_id)
+            latest = send(poll)
             if not latest.ok:
                 return latest
             status = run_status(latest)[1]
+            if not status:
+                problem = success_body_problem(poll, latest) or (
+                    f"{poll.where} answered HTTP {latest.status} without the run's status."
+                )
+                raise ResponseFormatError(
+                    f"Run '{run_id}' on thread '{thread_id}' was created, but waiting for it "
+                    f"failed: {problem}",
+                    request=poll,
+                )
             on_status(status)
     except CancelledError as exc:
         if not options.cancel_run_on_abort:

@@ -1,81 +1,317 @@
-"""Sending an :class:`ApiRequest` with httpx: retries, timeouts, cancellation, client reuse.
+"""Sending an :class:`ApiRequest` with httpx: retries, timeouts, limits, cancellation, reuse.
 
 This is the only module that touches the network. Retry decisions come from the pure
 functions in :mod:`retry_policy`; this module only carries them out.
 
-Shared state: ``_CLIENTS``, the one cache of reusable ``httpx.Client`` objects, keyed by the
-CA bundle, each with a few reusable threads for cancellable waits. Creating a client costs
-~20 ms of TLS set-up and a thread ~1 ms; reusing them keeps connections alive across node
-executions in the same KNIME Python process. Clients are closed at exit.
+Cancellation without stray threads: the exchange runs on the caller's thread, and every
+blocking socket operation (connect, TLS handshake, send, receive) is cut into steps of at
+most ``POLL_SECONDS`` by a small httpcore network backend (:class:`_WatchedBackend`). Between
+steps it asks the exchange's :class:`_Watch` whether the user cancelled or the request's total
+time limit passed, and if so raises, which makes httpcore close the connection. So a cancel
+ends an exchange within about 0.1 s in every phase (also while waiting for the response
+headers), and no thread is left blocked in ``recv``.
+
+Shared state: ``_CLIENTS``, the one cache of reusable ``httpx.Client`` objects keyed by the CA
+bundle. Creating a client costs ~20 ms of TLS set-up; reusing it keeps connections alive across
+node executions in the same KNIME Python process. Clients are closed at exit.
 """
 
 from __future__ import annotations
 
 import atexit
+import codecs
+import contextvars
+import errno
 import logging
+import os
 import random as _random
+import select
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
 
+import httpcore
 import httpx
 
 from .cancellation import POLL_SECONDS, IsCanceled, pause, raise_if_canceled
 from .connection import ConnectionConfig, auth_header
-from .errors import AmbiguousSendError, CancelledError, TransportError
+from .errors import (
+    AmbiguousSendError,
+    CancelledError,
+    ResponseFormatError,
+    TransportError,
+)
+from .events import EventStreamParser
 from .exchange import ApiRequest, ApiResponse
-from .retry_policy import is_retryable_status, retry_delay
+from .retry_policy import Outcome, retry_delay, should_retry
 
 logger = logging.getLogger("openai_assistants.transport")
 
+WRITE_CHUNK = 65_536  # bytes per send step, so a cancel can come between steps
 
-_CLIENTS: dict[str, _SharedClient] = {}
+_CLIENTS: dict[str, httpx.Client] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
+# --- the watch: cancel and total time limit, checked between socket steps ---------------
+
+
+class _Stop(Exception):
+    """Raised from inside httpcore to abandon an exchange: ``reason`` is cancel/deadline."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass
-class _SharedClient:
-    """A pooled httpx client and the reusable threads that let a cancel interrupt a wait."""
+class _Watch:
+    is_canceled: IsCanceled | None
+    deadline: float  # time.monotonic() by which the whole request must be done
+    sent: bool = False  # a byte of the request left: from now on it may have been processed
+    seen: bool = False  # the watched backend carried this exchange (else: a foreign client)
 
-    client: httpx.Client
-    workers: ThreadPoolExecutor
+    @property
+    def known_unsent(self) -> bool:
+        """Certainly nothing left: only the watched backend can tell (a foreign transport,
+        e.g. an injected client, is assumed to have sent)."""
+        return self.seen and not self.sent
+
+    def check(self) -> None:
+        self.seen = True
+        if self.is_canceled is not None and self.is_canceled():
+            raise _Stop("cancel")
+        if time.monotonic() >= self.deadline:
+            raise _Stop("deadline")
+
+    def step(self, limit: float | None, timeout_error: type[Exception]) -> float:
+        """Seconds to block next: at most POLL_SECONDS, the deadline and the phase's limit."""
+        self.check()
+        now = time.monotonic()
+        step = min(POLL_SECONDS, self.deadline - now)
+        if limit is not None:
+            if now >= limit:
+                raise timeout_error("timed out")
+            step = min(step, limit - now)
+        return max(step, 0.001)
 
 
-def _shared(config: ConnectionConfig) -> _SharedClient:
+_WATCH: contextvars.ContextVar[_Watch | None] = contextvars.ContextVar("_WATCH", default=None)
+
+
+def _limit(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + timeout
+
+
+class _WatchedStream(httpcore.NetworkStream):
+    """A socket stream whose blocking calls give way to the current exchange's watch."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        watch = _WATCH.get()
+        if watch is None:
+            return self._inner.read(max_bytes, timeout)
+        silence_limit = _limit(timeout)
+        while True:
+            step = watch.step(silence_limit, httpcore.ReadTimeout)
+            try:
+                return self._inner.read(max_bytes, step)
+            except httpcore.ReadTimeout:
+                continue  # step() raises once the real read timeout has passed
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        watch = _WATCH.get()
+        sock = self._inner.get_extra_info("socket")
+        if watch is None or sock is None:
+            if watch is not None:
+                watch.check()
+                watch.sent = watch.sent or bool(buffer)
+            self._inner.write(buffer, timeout)
+            return
+        limit = _limit(timeout)
+        view = memoryview(buffer)
+        while view:
+            sock.settimeout(watch.step(limit, httpcore.WriteTimeout))
+            try:
+                sent = sock.send(view[:WRITE_CHUNK])
+            except (TimeoutError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                continue
+            except OSError as exc:
+                raise httpcore.WriteError(str(exc) or type(exc).__name__) from None
+            watch.sent = watch.sent or sent > 0
+            view = view[sent:]
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        watch = _WATCH.get()
+        sock = self._inner.get_extra_info("socket")
+        if watch is None or sock is None or isinstance(sock, ssl.SSLSocket):
+            return _WatchedStream(self._inner.start_tls(ssl_context, server_hostname, timeout))
+        limit = _limit(timeout)
+        try:
+            tls = ssl_context.wrap_socket(
+                sock, server_hostname=server_hostname, do_handshake_on_connect=False
+            )
+            while True:
+                tls.settimeout(watch.step(limit, httpcore.ConnectTimeout))
+                try:
+                    tls.do_handshake()
+                    break
+                except (TimeoutError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    continue
+        except OSError as exc:  # ssl.SSLError included: certificate problems
+            sock.close()
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from None
+        except BaseException:
+            sock.close()
+            raise
+        return _WatchedStream(_sync_stream(tls))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+def _sync_stream(sock: socket.socket) -> httpcore.NetworkStream:
+    from httpcore._backends.sync import SyncStream  # httpcore's own blocking stream
+
+    return SyncStream(sock)
+
+
+class _WatchedBackend(httpcore.NetworkBackend):
+    """httpcore's blocking backend, with connects that give way to the watch."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        watch = _WATCH.get()
+        if watch is None:
+            stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            return _WatchedStream(stream)
+        limit = _limit(timeout)
+        watch.check()
+        try:
+            addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from None
+        last: OSError | None = None
+        for family, kind, proto, _, address in addresses:
+            sock = socket.socket(family, kind, proto)
+            try:
+                for option in socket_options or ():
+                    sock.setsockopt(*option)
+                if local_address:
+                    sock.bind((local_address, 0))
+                _connect_stepwise(sock, address, watch, limit)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                return _WatchedStream(_sync_stream(sock))
+            except OSError as exc:
+                sock.close()
+                last = exc
+            except BaseException:
+                sock.close()
+                raise
+        raise httpcore.ConnectError(str(last) if last else f"no address for {host}")
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
+        return self._inner.connect_unix_socket(path, timeout, socket_options)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+_IN_PROGRESS = {0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN, 10035}  # 10035: Windows
+
+
+def _connect_stepwise(
+    sock: socket.socket, address: Any, watch: _Watch, limit: float | None
+) -> None:
+    sock.setblocking(False)
+    code = sock.connect_ex(address)
+    if code not in _IN_PROGRESS:
+        raise OSError(code, os.strerror(code))
+    while code != 0:
+        step = watch.step(limit, httpcore.ConnectTimeout)
+        _, writable, failed = select.select([], [sock], [sock], step)
+        if writable or failed:
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                raise OSError(code, os.strerror(code))
+            break
+    sock.setblocking(True)
+
+
+def _watch_connections(client: httpx.Client) -> None:
+    """Give every connection pool of ``client`` (direct and proxy mounts) the watched backend."""
+    transports = [client._transport, *client._mounts.values()]
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if backend is not None and not isinstance(backend, _WatchedBackend):
+            pool._network_backend = _WatchedBackend(backend)  # type: ignore[union-attr]
+
+
+# --- clients ---------------------------------------------------------------------------------
+
+
+def _shared(config: ConnectionConfig) -> httpx.Client:
     key = config.ca_bundle
     with _CLIENTS_LOCK:
-        shared = _CLIENTS.get(key)
-        if shared is None or shared.client.is_closed:
-            verify: bool | ssl.SSLContext = True  # certificates are always checked
-            if config.ca_bundle:
-                verify = ssl.create_default_context(cafile=config.ca_bundle)
-            client = httpx.Client(
-                verify=verify,
-                follow_redirects=False,  # never send the key to a host we were not pointed at
-                trust_env=True,  # HTTPS_PROXY / NO_PROXY / SSL_CERT_FILE
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-            )
-            workers = ThreadPoolExecutor(max_workers=64, thread_name_prefix="openai-exchange")
-            shared = _CLIENTS[key] = _SharedClient(client, workers)
-        return shared
+        client = _CLIENTS.get(key)
+        if client is None or client.is_closed:
+            client = _CLIENTS[key] = new_client(config)
+        return client
+
+
+def new_client(config: ConnectionConfig) -> httpx.Client:
+    """A pooled client as the extension uses it: verified TLS, no redirects, watched I/O."""
+    verify: bool | ssl.SSLContext = True  # certificates are always checked
+    if config.ca_bundle:
+        verify = ssl.create_default_context(cafile=config.ca_bundle)
+    client = httpx.Client(
+        verify=verify,
+        follow_redirects=False,  # never send the key to a host we were not pointed at
+        trust_env=True,  # HTTPS_PROXY / NO_PROXY / SSL_CERT_FILE
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+    )
+    _watch_connections(client)
+    return client
 
 
 def shared_client(config: ConnectionConfig) -> httpx.Client:
     """The process-wide client for this CA bundle (created on first use)."""
-    return _shared(config).client
+    return _shared(config)
 
 
 @atexit.register
 def close_clients() -> None:
     """Close every cached client (and its connections)."""
     with _CLIENTS_LOCK:
-        for shared in _CLIENTS.values():
-            shared.client.close()
-            shared.workers.shutdown(wait=False, cancel_futures=True)
+        for client in _CLIENTS.values():
+            client.close()
         _CLIENTS.clear()
 
 
@@ -105,6 +341,21 @@ class RateLimitGate:
         raise_if_canceled(is_canceled)
 
 
+# --- sending ---------------------------------------------------------------------------------
+
+
+class _NotSentError(Exception):
+    """The request never reached the server, so sending it again cannot duplicate anything."""
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class _SentError(Exception):
+    """Failed after the request was (perhaps) sent: it may have been processed."""
+
+
 def send(
     request: ApiRequest,
     config: ConnectionConfig,
@@ -116,44 +367,54 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
     random: Callable[[], float] = _random.random,
 ) -> ApiResponse:
-    """Send ``request``, retrying what is safe to retry; return the final answer.
+    """Send ``request``, retrying what the policy allows; return the final answer.
 
     A response with an error status is returned, not raised: whether that fails the node is
     the caller's decision. Raised: :class:`TransportError` (nothing usable came back),
-    :class:`AmbiguousSendError` (a POST may have arrived), :class:`CancelledError`.
-    A GET is idempotent, so a failure after sending it is retried like a failed connection.
+    :class:`AmbiguousSendError` (a POST may have been processed), :class:`ResponseFormatError`
+    (an answer too large or undecodable), :class:`CancelledError`. The whole call, retries
+    included, ends by ``config.total_timeout``.
     """
-    shared = _shared(config)
-    client = client or shared.client
+    client = client or _shared(config)
     timeout = httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout))
+    deadline = time.monotonic() + config.total_timeout
     reasons: list[str] = []
     for attempt in range(config.max_retries + 1):
         if gate is not None:
             gate.wait(is_canceled)
         raise_if_canceled(is_canceled)
         retries_left = attempt < config.max_retries
+        watch = _Watch(is_canceled, deadline)
         try:
-            response = _exchange_cancellable(
-                shared.workers, client, request, config, api_key, timeout, is_canceled
-            )
+            response = _exchange(client, request, config, api_key, timeout, watch)
         except _NotSentError as exc:
-            if not (retries_left and exc.retryable):
-                raise TransportError(str(exc)) from None
+            if not (retries_left and exc.retryable and should_retry(True, Outcome.NOT_SENT)):
+                raise TransportError(str(exc), request=request) from None
             reason, delay = str(exc), retry_delay(attempt, None, random=random)
-        except AmbiguousSendError as exc:
-            if not (retries_left and request.method == "GET"):
-                raise
+        except _SentError as exc:
+            if not (retries_left and should_retry(request.idempotent, Outcome.SENT_NO_ANSWER)):
+                raise AmbiguousSendError(
+                    " ".join([str(exc), maybe_created(request)]).strip(), request=request
+                ) from None
             reason, delay = str(exc), retry_delay(attempt, None, random=random)
         else:
-            if not (retries_left and is_retryable_status(response.status)):
+            retryable = should_retry(request.idempotent, Outcome.ANSWERED, response.status)
+            if not (retries_left and retryable):
                 return replace(response, attempts=attempt + 1, retry_reasons=tuple(reasons))
             reason = f"HTTP {response.status}"
             delay = retry_delay(attempt, dict(response.headers), random=random)
+        if time.monotonic() + delay >= deadline:
+            # only what created nothing is retried, so nothing exists from this request
+            raise TransportError(
+                f"{request.where} did not succeed within the total time limit of "
+                f"{config.total_timeout:g} s (setting total_timeout); the last attempt ended "
+                f"with: {reason}",
+                request=request,
+            )
         reasons.append(reason)
         logger.warning(
-            "Retrying %s %s in %.2f s (attempt %d of %d) after: %s",
-            request.method,
-            request.url,
+            "Retrying %s in %.2f s (attempt %d of %d) after: %s",
+            request.where,
             delay,
             attempt + 2,
             config.max_retries + 1,
@@ -166,42 +427,47 @@ def send(
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
-class _NotSentError(Exception):
-    """The request never reached the server, so sending it again cannot duplicate a run."""
+def maybe_created(request: ApiRequest) -> str:
+    """For a POST whose outcome is unknown: what may exist, and that it was not re-sent."""
+    if request.idempotent or not request.subject:
+        return ""
+    subject = request.subject[0].upper() + request.subject[1:]
+    return (
+        f"{subject} may have been created; the request was not sent again, to avoid creating "
+        "it twice. Check before executing again."
+    )
 
-    def __init__(self, message: str, retryable: bool = True) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+
+def _deadline_error(request: ApiRequest, config: ConnectionConfig, watch: _Watch) -> Exception:
+    text = (
+        f"{request.where} did not finish within the total time limit of "
+        f"{config.total_timeout:g} s (setting total_timeout)."
+    )
+    if not watch.known_unsent and not request.idempotent:
+        return AmbiguousSendError(f"{text} {maybe_created(request)}".strip(), request=request)
+    return TransportError(text, request=request)
 
 
-def _exchange_cancellable(
-    workers: ThreadPoolExecutor,
+def _exchange(
     client: httpx.Client,
     request: ApiRequest,
     config: ConnectionConfig,
     api_key: str,
     timeout: httpx.Timeout,
-    is_canceled: IsCanceled | None,
+    watch: _Watch,
 ) -> ApiResponse:
-    """One exchange; with a cancel check, on a worker thread so that cancel acts within 1 s."""
-    if is_canceled is None:
-        return _exchange_once(client, request, config, api_key, timeout, None, lambda r: None)
-    open_response: list[httpx.Response] = []
-    future = workers.submit(
-        _exchange_once, client, request, config, api_key, timeout, is_canceled,
-        open_response.append,
-    )  # fmt: skip
-    while True:
-        try:
-            return future.result(timeout=POLL_SECONDS)
-        except FutureTimeout:
-            if is_canceled():
-                for response in open_response:
-                    response.close()  # unblocks a worker that is reading the body
-                raise CancelledError(
-                    f"Execution cancelled while waiting for {request.method} {request.url}. "
-                    + _maybe_created(request)
-                ) from None
+    token = _WATCH.set(watch)
+    try:
+        return _exchange_once(client, request, config, api_key, timeout, watch)
+    except _Stop as stop:
+        if stop.reason == "cancel":
+            text = f"Execution cancelled while waiting for {request.where}."
+            if not watch.known_unsent:
+                text = f"{text} {maybe_created(request)}".strip()
+            raise CancelledError(text) from None
+        raise _deadline_error(request, config, watch) from None
+    finally:
+        _WATCH.reset(token)
 
 
 def _exchange_once(
@@ -210,14 +476,22 @@ def _exchange_once(
     config: ConnectionConfig,
     api_key: str,
     timeout: httpx.Timeout,
-    is_canceled: IsCanceled | None,
-    on_open: Callable[[httpx.Response], None],
+    watch: _Watch,
 ) -> ApiResponse:
-    headers = [*request.headers, auth_header(config, api_key)]
-    http_request = client.build_request(
-        request.method, request.url, headers=headers, content=request.body, timeout=timeout
-    )
-    where = f"{request.method} {request.url}"
+    where = request.where
+    try:
+        http_request = client.build_request(
+            request.method,
+            request.url,
+            headers=[*request.headers, auth_header(config, api_key)],
+            content=request.body,
+            timeout=timeout,
+        )
+    except (httpx.InvalidURL, UnicodeError, ValueError, TypeError) as exc:
+        # settings validation should make this unreachable; never show the header values
+        raise _NotSentError(
+            f"Cannot build {where}: {type(exc).__name__}.", retryable=False
+        ) from None
     try:
         response = client.send(http_request, stream=True)
     except (httpx.ConnectTimeout, httpx.PoolTimeout):
@@ -238,57 +512,93 @@ def _exchange_once(
     except httpx.UnsupportedProtocol as exc:
         raise _NotSentError(f"Cannot send {where}: {exc}.", retryable=False) from None
     except httpx.TimeoutException:
-        raise AmbiguousSendError(
-            f"No response from {where} within {config.timeout:g} s. " + _maybe_created(request)
+        if watch.known_unsent:
+            raise _NotSentError(f"Could not send {where} within {config.timeout:g} s.") from None
+        raise _SentError(f"No response from {where} within {config.timeout:g} s.") from None
+    except httpx.DecodingError as exc:
+        raise ResponseFormatError(
+            f"The answer to {where} could not be decoded as its Content-Encoding says ({exc}). "
+            + maybe_created(request),
+            request=request,
         ) from None
     except httpx.TransportError as exc:
-        raise AmbiguousSendError(
-            f"The connection failed while sending {where} ({exc or type(exc).__name__}). "
-            + _maybe_created(request)
+        if watch.known_unsent:
+            raise _NotSentError(
+                f"The connection failed before {where} was sent ({exc or type(exc).__name__})."
+            ) from None
+        raise _SentError(
+            f"The connection failed while sending {where} ({exc or type(exc).__name__})."
         ) from None
-    on_open(response)
-    chunks = []
     try:
-        for chunk in response.iter_bytes():
-            chunks.append(chunk)
-            if is_canceled is not None and is_canceled():
-                break  # the caller's thread raises CancelledError
-    except httpx.TimeoutException:
-        raise AmbiguousSendError(
-            f"{where} answered HTTP {response.status_code} but then sent nothing for "
-            f"{config.timeout:g} s. " + _maybe_created(request)
-        ) from None
-    except (httpx.TransportError, httpx.StreamError) as exc:
-        raise AmbiguousSendError(
-            f"The connection was cut while reading the answer to {where} (HTTP "
-            f"{response.status_code}; {exc or type(exc).__name__}). " + _maybe_created(request)
-        ) from None
+        return _read(response, request, config)
     finally:
         response.close()
-    body = b"".join(chunks)
-    chunks.clear()  # a large answer is held once as bytes, then once as text
-    return ApiResponse(
-        status=response.status_code,
-        headers=tuple(response.headers.items()),
-        text=body.decode(_charset(response), errors="replace"),
-    )
 
 
-def _charset(response: httpx.Response) -> str:
-    """The declared charset when Python knows it, else UTF-8 (what the API sends)."""
-    import codecs
-
-    declared = response.charset_encoding or "utf-8"
+def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfig) -> ApiResponse:
+    """The body, within the size limit; an event stream is parsed while read, up to [DONE]."""
+    where = request.where
+    status = response.status_code
+    headers = tuple(response.headers.items())
+    limit = config.max_response_bytes
+    media_type = (response.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    decoder = codecs.getincrementaldecoder(_charset(response.charset_encoding))(errors="replace")
+    parser = EventStreamParser() if media_type == "text/event-stream" else None
+    parts: list[str] = []
+    size = 0
     try:
-        return codecs.lookup(declared).name
-    except LookupError:
+        for chunk in response.iter_bytes():  # as received: a stream is seen at once
+            size += len(chunk)
+            if size > limit:
+                raise ResponseFormatError(
+                    f"The answer to {where} (HTTP {status}) is larger than the maximum response "
+                    f"size of {config.max_response_mib} MiB (setting max_response_mib). "
+                    + maybe_created(request),
+                    request=request,
+                )
+            text = decoder.decode(chunk)
+            parts.append(text)
+            if parser is not None:
+                parser.feed(text)
+                if parser.done:
+                    break  # [DONE]: whatever the server sends after it is not read
+        else:
+            parts.append(decoder.decode(b"", final=True))
+    except httpx.TimeoutException:
+        raise _SentError(
+            f"{where} answered HTTP {status} but then sent nothing for {config.timeout:g} s."
+        ) from None
+    except httpx.DecodingError as exc:
+        encoding = response.headers.get("content-encoding", "")
+        raise ResponseFormatError(
+            f"The answer to {where} (HTTP {status}) could not be decoded as its "
+            f"Content-Encoding {encoding!r} says ({exc}). " + maybe_created(request),
+            request=request,
+        ) from None
+    except (httpx.TransportError, httpx.StreamError) as exc:
+        raise _SentError(
+            f"The connection was cut while reading the answer to {where} (HTTP "
+            f"{status}; {exc or type(exc).__name__})."
+        ) from None
+    text = "".join(parts)
+    parts.clear()
+    events = None
+    if parser is not None:
+        if parser.done and parser.consumed < len(text):
+            text = text[: parser.consumed]
+        else:
+            parser.close()
+        events = tuple(parser.events)
+    return ApiResponse(status=status, headers=headers, text=text, events=events)
+
+
+@lru_cache(maxsize=64)
+def _charset(declared: str | None) -> str:
+    """The declared charset when Python has it as a text encoding, else UTF-8 (the API's)."""
+    try:
+        info = codecs.lookup(declared or "utf-8")
+    except (LookupError, TypeError, ValueError):
         return "utf-8"
-
-
-def _maybe_created(request: ApiRequest) -> str:
-    if request.method != "POST" or not request.thread_id:
-        return ""
-    return (
-        f"The run may have been created on thread '{request.thread_id}'; it was not retried "
-        "to avoid starting a second run. Check the thread's runs before executing again."
-    )
+    if not getattr(info, "_is_text_encoding", True):
+        return "utf-8"  # e.g. charset=base64 or rot13: codecs that are not text encodings
+    return info.name
