@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import partial
 
-import pandas as pd
+import pyarrow as pa
 
 from .cancellation import POLL_SECONDS
 from .connection import ConnectionConfig, resolve_api_key
@@ -71,7 +71,7 @@ class RunInput:
 
 @dataclass(frozen=True)
 class CreateRunOutcome:
-    table: pd.DataFrame
+    table: pa.Table  # results.result_table: <RowID> first, then the declared columns
     rows: list[RowResult]
     warnings: list[str] = field(default_factory=list)
 

@@ -318,7 +318,9 @@ class CreateRunNode:
             progress=exec_context.set_progress,
         )
         report_warnings(exec_context.set_warning, outcome.warnings)
-        return knext.Table.from_pandas(outcome.table), configuration
+        # The core built the table as Arrow with the declared types: KNIME takes it as is
+        # (first column <RowID>), no pandas round trip.
+        return knext.Table.from_pyarrow(outcome.table), configuration
 
 
 def _check_string_column(schema: knext.Schema, column: str, setting: str) -> None:
