@@ -40,7 +40,7 @@ if str(TESTS) not in sys.path:
 from knime_fidelity import install_knime_arrow_backend, register_date_time_types  # noqa: E402
 
 register_date_time_types()
-ARROW_BACKEND = "KNIME's knime._arrow" if install_knime_arrow_backend() else "test double"
+ARROW_BACKEND = install_knime_arrow_backend()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -11,8 +11,8 @@ all-missing date-time column and all-missing columns typed ``null``). The suite 
   side of the file sink (it records the columnar schema KNIME would receive), so
   ``knext.Table.from_pyarrow`` / ``from_pandas`` and writing the output run KNIME's code.
 
-On the test double, its table backend is at least as strict about Arrow types (see
-``tests/knime_double/knime/extension/testing.py``).
+Without ``knime._arrow`` (the test double, or the pixi environment) an equally strict
+stand-in is installed instead (``knime_arrow_double.py``).
 """
 
 from __future__ import annotations
@@ -97,17 +97,21 @@ class _JavaDataSink:
         os.unlink(self._path)
 
 
-def install_knime_arrow_backend() -> bool:
-    """On the real API: KNIME's Arrow table backend, as inside KNIME. False on the double."""
+def install_knime_arrow_backend() -> str:
+    """KNIME's Arrow table backend when its sources are importable, as inside KNIME; else
+    the equally strict stand-in. Returns which one."""
     try:
         import knime._arrow._backend as kab
         import knime._arrow._table as kat
     except ImportError:
-        return False
+        from knime_arrow_double import ArrowLikeBackend
+
+        ktab._backend = ArrowLikeBackend()
+        return "stand-in for knime._arrow (tests/knime_arrow_double.py)"
     stand_in = _JavaStandIn()
     kab.gateway = lambda: stand_in
     ktab._backend = kat._ArrowBackend(lambda: kab.ArrowDataSink(_JavaDataSink()))
-    return True
+    return "KNIME's knime._arrow"
 
 
 def write_output(table: Any) -> None:

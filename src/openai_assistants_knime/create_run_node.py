@@ -33,11 +33,17 @@ from .errors import report_warnings, settings_errors_as_invalid_parameters
 from .table_schema import knime_schema
 
 
+def code(text: str) -> str:
+    """Text as Markdown code: KNIME renders descriptions as Markdown, where ``[*]...[*]``
+    would turn into italics and lose its asterisks."""
+    return f"`{text}`"
+
+
 class IncludeOptions(knext.EnumParameterOptions):
     FILE_SEARCH_RESULT_CONTENT = (
-        INCLUDE_FILE_SEARCH_CONTENT,
-        "Fetch the content of file search results "
-        "(include[]=step_details.tool_calls[*].file_search.results[*].content).",
+        "File search result content",
+        "Fetch the content of file search results: "
+        f"{code('include[]=' + INCLUDE_FILE_SEARCH_CONTENT)}.",
     )
 
 
@@ -147,8 +153,8 @@ class CreateRunNode:
     include = knext.EnumSetParameter(
         "Include[]",
         "A list of additional fields to include in the response. Currently the only "
-        "supported value is step_details.tool_calls[*].file_search.results[*].content to "
-        "fetch the file search result content.",
+        f"supported value is {code(INCLUDE_FILE_SEARCH_CONTENT)} to fetch the file search "
+        "result content.",
         [],
         IncludeOptions,
     )

@@ -1,23 +1,14 @@
 """Unit-test support (test double of ``knime.extension.testing``).
 
-Importing it installs the backends (if none is installed yet). The table backend is modelled
-on the one a node meets *inside KNIME* (``knime._arrow``), not on the lax testing backend of
-the real module, because only that one reveals what fails in a workflow:
+Importing it installs the testing backends (if none is installed yet), as the real module:
 
-* ``knext.Table.from_pyarrow(t)`` keeps a first ``<RowID>`` string column (else generates
-  ``Row0``, ``Row1``, ...); ``from_pandas(df)`` converts with pyarrow and turns the index into
-  the ``<RowID>`` column. A RowID column that is not ``string`` is a TypeError.
-* Every column must have an Arrow type KNIME can store: ``string``, ``int32``, ``int64``,
-  ``double``, ``bool``, ``null`` (an all-missing column of unknown type: KNIME's *void*),
-  ``large_binary`` and timestamps (naive: Local Date Time, with a zone: Zoned Date Time, both
-  only once their value factories are registered). Anything else (e.g. pandas 3's
-  ``large_string``) is a TypeError, as KNIME's conversion fails on it. A date-time column in
-  a pandas frame whose cells are all missing is refused as KNIME's date&time converter
-  refuses it ("Could not convert nan with type float: tried to convert to int64").
-* ``table.schema`` is derived from the Arrow types exactly (``null`` stays ``null``), so a
-  column that configure() declared as String but that came out all-missing as ``null``
-  does not compare equal: the same check KNIME's downstream nodes make.
-* ``create_sink()`` gives a sink that records what is written (``table._write_to_sink``).
+* ``knext.Table.from_pandas(df)`` keeps a *copy* of ``df``; ``to_pandas()`` returns that
+  same stored frame each time. ``row_ids`` other than ``"auto"`` and sentinels raise
+  RuntimeError, as do PyArrow, column/row selection and appending.
+* ``table.schema`` is inferred: int32, int64 and float64 columns, and object columns whose
+  first non-missing value is a ``str``. Anything else (bool, float32, pandas' ``str``/
+  ``string`` dtype of pandas >= 3, nullable ints, dates) raises RuntimeError; an empty or
+  all-missing object column raises IndexError.
 * ``knext.port_type(...)`` returns ``None``.
 
 ``TestingConfigurationContext()`` / ``TestingExecutionContext()`` take no arguments, have
@@ -34,86 +25,15 @@ import knime.api.table as ktab
 import knime.extension.nodes as knodes
 
 _NOT_AVAILABLE = "Not implemented for testing"
-_ROW_ID = "<RowID>"
+_NO_PYARROW = "PyArrow tables not supported for testing"
 
 
-def _arrow_to_knime(dtype) -> ks.KnimeType:
-    """The KNIME type of an Arrow column, or TypeError where KNIME's conversion fails."""
-    import pyarrow as pa
-
-    simple = {
-        pa.string(): ks.string(),
-        pa.int32(): ks.int32(),
-        pa.int64(): ks.int64(),
-        pa.float64(): ks.double(),
-        pa.bool_(): ks.bool_(),
-        pa.null(): ks.null(),
-        pa.large_binary(): ks.blob(),
-    }
-    if dtype in simple:
-        return simple[dtype]
-    if isinstance(dtype, pa.TimestampType):
-        try:
-            return ks.datetime(date=True, time=True, timezone=dtype.tz is not None)
-        except ValueError:
-            raise TypeError(
-                f"Cannot convert PyArrow type {dtype} to KNIME type: the date&time value "
-                "factories are not registered"
-            ) from None
-    raise TypeError(f"Cannot convert PyArrow type {dtype} to KNIME type")
-
-
-def _checked(data):
-    """A pa.Table whose first column is the string RowID and whose types KNIME can store."""
-    import pyarrow as pa
-
-    if not isinstance(data, pa.Table):
-        raise TypeError(f"Table.from_pyarrow expects a pyarrow.Table, but got {type(data)}")
-    if data.num_columns == 0 or data.schema.names[0] != _ROW_ID:
-        row_ids = pa.array([f"Row{i}" for i in range(data.num_rows)], pa.string())
-        data = data.add_column(0, _ROW_ID, row_ids)
-    if data.schema.types[0] != pa.string():
-        raise TypeError(f"The RowID column must be of type string, but is {data.schema.types[0]}")
-    for field in list(data.schema)[1:]:
-        try:
-            _arrow_to_knime(field.type)
-        except TypeError as exc:
-            raise TypeError(f"{exc} (column '{field.name}')") from None
-    return data
-
-
-def _from_pandas(df):
-    import pandas as pd
-    import pyarrow as pa
-
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"Table.from_pandas expects a pandas.DataFrame, but got {type(df)}")
-    for name in df.columns:
-        column = df[name]
-        if pd.api.types.is_datetime64_any_dtype(column.dtype) and column.isna().all():
-            raise TypeError("Could not convert nan with type float: tried to convert to int64")
-    index = df.index
-    numbered = index.dtype.kind in "iu"
-    row_ids = [f"Row{i}" if numbered else str(i) for i in index]
-    frame = df.reset_index(drop=True)
-    frame.columns = [str(c) for c in frame.columns]
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.replace_schema_metadata(None)
-    rid = pa.array(row_ids, pa.large_string() if _is_pandas3_string(index) else pa.string())
-    return _checked(table.add_column(0, _ROW_ID, rid))
-
-
-def _is_pandas3_string(index) -> bool:
-    """pandas >= 3 stores text as its ``str`` dtype, which pyarrow maps to large_string."""
-    return str(index.dtype) == "str"
-
-
-class _ArrowLikeTable(ktab.Table):
+class _TestingTable(ktab.Table):
     def __init__(self, data) -> None:
-        self._table = data
+        self._df = data.copy()
 
     def batches(self):
-        return iter([self])
+        return iter([_TestingTable(self._df)])
 
     @property
     def num_batches(self) -> int:
@@ -121,34 +41,27 @@ class _ArrowLikeTable(ktab.Table):
 
     @property
     def num_rows(self) -> int:
-        return self._table.num_rows
+        return len(self._df)
 
     @property
     def num_columns(self) -> int:
-        return self._table.num_columns - 1
+        return len(self._df.columns)
 
     @property
-    def column_names(self) -> list[str]:
-        return self._table.schema.names[1:]
+    def column_names(self):
+        return self._df.columns  # a pandas Index, as in the real testing table
 
     @property
     def schema(self) -> ks.Schema:
-        fields = list(self._table.schema)[1:]
-        return ks.Schema.from_columns([ks.Column(_arrow_to_knime(f.type), f.name) for f in fields])
+        return ks.Schema.from_columns(
+            [ks.Column(_infer_type(self._df[name]), name) for name in self._df.columns]
+        )
 
     def to_pandas(self, sentinel=None):
-        if sentinel is not None:
-            raise RuntimeError("Sentinels are not supported by the test double")
-        frame = self._table.to_pandas()
-        return frame.set_index(_ROW_ID).rename_axis(None)
+        return self._df
 
     def to_pyarrow(self, sentinel=None):
-        if sentinel is not None:
-            raise RuntimeError("Sentinels are not supported by the test double")
-        return self._table
-
-    def _write_to_sink(self, sink) -> None:
-        sink.write(self._table)
+        raise RuntimeError(_NO_PYARROW)
 
     def _select_columns(self, selection):
         raise RuntimeError("Column Selection not implemented for testing")
@@ -157,23 +70,34 @@ class _ArrowLikeTable(ktab.Table):
         raise RuntimeError("Row selection is not implemented for testing")
 
     def _append(self, other):
-        raise NotImplementedError("append/insert for Arrow tables is not yet implemented")
+        raise RuntimeError("Appending tables is not implemented for testing")
 
 
-class _RecordingSink:
-    """Stands in for the file KNIME reads an output table from."""
+def _infer_type(column) -> ks.KnimeType:
+    import numpy as np
+    from pandas.api.types import is_object_dtype
 
-    def __init__(self) -> None:
-        self.tables: list = []
-        self.closed = False
-
-    def write(self, data) -> None:
-        if self.closed:
-            raise RuntimeError("The sink is closed")
-        self.tables.append(_checked(data))
-
-    def close(self) -> None:
-        self.closed = True
+    dtype = column.dtype
+    simple = {
+        np.dtype("int32"): ks.int32(),
+        np.dtype("int64"): ks.int64(),
+        np.dtype("float64"): ks.double(),
+    }
+    if not is_object_dtype(dtype) and dtype in simple:
+        return simple[dtype]
+    if is_object_dtype(dtype):
+        present = column.dropna()
+        if len(present) == 0:
+            raise IndexError("single positional indexer is out-of-bounds")
+        first = present.iloc[0]
+        if str(type(first)) in (
+            "<class 'datetime.datetime'>",
+            "<class 'pandas._libs.tslibs.timestamps.Timestamp'>",
+        ) and all(getattr(v, "tzinfo", None) is None for v in present):
+            raise RuntimeError("LocalDateTime not supported yet during testing")
+        if isinstance(first, str):
+            return ks.string()
+    raise RuntimeError(f"Testing doesn't support type: {dtype} ({type(dtype)})")
 
 
 class _TestingBatchOutputTable(ktab.BatchOutputTable):
@@ -186,9 +110,7 @@ class _TestingBatchOutputTable(ktab.BatchOutputTable):
         if isinstance(batch, pd.DataFrame):
             batch = ktab.Table.from_pandas(batch)
         elif not isinstance(batch, ktab.Table):
-            batch = ktab.Table.from_pyarrow(batch)
-        if self._batches and batch.schema != self._batches[0].schema:
-            raise ValueError("All batches of a table must have the same schema")
+            raise RuntimeError("Creating Batches from PyArrow not supported in testing")
         self._batches.append(batch)
 
     def batches(self):
@@ -212,7 +134,8 @@ class _TestingBatchOutputTable(ktab.BatchOutputTable):
 
     @property
     def schema(self):
-        return self._batches[0].schema if self._batches else ks.Schema.from_columns([])
+        # sic: the real testing table returns the column names here once it has batches
+        return self._batches[0].column_names if self._batches else ks.Schema.from_columns([])
 
     def to_pandas(self, sentinel=None):
         import pandas as pd
@@ -223,19 +146,14 @@ class _TestingBatchOutputTable(ktab.BatchOutputTable):
 class _TestingBackend(ktab._Backend):
     def create_table_from_pandas(self, data, sentinel=None, row_ids: str = "auto"):
         if sentinel is not None or row_ids != "auto":
-            raise RuntimeError("Sentinels and RowId modes are not supported by the test double")
-        return _ArrowLikeTable(_from_pandas(data))
+            raise RuntimeError("Sentinels and RowId modes not supported for testing")
+        return _TestingTable(data)
 
     def create_table_from_pyarrow(self, data, sentinel=None, row_ids: str = "auto"):
-        if sentinel is not None or row_ids != "auto":
-            raise RuntimeError("Sentinels and RowId modes are not supported by the test double")
-        return _ArrowLikeTable(_checked(data))
+        raise RuntimeError(_NO_PYARROW)
 
     def create_batch_output_table(self, row_ids: str = "keep"):
         return _TestingBatchOutputTable()
-
-    def create_sink(self) -> _RecordingSink:
-        return _RecordingSink()
 
     def close(self) -> None:
         pass
