@@ -55,7 +55,8 @@ def test_settings_keys_are_the_documented_public_names() -> None:
         "cancel_run_on_cancel", "thread_id_column", "body_column", "concurrency",
     }  # fmt: skip
     assert keys(NODES[0]) == {
-        "base_url", "credentials", "organization", "project", "beta_header", "auth_header",
+        "base_url", "key_source", "credentials", "organization", "project", "beta_header",
+        "auth_header",
         "api_version", "timeout", "max_retries", "ca_bundle",
     }  # fmt: skip
 

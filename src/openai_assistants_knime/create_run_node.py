@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import knime.extension as knext
 
+from openai_assistants.connection import ConnectionConfig, KeySource
 from openai_assistants.create_run import (
     DEFAULT_BODY,
     INCLUDE_FILE_SEARCH_CONTENT,
@@ -319,7 +322,7 @@ class CreateRunNode:
             inputs,
             configuration.spec.connection,
             options=self.options(),
-            credential_password=lambda name: exec_context.get_credentials(name).password,
+            credential_password=_key_lookup(exec_context, configuration.spec.connection),
             is_canceled=exec_context.is_canceled,
             progress=exec_context.set_progress,
         )
@@ -327,6 +330,16 @@ class CreateRunNode:
         # The core built the table as Arrow with the declared types: KNIME takes it as is
         # (first column <RowID>), no pandas round trip.
         return knext.Table.from_pyarrow(outcome.table), configuration
+
+
+def _key_lookup(
+    exec_context: knext.ExecutionContext, connection: ConnectionConfig
+) -> Callable[[str], str | None]:
+    """KNIME's lookup for the key source the configuration names (called at send time)."""
+    if connection.source is KeySource.CREDENTIAL_PORT:
+        # KNIME resolves its credential handle through the running session (Java side)
+        return lambda reference: knext.CredentialPortObjectSpec(reference).auth_parameters
+    return lambda name: exec_context.get_credentials(name).password
 
 
 def _check_string_column(schema: knext.Schema, column: str, setting: str) -> None:
