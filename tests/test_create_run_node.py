@@ -50,8 +50,8 @@ def test_fresh_node_has_a_body_template_and_asks_for_the_thread() -> None:
     from openai_assistants_knime.create_run_node import CreateRunNode
 
     fresh = CreateRunNode()
-    assert json.loads(fresh.body) == {"assistant_id": ""}
-    assert fresh.result_format == "RAW" and fresh.error_handling == "FAIL"
+    assert json.loads(fresh.request.body) == {"assistant_id": ""}
+    assert fresh.result.result_format == "RAW" and fresh.errors.error_handling == "FAIL"
     port = configuration_port("https://api.openai.com/v1")
     with pytest.raises(knext.InvalidParametersError, match="Thread ID is empty"):
         fresh.configure(ConfigurationContext(), port.spec)

@@ -23,7 +23,7 @@ from .configuration_port import (
     OpenAIConfigurationSpec,
     openai_configuration_port_type,
 )
-from .errors import report_warnings, settings_errors_as_invalid_parameters
+from .errors import in_range, report_warnings, settings_errors_as_invalid_parameters
 
 
 class AuthHeaderOptions(knext.EnumParameterOptions):
@@ -152,6 +152,7 @@ class OpenAIConfigurationNode:
         min_value=0.1,
         is_advanced=True,
     )
+    timeout.validator(in_range("Timeout (seconds)", 0.1))
     max_retries = knext.IntParameter(
         "Maximum retries",
         "How often a request is retried after a rate limit (429), a server error (5xx) or a "
@@ -162,6 +163,7 @@ class OpenAIConfigurationNode:
         max_value=MAX_RETRIES_LIMIT,
         is_advanced=True,
     )
+    max_retries.validator(in_range("Maximum retries", 0, MAX_RETRIES_LIMIT))
     ca_bundle = knext.StringParameter(
         "CA bundle file",
         "Optional path to a PEM file of trusted certificate authorities, e.g. for a "
