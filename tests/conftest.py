@@ -3,6 +3,10 @@
 The real ``knime.extension`` ships with KNIME (and on KNIME's conda channel), not on PyPI. When
 it is importable (the pixi environment, or KNIME's Python sources on PYTHONPATH) the tests use
 it; otherwise ``tests/knime_double`` stands in for it. The same tests must pass on both.
+
+Either way the date&time value factories are registered and output tables go through KNIME's
+Arrow conversion (see ``knime_fidelity.py``). To run the suite on KNIME's real API, see
+``tests/README.md``.
 """
 
 from __future__ import annotations
@@ -31,9 +35,19 @@ except ImportError:
 
 import knime.extension.testing  # noqa: E402  (sets the testing table backend)
 
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+from knime_fidelity import install_knime_arrow_backend, register_date_time_types  # noqa: E402
+
+register_date_time_types()
+ARROW_BACKEND = install_knime_arrow_backend()
+
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"knime.extension: {KNIME_API} API ({knime.extension.__file__})"
+    return (
+        f"knime.extension: {KNIME_API} API ({knime.extension.__file__}); "
+        f"output tables: {ARROW_BACKEND}"
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from openai_assistants_knime.configuration_port import (
     OpenAIConfigurationPortObject,
     OpenAIConfigurationSpec,
 )
-from openai_assistants_knime.create_run_node import CreateRunNode
+from openai_assistants_knime.create_run_node import PARAMETER_GROUPS, CreateRunNode
 
 SENTINEL_KEY = "sk-SENTINEL-7f3a9c-never-print-me"
 
@@ -16,6 +16,8 @@ def configuration_node(base_url: str, **settings: object) -> OpenAIConfiguration
     node = OpenAIConfigurationNode()
     node.base_url = base_url
     node.max_retries = 0
+    if settings.get("credentials") and "key_source" not in settings:
+        node.key_source = "CREDENTIALS"  # naming credentials means using them
     for name, value in settings.items():
         setattr(node, name, value)
     return node
@@ -30,8 +32,6 @@ def create_run_node(
     thread_id: str = "thread_1", body: str = '{"assistant_id": "asst_1"}', **settings: object
 ) -> CreateRunNode:
     node = CreateRunNode()
-    node.thread_id = thread_id
-    node.body = body
-    for name, value in settings.items():
-        setattr(node, name, value)
+    for name, value in {"thread_id": thread_id, "body": body, **settings}.items():
+        setattr(getattr(node, PARAMETER_GROUPS[name]), name, value)  # the dialog's section
     return node

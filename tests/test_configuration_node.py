@@ -9,7 +9,7 @@ import pytest
 from knime_contexts import ConfigurationContext, ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_node
 
-from openai_assistants.connection import AuthStyle, ConnectionConfig
+from openai_assistants.connection import AuthStyle, ConnectionConfig, KeySource
 from openai_assistants_knime.configuration_port import (
     OpenAIConfigurationPortObject,
     OpenAIConfigurationSpec,
@@ -41,6 +41,7 @@ def test_configure_outputs_a_spec_with_every_setting() -> None:
     spec = node.configure(ConfigurationContext({"azure": SENTINEL_KEY}))
     assert spec.connection == ConnectionConfig(
         base_url="https://example.openai.azure.com/openai",
+        key_source=KeySource.CREDENTIALS,
         credentials_name="azure",
         organization="org-1",
         project="proj_1",

@@ -50,8 +50,8 @@ def test_fresh_node_has_a_body_template_and_asks_for_the_thread() -> None:
     from openai_assistants_knime.create_run_node import CreateRunNode
 
     fresh = CreateRunNode()
-    assert json.loads(fresh.body) == {"assistant_id": ""}
-    assert fresh.result_format == "RAW" and fresh.error_handling == "FAIL"
+    assert json.loads(fresh.request.body) == {"assistant_id": ""}
+    assert fresh.result.result_format == "RAW" and fresh.errors.error_handling == "FAIL"
     port = configuration_port("https://api.openai.com/v1")
     with pytest.raises(knext.InvalidParametersError, match="Thread ID is empty"):
         fresh.configure(ConfigurationContext(), port.spec)
@@ -62,11 +62,13 @@ def test_execute_outputs_body_exactly_and_status_as_int32() -> None:
     with StubServer() as server:
         server.reply(Reply(200, body))
         port = configuration_port(server.base_url, credentials="openai")
-        table, _, context = execute(create_run_node(), port)
+        context = ExecutionContext(CREDENTIALS)
+        knime_table, _ = create_run_node().execute(context, port)
+    assert knime_table.schema == RAW_SCHEMA  # KNIME's String and Number (integer) columns
+    table = knime_table.to_pandas()
     assert list(table.columns) == ["body", "status"]
     assert table["body"].tolist() == [body]
     assert table["status"].tolist() == [200]
-    assert str(table["status"].dtype) == "Int32"  # KNIME int32, missing allowed
     assert context.warnings == []
     assert context.progress[-1][0] == 1.0
 

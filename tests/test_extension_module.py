@@ -37,9 +37,22 @@ def test_create_run_short_description_is_the_seeds() -> None:
     assert type(CreateRunNode()).__doc__.strip().splitlines()[0] == "Create a run."
 
 
+def settings_of(cls: type, prefix: str = "") -> dict[str, object]:
+    """Every parameter of a node class by its settings path ("group.key" inside a section)."""
+    found: dict[str, object] = {}
+    for klass in reversed(cls.__mro__):
+        for key, value in vars(klass).items():
+            if isinstance(value, knext.parameter._BaseParameter):
+                found[prefix + key] = value
+            elif type(value).__name__ == "ParameterGroupHolder":
+                found[prefix + key] = value
+                found.update(settings_of(type(value), f"{prefix}{key}."))
+    return found
+
+
 @pytest.mark.parametrize("node", NODES)
 def test_every_setting_has_a_label_and_description(node: type) -> None:
-    params = [v for v in vars(node).values() if isinstance(v, knext.parameter._BaseParameter)]
+    params = list(settings_of(node).values())
     assert len(params) >= 5
     for param in params:
         assert param._label and param.__doc__ and len(param.__doc__) > 15
@@ -47,15 +60,21 @@ def test_every_setting_has_a_label_and_description(node: type) -> None:
 
 def test_settings_keys_are_the_documented_public_names() -> None:
     def keys(node: type) -> set[str]:
-        return {k for k, v in vars(node).items() if isinstance(v, knext.parameter._BaseParameter)}
+        return set(settings_of(node))
 
     assert keys(NODES[1]) == {
-        "thread_id", "include", "body", "result_format", "error_handling", "allow_unknown_fields",
-        "include_headers", "wait_for_completion", "poll_interval", "max_wait",
-        "cancel_run_on_cancel", "thread_id_column", "body_column", "concurrency",
+        "request", "request.thread_id", "request.include", "request.body",
+        "result", "result.result_format", "result.include_headers",
+        "errors", "errors.error_handling",
+        "waiting", "waiting.wait_for_completion", "waiting.poll_interval", "waiting.max_wait",
+        "waiting.cancel_run_on_cancel",
+        "runs_table", "runs_table.thread_id_column", "runs_table.body_column",
+        "runs_table.concurrency",
+        "advanced", "advanced.allow_unknown_fields",
     }  # fmt: skip
     assert keys(NODES[0]) == {
-        "base_url", "credentials", "organization", "project", "beta_header", "auth_header",
+        "base_url", "key_source", "credentials", "organization", "project", "beta_header",
+        "auth_header",
         "api_version", "timeout", "max_retries", "ca_bundle",
     }  # fmt: skip
 

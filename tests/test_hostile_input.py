@@ -459,7 +459,7 @@ def test_stream_with_wait_outputs_the_streams_final_run_without_polling() -> Non
             ),
         )
         assert len(server.received) == 1
-    assert outcome.table["status"].iloc[0] == "completed"
+    assert outcome.table["status"].to_pylist()[0] == "completed"
 
 
 def test_stream_that_ends_before_the_run_does_is_waited_for() -> None:
@@ -478,7 +478,7 @@ def test_stream_that_ends_before_the_run_does_is_waited_for() -> None:
         )
         assert [r.method for r in server.received] == ["POST", "GET"]
         assert server.received[1].path == "/v1/threads/thread_1/runs/run_1"
-    assert outcome.table["status"].iloc[0] == "completed"
+    assert outcome.table["status"].to_pylist()[0] == "completed"
 
 
 # --- one error tree ---------------------------------------------------------------------------
@@ -520,7 +520,7 @@ def test_values_out_of_range_for_the_table_are_explained_with_the_run_id(field) 
         except ResponseFormatError as exc:
             assert "Row0: run_big" in str(exc) and "Raw Response" in str(exc)
         else:  # a table that can hold it is fine too, as long as the run is there
-            assert outcome.table["id"].iloc[0] == "run_big"
+            assert outcome.table["id"].to_pylist()[0] == "run_big"
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json", ".parquet"])

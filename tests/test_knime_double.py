@@ -13,9 +13,11 @@ from typing import ClassVar
 import knime.extension as knext
 import knime.extension.testing as ktest  # installs the testing backends
 import pandas as pd
+import pyarrow as pa
 import pytest
 from knime.extension import parameter as kp
 from knime.extension.nodes import Credential
+from knime_fidelity import write_output
 
 # ---------------------------------------------------------------------------------------
 # Parameters
@@ -616,8 +618,10 @@ def test_types():
     assert str(knext.string(knext.DictEncodingKeyType.INT)) == "String[dict_encoding=INT_KEY]"
     with pytest.raises(TypeError):
         knext.logical(str)  # no Python value types are registered in tests
-    with pytest.raises(ValueError):
-        knext.datetime()
+    # the date&time value factories are registered as KNIME does (conftest)
+    zoned = knext.datetime(date=True, time=True, timezone=True)
+    assert zoned == knext.datetime(date=True, time=True, timezone=True)
+    assert zoned != knext.datetime() and zoned.storage_type != knext.string()
     with pytest.raises(ValueError):
         knext.datetime(date=False, time=False)
 
@@ -732,20 +736,29 @@ def test_schema_serialization():
 # ---------------------------------------------------------------------------------------
 
 
-def test_table_keeps_a_copy_of_the_data_frame():
+def test_table_from_pandas_makes_the_index_the_row_ids():
     df = pd.DataFrame({"i": [1, 2, 3], "s": pd.Series(["x", None, "z"], dtype=object)})
     table = knext.Table.from_pandas(df)
     df.loc[0, "i"] = 99
     assert table.to_pandas()["i"].tolist() == [1, 2, 3]
-    assert table.to_pandas() is table.to_pandas()  # the stored frame itself
+    assert list(table.to_pandas().index) == ["Row0", "Row1", "Row2"]
     assert isinstance(table, knext.Table)
     assert (table.num_rows, table.num_columns, table.shape) == (3, 2, (2, 3))
     assert list(table.column_names) == ["i", "s"]
-    assert isinstance(table.column_names, pd.Index)
     assert table.schema == knext.Schema.from_columns(
         [knext.Column(knext.int64(), "i"), knext.Column(knext.string(), "s")]
     )
-    assert [b.to_pandas()["i"].tolist() for b in table.batches()] == [[1, 2, 3]]
+    arrow = table.to_pyarrow()
+    assert arrow.schema.names[0] == "<RowID>" and arrow["<RowID>"].to_pylist()[0] == "Row0"
+
+
+def test_table_from_pyarrow_keeps_a_string_row_id_column():
+    data = pa.table({"<RowID>": ["a", "b"], "n": pa.array([1, None], pa.int32())})
+    table = knext.Table.from_pyarrow(data)
+    assert list(table.to_pandas().index) == ["a", "b"]
+    assert table.schema == knext.Schema.from_columns([knext.Column(knext.int32(), "n")])
+    generated = knext.Table.from_pyarrow(pa.table({"n": pa.array([7], pa.int64())}))
+    assert list(generated.to_pandas().index) == ["Row0"]
 
 
 @pytest.mark.parametrize(
@@ -753,62 +766,52 @@ def test_table_keeps_a_copy_of_the_data_frame():
     [
         (pd.Series([1], dtype="int32"), knext.int32()),
         (pd.Series([1.5]), knext.double()),
+        (pd.Series([True]), knext.bool_()),
         (pd.Series([], dtype="int64"), knext.int64()),
-        (pd.Series([None, "a", 1], dtype=object), knext.string()),
+        (pd.Series(["a", None], dtype=object), knext.string()),
     ],
 )
-def test_table_schema_inference(series, expected):
+def test_table_schema_from_pandas(series, expected):
     table = knext.Table.from_pandas(pd.DataFrame({"c": series}))
     assert table.schema == knext.Schema.from_columns([knext.Column(expected, "c")])
 
 
 @pytest.mark.parametrize(
-    ("series", "error"),
+    ("arrow_type", "expected"),
     [
-        (pd.Series([True]), RuntimeError),
-        (pd.Series([1.0], dtype="float32"), RuntimeError),
-        (pd.Series(["x"], dtype="string"), RuntimeError),
-        (pd.Series([1, None], dtype="Int64"), RuntimeError),
-        (pd.Series([1, "a"], dtype=object), RuntimeError),
-        (pd.Series([{"k": 1}], dtype=object), RuntimeError),
-        (pd.Series(pd.to_datetime(["2024-01-01T00:00Z"])), RuntimeError),
-        (pd.Series([None], dtype=object), IndexError),
-        (pd.Series([], dtype=object), IndexError),
+        (pa.string(), knext.string()),
+        (pa.int32(), knext.int32()),
+        (pa.int64(), knext.int64()),
+        (pa.float64(), knext.double()),
+        (pa.bool_(), knext.bool_()),
+        (pa.timestamp("us", tz="UTC"), knext.datetime(date=True, time=True, timezone=True)),
     ],
 )
-def test_table_schema_inference_limits(series, error):
-    table = knext.Table.from_pandas(pd.DataFrame({"c": series}))
-    assert table.num_rows == len(series)  # creating the table works, only .schema fails
-    with pytest.raises(error):
+def test_declared_arrow_type_survives_all_missing_cells(arrow_type, expected):
+    data = pa.table({"<RowID>": ["Row0"], "c": pa.array([None], arrow_type)})
+    table = knext.Table.from_pyarrow(data)
+    assert table.schema == knext.Schema.from_columns([knext.Column(expected, "c")])
+    write_output(table)
+
+
+def test_all_missing_cells_without_a_type_are_void_not_string():
+    """Defect 2 of issue 9: such a column is not what configure() declared."""
+    table = knext.Table.from_pandas(pd.DataFrame({"c": pd.Series([None], dtype=object)}))
+    assert table.schema == knext.Schema.from_columns([knext.Column(knext.null(), "c")])
+    assert table.schema != knext.Schema.from_columns([knext.Column(knext.string(), "c")])
+
+
+def test_arrow_types_knime_cannot_store_fail():
+    data = pa.table({"<RowID>": ["Row0"], "c": pa.array(["x"], pa.large_string())})
+    with pytest.raises((TypeError, ValueError)):
+        table = knext.Table.from_pyarrow(data)
         _ = table.schema
+        write_output(table)
 
 
-def test_table_limits_in_tests():
-    df = pd.DataFrame({"a": [1, 2]})
-    with pytest.raises(RuntimeError):
-        knext.Table.from_pandas(df, row_ids="keep")
-    with pytest.raises(RuntimeError):
-        knext.Table.from_pandas(df, sentinel="min")
-    table = knext.Table.from_pandas(df)
-    with pytest.raises(RuntimeError):
-        table.to_pyarrow()
-    with pytest.raises(RuntimeError):
-        table[["a"]].to_pandas()
-    with pytest.raises(RuntimeError):
-        knext.Table.from_pyarrow(None)
+def test_table_limits():
     with pytest.raises(TypeError):
         knext.Table()
-
-
-def test_batch_output_table():
-    out = knext.BatchOutputTable.create()
-    out.append(pd.DataFrame({"a": [1]}))
-    out.append(knext.Table.from_pandas(pd.DataFrame({"a": [2]})))
-    assert (out.num_batches, out.num_rows, list(out.column_names)) == (2, 2, ["a"])
-    assert out.to_pandas()["a"].tolist() == [1, 2]
-    assert knext.BatchOutputTable.from_batches(iter([pd.DataFrame({"a": [3]})])).num_rows == 1
-    with pytest.raises(RuntimeError):
-        knext.BatchOutputTable()
 
 
 # ---------------------------------------------------------------------------------------

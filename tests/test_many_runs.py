@@ -52,7 +52,7 @@ def test_rows_come_back_in_input_order_with_their_row_ids() -> None:
     with StubServer() as server:
         server.reply(*[Reply(200, ok(i).body, delay=0.05 * (6 - i)) for i in range(6)])
         outcome = create_runs(server.base_url, inputs(6), concurrency=3)
-    assert list(outcome.table.index) == [f"R{i}" for i in range(6)]
+    assert outcome.table["<RowID>"].to_pylist() == [f"R{i}" for i in range(6)]
     assert sorted(r.path for r in server.received) == sorted(
         f"/v1/threads/thread_{i}/runs" for i in range(6)
     )
@@ -74,9 +74,9 @@ def test_failing_row_is_output_without_losing_the_others() -> None:
     with StubServer() as server:
         server.reply(ok(0), Reply(404, ERROR))
         outcome = create_runs(server.base_url, runs, on_error=ErrorHandling.OUTPUT, concurrency=1)
-    table = outcome.table
-    assert table["status"].tolist()[0] == 200 and pd.isna(table["status"].iloc[1])
-    assert table["status"].iloc[2] == 404  # R2's own answer, not lost with R1
+    status = outcome.table["status"].to_pylist()
+    assert status[0] == 200 and status[1] is None
+    assert status[2] == 404  # R2's own answer, not lost with R1
     assert any(w.startswith("R1: The JSON body is invalid") for w in outcome.warnings)
     assert any(w.startswith("R2: POST") and "No thread" in w for w in outcome.warnings)
     assert [r.path for r in server.received] == [
@@ -118,7 +118,7 @@ def test_a_rate_limit_pauses_every_worker() -> None:
     assert all(t < 0.1 for t in arrivals[:3])  # three workers start together
     assert all(t >= 0.45 for t in arrivals[3:])  # then everyone waits out the 429
     assert len(arrivals) == 7  # six runs and the one retry
-    assert outcome.table["status"].tolist() == [200] * 6
+    assert outcome.table["status"].to_pylist() == [200] * 6
 
 
 def test_node_takes_threads_and_bodies_from_columns_with_fallback() -> None:

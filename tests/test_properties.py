@@ -124,7 +124,7 @@ def test_any_server_answer_gives_a_project_outcome_and_at_most_one_post_unless_a
         except OpenAIAssistantsError as exc:
             assert_no_key(exc, repr(exc), exc.args)
         else:
-            assert_no_key(outcome.warnings, outcome.table.to_csv())
+            assert_no_key(outcome.warnings, str(outcome.table.to_pylist()))
     posts = [r for r in sent if r.method == "POST"]
     for earlier in range(len(posts) - 1):  # every re-send answered a POST-safe answer
         status = answers_list[earlier][0] if earlier < len(answers_list) else answers_list[-1][0]
@@ -187,4 +187,4 @@ def test_a_run_field_of_the_wrong_type_is_reported_with_the_run_id() -> None:
         except OpenAIAssistantsError as exc:
             assert "run_7" in str(exc)  # the run exists: its id is not lost
         else:
-            assert outcome.table["id"].iloc[0] == "run_7"
+            assert outcome.table["id"].to_pylist()[0] == "run_7"

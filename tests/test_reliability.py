@@ -213,7 +213,7 @@ def test_malformed_success_becomes_a_row_when_errors_are_output() -> None:
     with StubServer() as server:
         server.reply(Reply(200, "not json"))
         outcome = create_run(server.base_url, on_error=ErrorHandling.OUTPUT)
-    assert outcome.table["body"].tolist() == ["not json"]
+    assert outcome.table["body"].to_pylist() == ["not json"]
     assert "not JSON" in outcome.warnings[0]
 
 

@@ -43,8 +43,8 @@ def test_polls_until_completed_and_outputs_the_final_run() -> None:
     assert [r.method for r in server.received] == ["POST", "GET", "GET", "GET"]
     assert {r.path for r in server.received[1:]} == {"/v1/threads/thread_1/runs/run_1"}
     assert all(r.headers["openai-beta"] == "assistants=v2" for r in server.received)
-    assert json.loads(outcome.table["body"].iloc[0])["status"] == "completed"
-    assert outcome.table["status"].iloc[0] == 200
+    assert json.loads(outcome.table["body"][0].as_py())["status"] == "completed"
+    assert outcome.table["status"][0].as_py() == 200
 
 
 @pytest.mark.parametrize(

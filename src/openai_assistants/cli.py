@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import ipaddress
 import json
 import logging
@@ -30,7 +31,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 from .connection import (
@@ -50,7 +51,10 @@ from .errors import (
     OpenAIAssistantsError,
     OutputWriteError,
 )
-from .results import ResultFormat
+from .results import ROW_ID, ResultFormat
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 EXIT_OK, EXIT_REQUEST_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 OUTPUT_FORMATS = (".csv", ".json", ".parquet")
@@ -326,14 +330,14 @@ def _run_id(text: str) -> str:
     return run_status(ApiResponse(200, text=text))[0]
 
 
-def format_table(table: Any, with_row_ids: bool = False) -> str:
+def format_table(table: pa.Table, with_row_ids: bool = False) -> str:
     """Each row as ``name: value`` lines (missing values left out), the body last.
 
     A raw row reads ``status: 200`` then ``body:`` and the body as received; an events row
     reads like the event stream itself. Rows are separated by a blank line.
     """
     blocks = []
-    for row_id, row in zip(table.index, table_rows(table), strict=True):
+    for row_id, row in zip(_row_ids(table), table_rows(table), strict=True):
         lines = [f"row: {row_id}"] if with_row_ids else []
         lines += [
             f"{name}: {value}"
@@ -347,38 +351,49 @@ def format_table(table: Any, with_row_ids: bool = False) -> str:
     return _printable("\n".join(blocks))
 
 
-def table_rows(table: Any) -> list[dict[str, Any]]:
-    """The table as plain JSON-ready rows: missing -> None, times -> ISO 8601, no numpy."""
+def table_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """The table as plain JSON-ready rows (without the row IDs): missing -> None, times ->
+    ISO 8601."""
     return [
-        {name: _plain(value) for name, value in row.items()}
-        for row in table.to_dict(orient="records")
+        {name: _plain(value) for name, value in row.items() if name != ROW_ID}
+        for row in table.to_pylist()
     ]
 
 
-def write_table(table: Any, path: Path, with_row_ids: bool = False) -> None:
+def write_table(table: pa.Table, path: Path, with_row_ids: bool = False) -> None:
     """By extension: ``.csv``, ``.json`` (a list of row objects) or ``.parquet``.
 
     With an input table the row IDs come first as a ``row_id`` column, so each result can
     be matched to its input row.
     """
-    if with_row_ids:
-        table = table.rename_axis("row_id").reset_index()
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        table.to_csv(path, index=False, errors="backslashreplace")
-    elif suffix == ".json":
-        text = json.dumps(table_rows(table), indent=2, ensure_ascii=False) + "\n"
+    if suffix == ".json":
+        rows = table_rows(table)
+        if with_row_ids:
+            rows = [{"row_id": rid, **row} for rid, row in zip(_row_ids(table), rows, strict=True)]
+        text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
         path.write_text(text, "utf-8", errors="backslashreplace")
-    elif suffix == ".parquet":
-        table = table.copy()
-        for column in table.columns:  # Parquet strings must be valid UTF-8
-            if table[column].dtype == object:
-                table[column] = table[column].map(
+        return
+    if suffix not in (".csv", ".parquet"):  # _check_output_path refuses this before sending
+        raise ValueError(f"unsupported output format {suffix!r}")
+    frame = table.to_pandas()  # pandas only for the file formats it writes
+    if with_row_ids:
+        frame = frame.rename(columns={ROW_ID: "row_id"})
+    else:
+        frame = frame.drop(columns=[ROW_ID])
+    if suffix == ".csv":
+        frame.to_csv(path, index=False, errors="backslashreplace")
+    else:
+        for column in frame.columns:  # Parquet strings must be valid UTF-8
+            if frame[column].dtype == object:
+                frame[column] = frame[column].map(
                     lambda v: _printable(v) if isinstance(v, str) else v
                 )
-        table.to_parquet(path, index=False)
-    else:  # _check_output_path refuses this before anything is sent
-        raise ValueError(f"unsupported output format {suffix!r}")
+        frame.to_parquet(path, index=False)
+
+
+def _row_ids(table: pa.Table) -> list[str]:
+    return table.column(ROW_ID).to_pylist()
 
 
 def _printable(text: str) -> str:
@@ -392,13 +407,9 @@ def _printable(text: str) -> str:
 
 
 def _plain(value: Any) -> Any:
-    import pandas as pd
-
-    if value is None or (not isinstance(value, (str, list, dict)) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, datetime.datetime):
         return value.isoformat()
-    return value.item() if hasattr(value, "item") else value
+    return value
 
 
 # helpers

@@ -31,6 +31,14 @@ MAX_TIMEOUT_SECONDS = 86_400.0  # a day: anything longer is a typo, not a plan
 MAX_RESPONSE_MIB_LIMIT = 4096
 
 
+class KeySource(str, Enum):
+    """Where the API key comes from (chosen explicitly in the OpenAI Configuration node)."""
+
+    ENVIRONMENT = "environment"  # an environment variable of the process (api_key_env)
+    CREDENTIALS = "credentials"  # a KNIME credentials flow variable (credentials_name)
+    CREDENTIAL_PORT = "credential_port"  # KNIME's Credential port (credential_port_ref)
+
+
 class AuthStyle(str, Enum):
     """How the key is sent: OpenAI's bearer token, or Azure OpenAI's ``api-key`` header."""
 
@@ -45,6 +53,11 @@ class ConnectionConfig:
     base_url: str = DEFAULT_BASE_URL
     credentials_name: str = ""
     api_key_env: str = DEFAULT_API_KEY_ENV
+    # None: as before key sources existed, the credentials if named, else the environment
+    key_source: KeySource | None = None
+    # KNIME's reference to the credential of a Credential port (its spec data): a handle
+    # KNIME resolves in the running session, not the secret itself
+    credential_port_ref: str = ""
     organization: str = ""
     project: str = ""
     beta_header: str = DEFAULT_BETA_HEADER
@@ -65,6 +78,7 @@ class ConnectionConfig:
         """Plain JSON-ready data, as stored in the KNIME port spec."""
         data = asdict(self)
         data["auth_style"] = self.auth_style.value
+        data["key_source"] = None if self.key_source is None else self.key_source.value
         return data
 
     @classmethod
@@ -74,13 +88,24 @@ class ConnectionConfig:
         values = {k: v for k, v in data.items() if k in known}
         if "auth_style" in values:
             values["auth_style"] = AuthStyle(values["auth_style"])
+        if values.get("key_source") is not None:
+            values["key_source"] = KeySource(values["key_source"])
         return cls(**values)
 
     @property
-    def key_source(self) -> str:
+    def source(self) -> KeySource:
+        """The key source in effect (settings from before the explicit choice included)."""
+        if self.key_source is not None:
+            return self.key_source
+        return KeySource.CREDENTIALS if self.credentials_name else KeySource.ENVIRONMENT
+
+    @property
+    def key_source_text(self) -> str:
         """Where the key is looked up, in words a user recognises."""
-        if self.credentials_name:
+        if self.source is KeySource.CREDENTIALS:
             return f"the KNIME credentials '{self.credentials_name}'"
+        if self.source is KeySource.CREDENTIAL_PORT:
+            return "the Credential port of the OpenAI Configuration node"
         return f"the environment variable {self.api_key_env}"
 
 
@@ -186,32 +211,41 @@ def resolve_api_key(
     get_credential_password: Callable[[str], str | None] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> str:
-    """Find the key where the configuration says, at send time, and never store it."""
-    if config.credentials_name:
-        try:
-            key = (
-                get_credential_password(config.credentials_name)
-                if get_credential_password
-                else None
-            )
-        except (KeyError, LookupError, RuntimeError):
-            key = None  # KNIME raises KeyError for an unknown name: report it as missing below
-    else:
+    """Find the key where the configuration says, at send time, and never store it.
+
+    ``get_credential_password`` is KNIME's lookup for what the configuration refers to: the
+    credentials name (key source *credentials*) or the Credential port reference (key source
+    *Credential port*); the node passes the matching lookup.
+    """
+    source = config.source
+    if source is KeySource.ENVIRONMENT:
         key = (os.environ if environ is None else environ).get(config.api_key_env)
+    else:
+        if source is KeySource.CREDENTIALS:
+            reference = config.credentials_name
+        else:
+            reference = config.credential_port_ref
+        try:
+            key = None
+            if get_credential_password and reference:
+                key = get_credential_password(reference)
+        except (KeyError, LookupError, RuntimeError, ValueError):
+            key = None  # KNIME raises for an unknown name or stale reference: reported below
     key = (key or "").strip()
     if not key:
-        raise MissingApiKeyError(
-            f"No API key found in {config.key_source}. "
-            + (
-                "Check that the credentials flow variable exists and its password holds the key."
-                if config.credentials_name
-                else "Set it for the KNIME process, or choose KNIME credentials "
-                "in the OpenAI Configuration node."
-            )
-        )
+        hint = {
+            KeySource.ENVIRONMENT: "Set it for the KNIME process, or choose another key source "
+            "in the OpenAI Configuration node.",
+            KeySource.CREDENTIALS: "Check that the credentials flow variable exists and its "
+            "password holds the key.",
+            KeySource.CREDENTIAL_PORT: "Connect a credential (e.g. from the Secrets Retriever "
+            "or an authenticator node) to the OpenAI Configuration node's Credential port "
+            "and execute it again.",
+        }[source]
+        raise MissingApiKeyError(f"No API key found in {config.key_source_text}. {hint}")
     if not is_header_safe(key):
         raise MissingApiKeyError(
-            f"The API key from {config.key_source} contains spaces, line breaks, control or "
+            f"The API key from {config.key_source_text} contains spaces, line breaks, control or "
             "non-ASCII characters; copy the key again without them."
         )
     return key

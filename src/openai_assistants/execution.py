@@ -25,6 +25,8 @@ from enum import Enum
 from functools import partial
 from typing import Any
 
+import pyarrow as pa
+
 from .cancellation import POLL_SECONDS
 from .connection import ConnectionConfig, resolve_api_key
 from .create_run import CreateRunSettings, PreparedRequest, prepare_create_run
@@ -78,7 +80,7 @@ class RunInput:
 
 @dataclass(frozen=True)
 class CreateRunOutcome:
-    table: Any  # what results.result_table builds
+    table: pa.Table  # results.result_table: <RowID> first, then the declared columns
     rows: list[RowResult]
     warnings: list[str] = field(default_factory=list)
 

@@ -3,6 +3,12 @@
 Column types are plain names ("string", "int32", "int64", "double", "bool", "datetime") so
 this module stays free of KNIME; the KNIME shell maps them to ``knext`` types in configure().
 Every format's columns are known before anything is sent.
+
+The table is built directly as a ``pyarrow.Table`` with exactly the declared Arrow type per
+column, even when every cell is missing: KNIME's conversion of an output table infers types
+from the data otherwise (an all-missing column becomes Arrow ``null``, an all-missing
+date-time column a float column KNIME cannot take), and then execute() disagrees with the
+schema configure() declared. Building Arrow directly is also the fastest path (no pandas).
 """
 
 from __future__ import annotations
@@ -10,10 +16,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
 
 from .events import final_run, parse_event_stream
 from .exchange import ApiResponse
@@ -70,13 +77,15 @@ HEADER_COLUMNS: Columns = tuple(
     )
 )  # fmt: skip
 
-_PANDAS_DTYPES = {
-    "string": object,
-    "int32": "Int32",
-    "int64": "Int64",
-    "double": "float64",
-    "bool": "boolean",
-    "datetime": "datetime64[ns, UTC]",
+ROW_ID = "<RowID>"  # KNIME's name for the row-ID column of an Arrow table
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "double": pa.float64(),
+    "bool": pa.bool_(),
+    "datetime": pa.timestamp("us", tz="UTC"),
 }
 
 
@@ -90,29 +99,51 @@ def result_columns(result_format: ResultFormat, include_headers: bool = False) -
     return base + HEADER_COLUMNS if include_headers else base
 
 
+def arrow_schema(columns: Columns) -> pa.Schema:
+    """The Arrow schema of a result table: the row IDs, then each declared column."""
+    return pa.schema(
+        [pa.field(ROW_ID, pa.string()), *(pa.field(n, ARROW_TYPES[k]) for n, k in columns)]
+    )
+
+
 def result_table(
     rows: Sequence[RowResult], result_format: ResultFormat, include_headers: bool = False
-) -> pd.DataFrame:
-    """One row per input row (per event for EVENTS), indexed by the input's row IDs."""
-    records: list[dict[str, Any]] = []
-    index: list[str] = []
-    for row in rows:
-        for suffix, record in _records(row, result_format):
-            if include_headers:
-                record.update(_header_values(row.response))
-            records.append(record)
-            index.append(row.row_id + suffix)
+) -> pa.Table:
+    """One row per input row (per event for EVENTS); the first column holds the row IDs.
+
+    Every column has its declared Arrow type whatever the cells hold (all missing included).
+    """
     columns = result_columns(result_format, include_headers)
-    row_ids = pd.Index(index, dtype=object)
-    return pd.DataFrame(
-        {
-            name: pd.Series(
-                [r.get(name) for r in records], index=row_ids, dtype=_PANDAS_DTYPES[kind]
-            )
-            for name, kind in columns
-        },
-        index=row_ids,
-    )
+    values: dict[str, list[Any]] = {name: [] for name, _ in columns}
+    row_ids: list[str] = []
+    for row in rows:
+        headers = _header_values(row.response) if include_headers else {}
+        for suffix, record in _records(row, result_format):
+            record.update(headers)
+            row_ids.append(row.row_id + suffix)
+            for name, cells in values.items():
+                cells.append(record.get(name))
+    schema = arrow_schema(columns)
+    arrays = [_array(row_ids, "string")]
+    arrays += [_array(values[name], kind) for name, kind in columns]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _array(cells: list[Any], kind: str) -> pa.Array:
+    """A column of the declared type. Arrow strings are UTF-8, so text holding lone surrogates
+    (``\\ud800`` escapes in an answer) is kept readable as ``\\ud800`` instead of failing."""
+    try:
+        return pa.array(cells, ARROW_TYPES[kind])
+    except UnicodeEncodeError:
+        if kind != "string":
+            raise
+        return pa.array([_valid_utf8(c) for c in cells], ARROW_TYPES[kind])
+
+
+def _valid_utf8(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _records(row: RowResult, result_format: ResultFormat) -> list[tuple[str, dict[str, Any]]]:
@@ -139,9 +170,7 @@ def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:
     record: dict[str, Any] = {name: _text(run.get(name)) for name in _TEXT_FIELDS}
     for name in _TIME_FIELDS:
         value = run.get(name)
-        record[name] = (
-            pd.Timestamp(value, unit="s", tz="UTC") if isinstance(value, (int, float)) else None
-        )
+        record[name] = _utc_time(value)
     for name in _DOUBLE_FIELDS:
         record[name] = _number(run.get(name), float)
     for name in _INT_FIELDS:
@@ -175,13 +204,31 @@ def _header_values(response: ApiResponse | None) -> dict[str, Any]:
     return {name: response.header(name) if response else None for name, _ in HEADER_COLUMNS}
 
 
+def _utc_time(value: Any) -> datetime | None:
+    """Unix seconds -> an aware UTC datetime; anything else (null, text, bool) -> missing."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None  # outside the range a date-time can hold: not a usable time
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else json.dumps(value)
 
 
+_INT64_RANGE = range(-(2**63), 2**63)
+
+
 def _number(value: Any, kind: type) -> Any:
+    """A JSON number as ``kind``; what an int64/double column cannot hold stays missing."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return kind(value)
+    if kind is int:
+        if isinstance(value, float) and not value.is_integer():
+            return None  # includes inf and nan
+        return int(value) if int(value) in _INT64_RANGE else None
+    return float(value)

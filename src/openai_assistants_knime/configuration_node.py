@@ -12,6 +12,7 @@ from openai_assistants.connection import (
     MAX_RETRIES_LIMIT,
     AuthStyle,
     ConnectionConfig,
+    KeySource,
     validate_connection,
 )
 from openai_assistants.errors import InvalidSettingsError
@@ -22,7 +23,7 @@ from .configuration_port import (
     OpenAIConfigurationSpec,
     openai_configuration_port_type,
 )
-from .errors import report_warnings, settings_errors_as_invalid_parameters
+from .errors import in_range, report_warnings, settings_errors_as_invalid_parameters
 
 
 class AuthHeaderOptions(knext.EnumParameterOptions):
@@ -31,6 +32,28 @@ class AuthHeaderOptions(knext.EnumParameterOptions):
 
 
 _AUTH_STYLES = {"BEARER": AuthStyle.BEARER, "API_KEY": AuthStyle.API_KEY}
+
+
+class KeySourceOptions(knext.EnumParameterOptions):
+    ENVIRONMENT = (
+        "Environment variable",
+        "The `OPENAI_API_KEY` environment variable of the KNIME process (suits batch mode "
+        "and scheduled executions).",
+    )
+    CREDENTIALS = (
+        "Credentials flow variable",
+        "The password of a KNIME credentials flow variable (e.g. from a Credentials "
+        "Configuration node), chosen below.",
+    )
+    CREDENTIAL_PORT = (
+        "Credential port",
+        "The credential connected to this node's optional Credential input port (e.g. from "
+        "KNIME's Secrets Retriever or an authenticator node).",
+    )
+
+
+_KEY_SOURCES = {option.name: KeySource[option.name] for option in KeySourceOptions}
+_SETTINGS_VERSION_WITH_KEY_SOURCE = "0.2.0"
 
 
 def _credential_names(context: knext.DialogCreationContext) -> list[str]:
@@ -44,10 +67,17 @@ def _credential_names(context: knext.DialogCreationContext) -> list[str]:
     category=openai_assistants_category,
     keywords=["OpenAI", "Assistants", "API key", "connection", "Azure"],
 )
+@knext.input_port(
+    "Credential",
+    "Optional: a KNIME credential (e.g. from the Secrets Retriever or an authenticator node) "
+    "whose secret is the API key. Used when the key source is *Credential port*.",
+    knext.PortType.CREDENTIAL,
+    optional=True,
+)
 @knext.output_port(
     "Configuration data",
-    "Where and how to reach the OpenAI API (no API key: only the name of the credentials "
-    "that hold it). Connect it to Create Run.",
+    "Where and how to reach the OpenAI API (no API key: only where to find it). Connect it "
+    "to Create Run.",
     openai_configuration_port_type,
 )
 class OpenAIConfigurationNode:
@@ -57,11 +87,12 @@ class OpenAIConfigurationNode:
     take as input: the base URL, the KNIME credentials that hold the API key, and the headers
     every call sends.
 
-    **The API key** is never stored in the workflow, the port or any table. Choose a
-    credentials flow variable (e.g. from a *Credentials Configuration* node) whose *password*
-    is the key; leave it empty to use the `OPENAI_API_KEY` environment variable of the KNIME
-    process, which suits batch and scheduled executions. The key is looked up only when a
-    node sends a request.
+    **The API key** is never stored in the workflow, the port or any table. Choose where it
+    comes from (*Key source*): the `OPENAI_API_KEY` environment variable of the KNIME
+    process (suits batch and scheduled executions), a credentials flow variable (e.g. from a
+    *Credentials Configuration* node) whose *password* is the key, or a KNIME credential
+    connected to the optional *Credential* input port (e.g. from the Secrets Retriever).
+    The key is looked up only when a node sends a request.
 
     For **Azure OpenAI**, set the base URL to your resource's OpenAI endpoint, the header to
     `api-key` and the API version.
@@ -72,13 +103,20 @@ class OpenAIConfigurationNode:
         "The API's base URL, ending before '/threads'. OpenAI: https://api.openai.com/v1.",
         DEFAULT_BASE_URL,
     )
+    key_source = knext.EnumParameter(
+        "Key source",
+        "Where the API key comes from.",
+        KeySourceOptions.ENVIRONMENT.name,
+        KeySourceOptions,
+        since_version=_SETTINGS_VERSION_WITH_KEY_SOURCE,
+    )
     credentials = knext.StringParameter(
         "Credentials",
-        "Name of a KNIME credentials flow variable whose password is the API key. Empty: the "
-        "OPENAI_API_KEY environment variable of the KNIME process is used.",
+        "Name of a KNIME credentials flow variable whose password is the API key (key "
+        "source *Credentials flow variable*).",
         "",
         choices=_credential_names,
-    )
+    ).rule(knext.OneOf(key_source, [KeySourceOptions.CREDENTIALS.name]), knext.Effect.SHOW)
     organization = knext.StringParameter(
         "Organization",
         "Optional OpenAI organization ID, sent as the OpenAI-Organization header.",
@@ -114,6 +152,7 @@ class OpenAIConfigurationNode:
         min_value=0.1,
         is_advanced=True,
     )
+    timeout.validator(in_range("Timeout (seconds)", 0.1))
     max_retries = knext.IntParameter(
         "Maximum retries",
         "How often a request is retried after a rate limit (429), a server error (5xx) or a "
@@ -124,6 +163,7 @@ class OpenAIConfigurationNode:
         max_value=MAX_RETRIES_LIMIT,
         is_advanced=True,
     )
+    max_retries.validator(in_range("Maximum retries", 0, MAX_RETRIES_LIMIT))
     ca_bundle = knext.StringParameter(
         "CA bundle file",
         "Optional path to a PEM file of trusted certificate authorities, e.g. for a "
@@ -132,11 +172,24 @@ class OpenAIConfigurationNode:
         is_advanced=True,
     )
 
-    def connection(self) -> ConnectionConfig:
+    def _modify_parameters(self, parameters: dict) -> dict:
+        """Settings saved before the explicit key source (0.1.0): a credentials name meant
+        "use these credentials", an empty one the environment variable."""
+        if "key_source" not in parameters:
+            named = str(parameters.get("credentials") or "").strip()
+            chosen = KeySourceOptions.CREDENTIALS if named else KeySourceOptions.ENVIRONMENT
+            parameters = {**parameters, "key_source": chosen.name}
+        return parameters
+
+    def connection(self, credential_port_ref: str = "") -> ConnectionConfig:
         """The settings as the core's plain configuration."""
+        source = _KEY_SOURCES[self.key_source]
         return ConnectionConfig(
             base_url=self.base_url.strip(),
-            credentials_name=self.credentials.strip(),
+            key_source=source,
+            # only the chosen source's reference travels with the configuration
+            credentials_name=self.credentials.strip() if source is KeySource.CREDENTIALS else "",
+            credential_port_ref=credential_port_ref if source is KeySource.CREDENTIAL_PORT else "",
             organization=self.organization.strip(),
             project=self.project.strip(),
             beta_header=self.beta_header.strip(),
@@ -147,24 +200,67 @@ class OpenAIConfigurationNode:
             ca_bundle=self.ca_bundle.strip(),
         )
 
-    def configure(self, config_context: knext.ConfigurationContext) -> OpenAIConfigurationSpec:
-        return OpenAIConfigurationSpec(self._checked_connection(config_context))
+    def configure(
+        self,
+        config_context: knext.ConfigurationContext,
+        credential_spec: knext.CredentialPortObjectSpec | None = None,
+    ) -> OpenAIConfigurationSpec:
+        return OpenAIConfigurationSpec(self._checked_connection(config_context, credential_spec))
 
-    def execute(self, exec_context: knext.ExecutionContext) -> OpenAIConfigurationPortObject:
-        connection = self._checked_connection(exec_context)
+    def execute(
+        self, exec_context: knext.ExecutionContext, credential: knext.PortObject | None = None
+    ) -> OpenAIConfigurationPortObject:
+        spec = None if credential is None else credential.spec
+        connection = self._checked_connection(exec_context, spec, executing=True)
         return OpenAIConfigurationPortObject(OpenAIConfigurationSpec(connection))
 
-    def _checked_connection(self, context: knext.ConfigurationContext) -> ConnectionConfig:
-        connection = self.connection()
+    def _checked_connection(
+        self,
+        context: knext.ConfigurationContext,
+        credential_spec: knext.CredentialPortObjectSpec | None,
+        executing: bool = False,
+    ) -> ConnectionConfig:
+        reference = _credential_reference(credential_spec)
+        connection = self.connection(reference)
+        warnings = []
         with settings_errors_as_invalid_parameters():
-            warnings = validate_connection(connection)
-            if connection.credentials_name and connection.credentials_name not in list(
-                context.get_credential_names()
-            ):
+            warnings += validate_connection(connection)
+            source = connection.source
+            if source is KeySource.CREDENTIALS:
+                if not connection.credentials_name:
+                    raise InvalidSettingsError(
+                        "Key source: choose the credentials flow variable that holds the key.",
+                        setting="credentials",
+                    )
+                if connection.credentials_name not in list(context.get_credential_names()):
+                    raise InvalidSettingsError(
+                        f"No credentials named '{connection.credentials_name}' are available. "
+                        "Connect a Credentials Configuration node or choose other credentials.",
+                        setting="credentials",
+                    )
+            if source is KeySource.CREDENTIAL_PORT and credential_spec is None:
                 raise InvalidSettingsError(
-                    f"No credentials named '{connection.credentials_name}' are available. "
-                    "Connect a Credentials Configuration node or choose other credentials.",
-                    setting="credentials",
+                    "Key source is 'Credential port', but no credential is connected. Connect "
+                    "one to the Credential input port or choose another key source.",
+                    setting="key_source",
                 )
+            if source is KeySource.CREDENTIAL_PORT and executing and not reference:
+                raise InvalidSettingsError(
+                    "The connected Credential port holds no credential. Execute the node "
+                    "that provides it.",
+                    setting="key_source",
+                )
+        if credential_spec is not None and source is not KeySource.CREDENTIAL_PORT:
+            warnings.append(
+                "A credential is connected, but the key source is "
+                f"'{KeySourceOptions[self.key_source].value[0]}': the credential is not used."
+            )
         report_warnings(context.set_warning, warnings)
         return connection
+
+
+def _credential_reference(spec: knext.CredentialPortObjectSpec | None) -> str:
+    """KNIME's handle of the connected credential (resolved by KNIME at send time)."""
+    if spec is None:
+        return ""
+    return str(spec.serialize().get("data") or "")

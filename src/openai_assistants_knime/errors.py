@@ -23,3 +23,16 @@ def report_warnings(warn: Callable[[str], None], warnings: list[str]) -> None:
     """KNIME shows one warning per node: join them, most important first."""
     if warnings:
         warn(" | ".join(warnings))
+
+
+def in_range(label: str, minimum: float, maximum: float | None = None) -> Callable[[float], None]:
+    """A numeric setting's range check whose message names the setting, e.g.
+    "Concurrent requests: 0 is below the minimum 1." (KNIME's built-in one does not)."""
+
+    def check(value: float) -> None:
+        if value < minimum:
+            raise ValueError(f"{label}: {value} is below the minimum {minimum}.")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"{label}: {value} is above the maximum {maximum}.")
+
+    return check

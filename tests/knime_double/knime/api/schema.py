@@ -3,7 +3,8 @@
 Mirrors the real module's observable behaviour in unit tests: primitive types are
 singletons, slicing/appending a ``Schema`` gives a lazy view (``.get()`` materialises it),
 ``Schema.serialize()`` produces KNIME's dict with a leading RowKey column, and no logical
-(extension) types are registered, so ``logical()`` and ``datetime()`` fail as they do in tests.
+(extension) types are registered until a test registers them (``knime.api.types``), so
+``logical()`` and ``datetime()`` fail as they do in tests until then.
 """
 
 from __future__ import annotations
@@ -219,7 +220,9 @@ def logical(value_type) -> LogicalType:
 
 
 def datetime(date: bool = True, time: bool = True, timezone: bool = False) -> LogicalType:
-    """The date/time value factories are not registered in unit tests: always a ValueError."""
+    """A date/time type; a ValueError until its value factory is registered (as in KNIME)."""
+    import knime.api.types as kt
+
     if not date and not time:
         raise ValueError("Either date or time must be True")
     if timezone and not time:
@@ -228,10 +231,24 @@ def datetime(date: bool = True, time: bool = True, timezone: bool = False) -> Lo
         factory = "ZonedDateTimeValueFactory2" if timezone else "LocalDateTimeValueFactory"
     else:
         factory = "LocalDateValueFactory" if date else "LocalTimeValueFactory"
-    raise ValueError(
-        "Could not find registered KNIME extension type for datetime format "
-        f'{{"value_factory_class":"org.knime.core.data.v2.time.{factory}"}}.'
-    )
+    logical_type = _datetime_factory(factory)
+    if logical_type not in kt._java_value_factory_to_bundle:
+        raise ValueError(
+            f"Could not find registered KNIME extension type for datetime format {logical_type}."
+        )
+    return LogicalType(logical_type, _DATETIME_STORAGE[factory])
+
+
+def _datetime_factory(name: str) -> str:
+    return '{"value_factory_class":"org.knime.core.data.v2.time.' + name + '"}'
+
+
+_DATETIME_STORAGE = {
+    "LocalTimeValueFactory": int64(),
+    "LocalDateValueFactory": int64(),
+    "LocalDateTimeValueFactory": StructType([int64(), int64()]),
+    "ZonedDateTimeValueFactory2": StructType([int64(), int64(), int32(), string()]),
+}
 
 
 # ---------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ LayoutDirection = _kp.LayoutDirection
 Effect = _kp.Effect
 Condition = _kp.Condition
 OneOf = _kp.OneOf
+Contains = _kp.Contains
+DialogContextCondition = _kp.DialogContextCondition
 And = _kp.And
 Or = _kp.Or
 

@@ -142,6 +142,22 @@ class OneOf(Condition):
         self._values = values
 
 
+class Contains(Condition):
+    def __init__(self, subject, value) -> None:
+        self._subject = subject
+        self._value = value
+
+
+class DialogContextCondition(Condition):
+    """True when ``ctx_predicate(dialog_creation_context)`` holds as the dialog opens."""
+
+    def __init__(self, ctx_predicate: Callable[[Any], bool]) -> None:
+        self._ctx_predicate = ctx_predicate
+
+    def holds(self, dialog_creation_context) -> bool:
+        return bool(self._ctx_predicate(dialog_creation_context))
+
+
 class And(Condition):
     def __init__(self, *conditions: Condition) -> None:
         if not conditions:
