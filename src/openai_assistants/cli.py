@@ -3,6 +3,7 @@
     openai-assistants demo                      one run against the embedded sandbox
     openai-assistants create-run --thread-id T --body '{"assistant_id": "asst_..."}'
     openai-assistants sandbox [--port N]        serve the sandbox until stopped
+    openai-assistants serve --model-base-url U  the Assistants API on a Chat Completions endpoint
 
 ``create-run`` and ``demo`` call the execute path the KNIME node calls
 (:mod:`openai_assistants.execution`), with the node's options, so a batch job behaves exactly
@@ -161,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--malformed-json", type=_count, default=0, metavar="N")
     faults.add_argument("--truncated-stream", type=_count, default=0, metavar="N")
     sandbox.set_defaults(handler=_sandbox)
+    from .server.cli import add_serve_parser
+
+    add_serve_parser(commands)  # the serve subcommand lives with the server
     return parser
 
 
