@@ -181,6 +181,12 @@ class BackgroundServer:
         finally:
             self._started.set()
 
+    def __enter__(self) -> BackgroundServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Stop serving (in-flight runs fail cleanly) and free the port."""
         if self._thread is not None:
