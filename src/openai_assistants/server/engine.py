@@ -83,6 +83,8 @@ class Engine:
 
     async def stop(self) -> None:
         """Fail in-flight runs cleanly, end their streams, close the backend."""
+        if self._stopping:
+            return
         self._stopping = True
         tasks = list(self._tasks.values())
         for task in tasks:

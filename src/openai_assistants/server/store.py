@@ -164,6 +164,8 @@ class SqliteStore:
         """``limit`` items in ``order`` after/before the cursors (IDs of the same list)."""
         where, args = self._filter(kind, thread_id, run_id)
         descending = order == "desc"
+        # with only "before", the page is the one right before the cursor: read backwards
+        backwards = bool(before) and not after
         with self._lock:
             for cursor, goes_on in ((after, True), (before, False)):
                 if not cursor:
@@ -177,12 +179,14 @@ class SqliteStore:
                 smaller = goes_on == descending
                 where += " AND seq < ?" if smaller else " AND seq > ?"
                 args = (*args, row[0])
-            direction = "DESC" if descending else "ASC"
+            direction = "DESC" if descending != backwards else "ASC"
             rows = self._db.execute(
                 f"SELECT data FROM objects WHERE {where} ORDER BY seq {direction} LIMIT ?",
                 (*args, limit + 1),
             ).fetchall()
         items = [json.loads(row[0]) for row in rows[:limit]]
+        if backwards:
+            items.reverse()
         return Page(items=items, has_more=len(rows) > limit)
 
     def all(
