@@ -223,6 +223,7 @@ class Api:
         thread_id = request.path_params["thread_id"]
         role, content, attachments, metadata = v.message_request(await self.body(request), None)
         self.engine.thread(thread_id)
+        await self.engine.settle(thread_id)
         active = self.engine.active_run(thread_id)
         if active is not None:
             raise RequestError(
@@ -274,6 +275,7 @@ class Api:
                 "Unrecognized request argument supplied: thread_id", code="unknown_parameter"
             )
         _check_run_body(body)
+        await self.engine.settle(thread_id)
         run, queue = self.engine.create_run(thread_id, body, stream=body.get("stream") is True)
         return self.run_response(run, queue)
 

@@ -37,6 +37,7 @@ STOPPED_MESSAGE = (
     "The server stopped while this run was in progress; the run did not finish. "
     "Create a new run on the thread."
 )
+SETTLE_TURNS = 20  # event-loop turns a new run waits for a ready run of its thread
 END = None  # the item that ends a listener's stream
 
 Event = tuple[str, dict[str, Any]]
@@ -211,9 +212,22 @@ class Engine:
             return self.store.get("run", run["id"]) or run
         return run
 
+    async def settle(self, thread_id: str) -> None:
+        """Let a run that needs no outside answer (echo with no duration) finish first.
+
+        A thread runs one run at a time; a run whose task is ready but has not had its turn
+        on the event loop yet would otherwise refuse the next run for no visible reason.
+        """
+        for _ in range(SETTLE_TURNS):
+            active = self.active_run(thread_id)
+            task = self._tasks.get(active["id"]) if active is not None else None
+            if task is None or task.done():
+                return
+            await asyncio.sleep(0)
+
     def active_run(self, thread_id: str) -> dict[str, Any] | None:
-        for run in self.store.all("run", thread_id=thread_id):
-            if run["status"] in ACTIVE and self.refresh(run)["status"] in ACTIVE:
+        for run in self.store.all("run", thread_id=thread_id, statuses=tuple(ACTIVE)):
+            if self.refresh(run)["status"] in ACTIVE:
                 return run
         return None
 
@@ -469,8 +483,8 @@ class Engine:
         return step
 
     def _pending_tool_step(self, run_id: str) -> dict[str, Any] | None:
-        for step in reversed(self.store.all("step", run_id=run_id)):
-            if step["type"] == "tool_calls" and step["status"] == "in_progress":
+        for step in reversed(self.store.all("step", run_id=run_id, statuses=("in_progress",))):
+            if step["type"] == "tool_calls":
                 return step
         return None
 
@@ -519,11 +533,13 @@ class Engine:
 
     def _model_request(self, run: dict[str, Any], *, stream: bool) -> ModelRequest:
         """The Chat Completions request for the run's next model call."""
-        thread_messages = [
-            m
-            for m in self.store.all("message", thread_id=run["thread_id"])
-            if m["run_id"] != run["id"]
-        ]
+        limit = getattr(self.backend, "history_limit", None)
+        if limit is None:
+            history = self.store.all("message", thread_id=run["thread_id"])
+        else:  # a backend that reads only the latest messages need not load the whole thread
+            page = self.store.page("message", thread_id=run["thread_id"], limit=limit)
+            history = list(reversed(page.items))
+        thread_messages = [m for m in history if m["run_id"] != run["id"]]
         strategy = run.get("truncation_strategy") or {}
         last = strategy.get("last_messages")
         if strategy.get("type") == "last_messages" and isinstance(last, int) and last >= 0:

@@ -106,7 +106,9 @@ def uvicorn_config(
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening socket on host:port (0: a free port); ``OSError`` when it cannot listen."""
     family = socket.AF_INET6 if is_ipv6(host) else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets; without it every
+    # answer (headers and body are two writes) waits ~40 ms for the client's delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host.strip("[]"), port))

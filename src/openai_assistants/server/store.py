@@ -67,7 +67,12 @@ class Store(Protocol):
     ) -> Page: ...
 
     def all(
-        self, kind: str, *, thread_id: str | None = None, run_id: str | None = None
+        self,
+        kind: str,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        statuses: tuple[str, ...] | None = None,
     ) -> list[dict[str, Any]]: ...
 
     def unfinished_runs(self) -> list[dict[str, Any]]: ...
@@ -88,7 +93,7 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE INDEX IF NOT EXISTS objects_by_thread ON objects (kind, thread_id, seq);
 CREATE INDEX IF NOT EXISTS objects_by_run ON objects (kind, run_id, seq);
-CREATE INDEX IF NOT EXISTS objects_by_status ON objects (kind, status);
+CREATE INDEX IF NOT EXISTS objects_by_status ON objects (kind, status, thread_id);
 """
 UNFINISHED = ("queued", "in_progress", "requires_action", "cancelling")
 
@@ -190,10 +195,18 @@ class SqliteStore:
         return Page(items=items, has_more=len(rows) > limit)
 
     def all(
-        self, kind: str, *, thread_id: str | None = None, run_id: str | None = None
+        self,
+        kind: str,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        statuses: tuple[str, ...] | None = None,
     ) -> list[dict[str, Any]]:
-        """Every matching object, oldest first."""
+        """Every matching object (only those in ``statuses`` when given), oldest first."""
         where, args = self._filter(kind, thread_id, run_id)
+        if statuses is not None:
+            where += f" AND status IN ({', '.join('?' for _ in statuses)})"
+            args = (*args, *statuses)
         with self._lock:
             rows = self._db.execute(
                 f"SELECT data FROM objects WHERE {where} ORDER BY seq", args

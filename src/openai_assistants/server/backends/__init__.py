@@ -85,7 +85,11 @@ class BackendError(Exception):
 
 
 class Backend(Protocol):
-    """A model behind the runs; ``queue_delay`` is how long a new run stays ``queued``."""
+    """A model behind the runs; ``queue_delay`` is how long a new run stays ``queued``.
+
+    A backend may also set ``history_limit``: the number of latest thread messages it needs
+    (default: all of them, as a model does).
+    """
 
     queue_delay: float
 
