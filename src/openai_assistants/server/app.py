@@ -371,15 +371,20 @@ class Api:
         sent = 0
         try:
             while True:
-                item = await queue.get()
-                if item is None:
-                    yield b"event: done\ndata: [DONE]\n\n"
-                    return
-                name, data = item
-                payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-                yield f"event: {name}\ndata: {payload}\n\n".encode()
-                sent += 1
-                if truncate and sent >= 3:  # fault injection: a stream cut short
+                items = [await queue.get()]
+                while not queue.empty() and items[-1] is not None:  # what is ready: one write
+                    items.append(queue.get_nowait())
+                chunk = []
+                for item in items:
+                    if item is None:
+                        chunk.append("event: done\ndata: [DONE]\n\n")
+                        break
+                    chunk.append(f"event: {item[0]}\ndata: {item[1]}\n\n")
+                    sent += 1
+                    if truncate and sent >= 3:  # fault injection: a stream cut short
+                        break
+                yield "".join(chunk).encode()
+                if items[-1] is None or (truncate and sent >= 3):
                     return
         finally:
             self.engine.unlisten(run_id, queue)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import logging
 import time
 import uuid
@@ -40,7 +41,7 @@ STOPPED_MESSAGE = (
 SETTLE_TURNS = 20  # event-loop turns a new run waits for a ready run of its thread
 END = None  # the item that ends a listener's stream
 
-Event = tuple[str, dict[str, Any]]
+Event = tuple[str, str]  # (event name, data as JSON text)
 
 
 def new_id(prefix: str) -> str:
@@ -303,8 +304,12 @@ class Engine:
             self._listeners.pop(run_id, None)
 
     def _emit(self, run_id: str, event: str, data: dict[str, Any]) -> None:
-        for queue in self._listeners.get(run_id, ()):
-            queue.put_nowait((event, copy.deepcopy(data)))
+        """Queue an event for the run's streaming clients, serialized now (a snapshot)."""
+        queues = self._listeners.get(run_id)
+        if queues:
+            text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+            for queue in queues:
+                queue.put_nowait((event, text))
 
     def _close(self, run_id: str) -> None:
         for queue in self._listeners.pop(run_id, ()):
