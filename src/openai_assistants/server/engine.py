@@ -333,7 +333,7 @@ class Engine:
                 return
             if run["started_at"] is None and self.backend.queue_delay:
                 await asyncio.sleep(self.backend.queue_delay)
-            run = self.store.get("run", run_id)
+                run = self.store.get("run", run_id)
             if run is None or run["status"] != "queued":
                 return
             run["status"] = "in_progress"

@@ -22,7 +22,7 @@ from . import Chunk, ModelRequest, TextDelta, ToolCallDelta, Usage
 class EchoBackend:
     """``Echo: <last user message>``, spread over ``run_duration`` seconds."""
 
-    history_limit = 50  # the echo reads the latest user message only: load no more
+    history_limit = 20  # the echo reads the latest user message only: load no more
 
     def __init__(self, run_duration: float = 0.3) -> None:
         if run_duration < 0:
