@@ -46,6 +46,7 @@ class Received:
 class FakeChatCompletions:
     answers: list[Any] = field(default_factory=list)
     latency: float = 0.0
+    chunk_delay: float = 0.0  # pause before each streamed text piece
     usage: tuple[int, int] = (11, 7)
     received: list[Received] = field(default_factory=list)
     hold: asyncio.Event | None = None  # set by a test: calls wait until it is set
@@ -124,6 +125,8 @@ class FakeChatCompletions:
         if isinstance(answer, Text):
             pieces = answer.chunks or tuple(answer.text.split(" "))
             for i, piece in enumerate(pieces):
+                if self.chunk_delay:
+                    await asyncio.sleep(self.chunk_delay)
                 text = piece if answer.chunks or i == len(pieces) - 1 else piece + " "
                 yield chunk({"content": text})
         else:
