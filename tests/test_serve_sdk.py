@@ -461,6 +461,14 @@ def test_all_23_operations_through_the_sdk_on_the_echo_backend():
                 **POLL,
             )
             assert both.status == "completed"
+            async with beta.threads.create_and_run_stream(
+                assistant_id=assistant.id,
+                thread={"messages": [{"role": "user", "content": "streamed"}]},
+                tool_choice="none",
+            ) as stream:
+                names = [event.event async for event in stream]
+            assert names[:3] == ["thread.created", "thread.run.created", "thread.run.queued"]
+            assert names[-1] == "thread.run.completed"
             slow = await beta.threads.create_and_run(
                 assistant_id=assistant.id, thread={"messages": [{"role": "user", "content": "x"}]}
             )

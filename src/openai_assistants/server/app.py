@@ -297,7 +297,7 @@ class Api:
             thread["tool_resources"] = v.optional_object(body, "tool_resources") or {}
             self.store.update("thread", thread)
         run, queue = self.engine.create_run(
-            thread["id"], run_body, stream=run_body.get("stream") is True
+            thread["id"], run_body, stream=run_body.get("stream") is True, new_thread=thread
         )
         return self.run_response(run, queue)
 

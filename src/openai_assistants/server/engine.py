@@ -109,8 +109,13 @@ class Engine:
         body: dict[str, Any],
         *,
         stream: bool = False,
+        new_thread: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], asyncio.Queue[Event | None] | None]:
-        """A new run on a thread (one active run per thread, as the API rules)."""
+        """A new run on a thread (one active run per thread, as the API rules).
+
+        ``new_thread``: the thread Create Thread and Run just made; its stream starts with
+        ``thread.created``, as the API's does.
+        """
         thread = self.thread(thread_id)
         assistant = self.assistant(body["assistant_id"])
         active = self.active_run(thread["id"])
@@ -132,6 +137,8 @@ class Engine:
         self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
         self.store.insert("transcript", {"id": run["id"], "turns": [], "usage": None})
         queue = self._listen(run["id"]) if stream else None
+        if new_thread is not None:
+            self._emit(run["id"], "thread.created", new_thread)
         self._emit(run["id"], "thread.run.created", run)
         self._emit(run["id"], "thread.run.queued", run)
         self._start(run["id"])
