@@ -159,12 +159,14 @@ def _answer_chunks(payload: Any) -> list[Chunk]:
 
 async def _stream_chunks(response: httpx.Response) -> AsyncIterator[Chunk]:
     """Server-sent ``chat.completion.chunk`` events as chunks, up to ``data: [DONE]``."""
+    done = False
     async for line in response.aiter_lines():
-        if not line.startswith("data:"):
-            continue
+        if done or not line.startswith("data:"):
+            continue  # read to the end: a fully read answer keeps its connection for reuse
         data = line[5:].strip()
         if data == "[DONE]":
-            return
+            done = True
+            continue
         payload = _json(data.encode("utf-8"))
         if isinstance(payload, dict) and payload.get("error"):
             raise BackendError(
@@ -187,7 +189,8 @@ async def _stream_chunks(response: httpx.Response) -> AsyncIterator[Chunk]:
         usage = _usage(payload.get("usage")) if isinstance(payload, dict) else None
         if usage is not None:
             yield usage
-    raise BackendError("server_error", "The model endpoint's stream ended before [DONE].")
+    if not done:
+        raise BackendError("server_error", "The model endpoint's stream ended before [DONE].")
 
 
 def _usage(value: Any) -> Usage | None:
