@@ -135,7 +135,6 @@ class Engine:
         for role, content, attachments, metadata in extra:
             self.add_message(thread_id, role, content, attachments, metadata)
         self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
-        self.store.insert("transcript", {"id": run["id"], "turns": [], "usage": None})
         queue = self._listen(run["id"]) if stream else None
         if new_thread is not None:
             self._emit(run["id"], "thread.created", new_thread)
@@ -169,7 +168,7 @@ class Engine:
             transcript["turns"].append(
                 {"role": "tool", "tool_call_id": call["id"], "content": by_id[call["id"]]}
             )
-        self.store.update("transcript", transcript)
+        self._save_transcript(transcript)
         step = self._pending_tool_step(run_id)
         if step is not None:
             for call in step["step_details"]["tool_calls"]:
@@ -365,7 +364,7 @@ class Engine:
     async def _turn(self, run: dict[str, Any]) -> None:
         """One model call and what it answers: a message, tool calls, or both."""
         run_id = run["id"]
-        request = self._model_request(run, stream=bool(self._listeners.get(run_id)))
+        request, transcript = self._model_request(run, stream=bool(self._listeners.get(run_id)))
         message: dict[str, Any] | None = None
         step: dict[str, Any] | None = None
         text: list[str] = []
@@ -397,7 +396,6 @@ class Engine:
             elif isinstance(chunk, Usage):
                 usage = chunk
         step_usage = _usage(usage)
-        transcript = self._transcript(run_id)
         transcript["usage"] = _add_usage(transcript["usage"], step_usage)
         now = self.now()
         if message is None and not calls:
@@ -421,7 +419,7 @@ class Engine:
             turn: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
             turn["content"] = "".join(text) if text else None
             transcript["turns"].append(turn)
-            self.store.update("transcript", transcript)
+            self._save_transcript(transcript)
             tool_step = self._step(
                 run,
                 {
@@ -449,9 +447,6 @@ class Engine:
             self._emit(run_id, "thread.run.requires_action", run)
             self._close(run_id)
             return
-        if text and message is not None:
-            transcript["turns"].append({"role": "assistant", "content": "".join(text)})
-        self.store.update("transcript", transcript)
         run = self.store.get("run", run_id) or run
         run.update(status="completed", completed_at=now, expires_at=None, usage=transcript["usage"])
         self.store.update("run", run)
@@ -501,7 +496,15 @@ class Engine:
         return None
 
     def _transcript(self, run_id: str) -> dict[str, Any]:
+        """The run's model turns beyond the thread (tool calls and outputs) and usage so far;
+        stored only once a run has tool calls, as only such a run continues."""
         return self.store.get("transcript", run_id) or {"id": run_id, "turns": [], "usage": None}
+
+    def _save_transcript(self, transcript: dict[str, Any]) -> None:
+        if self.store.get("transcript", transcript["id"]) is None:
+            self.store.insert("transcript", transcript)
+        else:
+            self.store.update("transcript", transcript)
 
     def _fail(self, run_id: str, code: str, message: str) -> None:
         run = self.store.get("run", run_id)
@@ -543,8 +546,10 @@ class Engine:
         self._emit(run["id"], f"thread.run.{status}", run)
         self._close(run["id"])
 
-    def _model_request(self, run: dict[str, Any], *, stream: bool) -> ModelRequest:
-        """The Chat Completions request for the run's next model call."""
+    def _model_request(
+        self, run: dict[str, Any], *, stream: bool
+    ) -> tuple[ModelRequest, dict[str, Any]]:
+        """The Chat Completions request for the run's next model call, and the transcript."""
         limit = getattr(self.backend, "history_limit", None)
         if limit is None:
             history = self.store.all("message", thread_id=run["thread_id"])
@@ -560,13 +565,14 @@ class Engine:
         if run.get("instructions"):
             messages.append({"role": "system", "content": run["instructions"]})
         messages += [{"role": m["role"], "content": _chat_content(m)} for m in thread_messages]
-        messages += self._transcript(run["id"])["turns"]
+        transcript = self._transcript(run["id"])
+        messages += transcript["turns"]
         tools = [
             {"type": "function", "function": copy.deepcopy(t["function"])}
             for t in run.get("tools") or []
             if t.get("type") == "function"
         ]
-        return ModelRequest(
+        request = ModelRequest(
             model=run["model"],
             messages=messages,
             tools=tools,
@@ -578,6 +584,7 @@ class Engine:
             response_format=run.get("response_format"),
             stream=stream,
         )
+        return request, transcript
 
     def _run_object(
         self, thread_id: str, assistant: dict[str, Any], body: dict[str, Any]

@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE INDEX IF NOT EXISTS objects_by_thread ON objects (kind, thread_id, seq);
 CREATE INDEX IF NOT EXISTS objects_by_run ON objects (kind, run_id, seq);
-CREATE INDEX IF NOT EXISTS objects_by_status ON objects (kind, status, thread_id);
+CREATE INDEX IF NOT EXISTS objects_by_status ON objects (kind, thread_id, status);
 """
 UNFINISHED = ("queued", "in_progress", "requires_action", "cancelling")
 
@@ -204,12 +204,14 @@ class SqliteStore:
     ) -> list[dict[str, Any]]:
         """Every matching object (only those in ``statuses`` when given), oldest first."""
         where, args = self._filter(kind, thread_id, run_id)
+        order = "seq"
         if statuses is not None:
             where += f" AND status IN ({', '.join('?' for _ in statuses)})"
             args = (*args, *statuses)
+            order = "+seq"  # "+": sort the few matches, so SQLite picks the status index
         with self._lock:
             rows = self._db.execute(
-                f"SELECT data FROM objects WHERE {where} ORDER BY seq", args
+                f"SELECT data FROM objects WHERE {where} ORDER BY {order}", args
             ).fetchall()
         return [json.loads(row[0]) for row in rows]
 
