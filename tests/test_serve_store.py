@@ -154,3 +154,31 @@ def test_strange_answers_become_server_errors_with_a_readable_message(answer, me
     with pytest.raises(BackendError) as failed:
         asyncio.run(collect(backend, request))
     assert failed.value.code == "server_error" and message in failed.value.message
+
+
+def test_on_start_runs_that_were_being_worked_on_fail_and_waiting_runs_stay(tmp_path: Path):
+    from openai_assistants.server.backends.echo import EchoBackend
+    from openai_assistants.server.engine import Engine
+
+    store = SqliteStore(tmp_path / "db")
+    for run_id, status in (
+        ("run_q", "queued"),
+        ("run_p", "in_progress"),
+        ("run_w", "requires_action"),
+        ("run_c", "cancelling"),
+        ("run_done", "completed"),
+    ):
+        run = {"id": run_id, "status": status, "expires_at": None, "last_error": None}
+        store.insert("run", run, thread_id="thread_1", run_id=run_id)
+    store.insert("message", {"id": "msg_1", "status": "in_progress"}, run_id="run_p")
+    assert sorted(Engine(store, EchoBackend(0)).recover()) == ["run_p", "run_q"]
+    status = {r: store.get("run", r)["status"] for r in ("run_q", "run_p", "run_w", "run_c")}
+    assert status == {
+        "run_q": "failed",
+        "run_p": "failed",
+        "run_w": "requires_action",
+        "run_c": "cancelled",
+    }
+    assert store.get("run", "run_p")["last_error"]["code"] == "server_error"
+    assert store.get("message", "msg_1")["incomplete_details"] == {"reason": "run_failed"}
+    assert store.get("run", "run_done")["status"] == "completed"

@@ -76,9 +76,19 @@ class Engine:
     # start and stop
 
     def recover(self) -> list[str]:
-        """Fail the runs a previous server left unfinished; their IDs."""
+        """Fail the runs a previous server was working on when it stopped; their IDs.
+
+        Runs waiting for tool outputs (``requires_action``) were not being worked on: they
+        stay as they are and can still be answered until they expire. A run that was being
+        cancelled is ``cancelled``.
+        """
         failed = []
         for run in self.store.unfinished_runs():
+            if run["status"] == "requires_action":
+                continue
+            if run["status"] == "cancelling":
+                self._finish_interrupted(run, "cancelled", None)
+                continue
             self._finish_interrupted(run, "failed", STOPPED_MESSAGE)
             failed.append(run["id"])
         return failed
