@@ -62,7 +62,8 @@ def sdk(url: str, key: str = CLIENT_KEY) -> openai.OpenAI:
     return openai.OpenAI(base_url=url, api_key=key, max_retries=0, timeout=10)
 
 
-def test_serve_prints_its_url_first_says_storage_is_memory_and_stops_cleanly_on_sigterm():
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl+C"])
+def test_serve_prints_its_url_first_says_storage_is_memory_and_stops_cleanly(stop_signal):
     with serve("--backend", "echo", "--run-duration", "0") as (process, url):
         assert process.stdout.readline().startswith("Storage: in memory")
         client = sdk(url)
@@ -72,7 +73,7 @@ def test_serve_prints_its_url_first_says_storage_is_memory_and_stops_cleanly_on_
             thread_id=thread.id, assistant_id=assistant.id, poll_interval_ms=20
         )
         assert done.status == "completed"
-        out, err = stop(process)
+        out, err = stop(process, stop_signal)
     assert process.returncode == 0
     assert "POST /v1/threads 200" in err and "Traceback" not in err
     assert CLIENT_KEY not in out + err

@@ -156,6 +156,24 @@ def test_run_options_reach_the_model_request():
     assert body["tools"] == [WEATHER]
     assert body["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
     assert body["parallel_tool_calls"] is False and body["top_p"] == 0.5
+    assert "temperature" not in body  # the default 1 is left out (reasoning models refuse it)
+
+
+def test_reasoning_effort_of_the_assistant_reaches_the_model():
+    fake = FakeChatCompletions([Text("ok")])
+
+    async def scenario() -> None:
+        async with serving(fake) as (client, _):
+            assistant, thread = await assistant_and_thread(
+                client, model="o3-mini", reasoning_effort="low"
+            )
+            done = await client.beta.threads.runs.create_and_poll(
+                thread_id=thread.id, assistant_id=assistant.id, **POLL
+            )
+            assert done.status == "completed"
+
+    run(scenario)
+    assert fake.received[0].body["reasoning_effort"] == "low"
 
 
 def test_default_model_is_used_when_assistant_and_run_name_none():

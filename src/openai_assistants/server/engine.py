@@ -588,13 +588,20 @@ class Engine:
             tools=tools,
             tool_choice=run.get("tool_choice") if tools else None,
             parallel_tool_calls=run.get("parallel_tool_calls") if tools else None,
-            temperature=run.get("temperature"),
-            top_p=run.get("top_p"),
+            # 1 is the API's default for both; left out, as reasoning models refuse them
+            temperature=_unless_default(run.get("temperature")),
+            top_p=_unless_default(run.get("top_p")),
+            reasoning_effort=self._reasoning_effort(run),
             max_completion_tokens=run.get("max_completion_tokens"),
             response_format=run.get("response_format"),
             stream=stream,
         )
         return request, transcript
+
+    def _reasoning_effort(self, run: dict[str, Any]) -> str | None:
+        """The assistant's ``reasoning_effort`` (not a field of the run object)."""
+        assistant = self.store.get("assistant", run["assistant_id"]) or {}
+        return assistant.get("reasoning_effort")
 
     def _run_object(
         self, thread_id: str, assistant: dict[str, Any], body: dict[str, Any]
@@ -641,6 +648,10 @@ class Engine:
             "parallel_tool_calls": pick("parallel_tool_calls", True),
             "response_format": pick("response_format", assistant.get("response_format", "auto")),
         }
+
+
+def _unless_default(value: Any) -> Any:
+    return None if value == 1 else value
 
 
 def _chat_content(message: dict[str, Any]) -> Any:

@@ -28,6 +28,7 @@ class ModelRequest:
     top_p: float | None = None
     max_completion_tokens: int | None = None
     response_format: Any = None  # None or "auto": the model's default
+    reasoning_effort: str | None = None
     stream: bool = False  # a client is watching: ask the model for a stream
 
     def body(self) -> dict[str, Any]:
@@ -39,7 +40,7 @@ class ModelRequest:
                 body["tool_choice"] = self.tool_choice
             if self.parallel_tool_calls is not None:
                 body["parallel_tool_calls"] = self.parallel_tool_calls
-        for name in ("temperature", "top_p", "max_completion_tokens"):
+        for name in ("temperature", "top_p", "max_completion_tokens", "reasoning_effort"):
             value = getattr(self, name)
             if value is not None:
                 body[name] = value
