@@ -185,3 +185,18 @@ def test_serve_refuses_settings_it_cannot_start_with(capsys, monkeypatch):
     args = ["serve", "--backend", "echo", "--api-key-env", "EMPTY_FOR_TEST"]
     assert main(args) == 2
     assert "EMPTY_FOR_TEST is empty" in capsys.readouterr().err
+
+
+def test_demo_shows_a_real_answer_when_a_model_endpoint_is_given(capsys, monkeypatch):
+    fake = FakeChatCompletions([Text("Hello, KNIME user.")])
+    monkeypatch.setenv("DEMO_MODEL_KEY", MODEL_KEY)
+    with BackgroundServer(fake.app()).start() as model:
+        args = ["demo", "--model-base-url", model.base_url, "--model-api-key-env", "DEMO_MODEL_KEY"]
+        code = main([*args, "--model", "gpt-demo"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "answering with gpt-demo" in out and "Final status: completed" in out
+    assert "Assistant: Hello, KNIME user." in out and MODEL_KEY not in out
+    (sent,) = fake.received
+    assert sent.body["model"] == "gpt-demo"
+    assert sent.headers["authorization"] == f"Bearer {MODEL_KEY}"

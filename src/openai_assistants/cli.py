@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--message", default="Hello from KNIME!", help="the user message to send")
     demo.add_argument("--run-duration", type=_seconds, default=0.3, metavar="S")
+    demo.add_argument("--model-base-url", metavar="URL", help="answer with a real model (serve)")
+    demo.add_argument("--model-api-key-env", metavar="NAME", help="its key's variable")
+    demo.add_argument("--model", default="gpt-4o-mini", help="the model the assistant uses")
     demo.set_defaults(handler=_demo)
 
     run = commands.add_parser(
@@ -237,9 +240,20 @@ def _create_run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .sandbox.demo import run_demo
 
-    result = run_demo(args.message, args.run_duration)
+    model = None
+    if args.model_base_url:
+        from .sandbox.demo import model_backend
+
+        try:
+            model = model_backend(args.model_base_url, args.model_api_key_env)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    result = run_demo(args.message, args.run_duration, model=model, model_name=args.model)
     out = sys.stdout
-    _say(f"Sandbox: {result.base_url} (throwaway key; nothing leaves this machine)", out)
+    if model is None:
+        _say(f"Sandbox: {result.base_url} (throwaway key; nothing leaves this machine)", out)
+    else:
+        _say(f"Server: {result.base_url}, answering with {args.model} at {model.url}", out)
     _say(f"Assistant {result.assistant_id}, thread {result.thread_id}", out)
     _say(f"User: {args.message}", out)
     _say("Create Run output table:", out)

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 
 from ..server.app import create_app, error_payload, json_response, with_request_log
+from ..server.backends import Backend
 from ..server.backends.echo import EchoBackend
 from ..server.engine import Engine
 from ..server.runner import TRANSPORT_KEY, BackgroundServer
@@ -67,6 +68,7 @@ class SandboxServer:
         run_duration: float = 0.3,
         faults: Faults | None = None,
         log: Callable[[str], None] | None = None,
+        backend: Backend | None = None,
     ) -> None:
         self.api_key = api_key or None
         self.log = log
@@ -74,7 +76,7 @@ class SandboxServer:
         self._log_lock = threading.Lock()
         self._request_log: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_LIMIT)
         self.store = SqliteStore()
-        self.engine = Engine(self.store, EchoBackend(run_duration))
+        self.engine = Engine(self.store, backend or EchoBackend(run_duration))
         app: Any = create_app(
             self.engine,
             api_keys=[self.api_key] if self.api_key else None,
@@ -135,14 +137,22 @@ def start_sandbox(
     run_duration: float = 0.3,
     faults: Faults | None = None,
     log: Callable[[str], None] | None = None,
+    backend: Backend | None = None,
 ) -> SandboxServer:
     """Start a sandbox in the background; ``with start_sandbox() as s: s.base_url``.
 
     ``port=0`` takes any free port. ``api_key=None`` accepts any key (one is still required,
     as by the real API). ``log`` receives one line per request (method, path, status).
+    ``backend``: where answers come from instead of the echo (e.g. a Chat Completions model).
     """
     return SandboxServer(
-        host, port, api_key=api_key, run_duration=run_duration, faults=faults, log=log
+        host,
+        port,
+        api_key=api_key,
+        run_duration=run_duration,
+        faults=faults,
+        log=log,
+        backend=backend,
     ).start()
 
 
