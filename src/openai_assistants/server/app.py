@@ -27,7 +27,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
@@ -492,6 +492,8 @@ def _endpoint(api: Api, method: Callable[[Request], Awaitable[Response]]) -> Any
             return json_response(
                 exc.status, error_payload(exc.message, exc.error_type, exc.param, exc.code)
             )
+        except ClientDisconnect:  # the client left mid-request: nobody to answer, nothing done
+            return Response(status_code=499)
         except Exception:
             log.exception("%s %s failed inside the server", request.method, request.url.path)
             return json_response(

@@ -179,7 +179,9 @@ def assistant_fields(body: Any, *, creating: bool) -> dict[str, Any]:
     for name in ("temperature", "top_p"):
         check_type(body, name, (int, float), nullable=True)
     fields: dict[str, Any] = {}
-    for name in ("model", "name", "description", "instructions"):
+    if body.get("model") is not None:
+        fields["model"] = body["model"]
+    for name in ("name", "description", "instructions"):
         if name in body:
             fields[name] = body[name]
     if "tools" in body:
