@@ -182,3 +182,22 @@ def test_on_start_runs_that_were_being_worked_on_fail_and_waiting_runs_stay(tmp_
     assert store.get("run", "run_p")["last_error"]["code"] == "server_error"
     assert store.get("message", "msg_1")["incomplete_details"] == {"reason": "run_failed"}
     assert store.get("run", "run_done")["status"] == "completed"
+
+
+def test_an_endpoint_refusing_stream_options_is_asked_again_without_them():
+    sent: list[dict] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        if "stream_options" in sent[-1]:
+            return httpx.Response(400, json={"error": {"message": "Unknown: stream_options"}})
+        chunk = {"choices": [{"index": 0, "delta": {"content": "hi"}}]}
+        return httpx.Response(200, text=f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n")
+
+    backend = ChatCompletionsBackend("http://model.test/v1", transport=httpx.MockTransport(reply))
+    request = ModelRequest(model="m", messages=[], stream=True)
+    assert asyncio.run(collect(backend, request)) == [TextDelta("hi")]
+    assert [("stream_options" in body, body["stream"]) for body in sent] == [
+        (True, True),
+        (False, True),
+    ]

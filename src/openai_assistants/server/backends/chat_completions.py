@@ -70,15 +70,21 @@ class ChatCompletionsBackend:
         body = request.body()
         try:
             if request.stream:
-                async with self._client.stream(
-                    "POST", self.url, params=self._params, json=body
-                ) as response:
-                    if response.status_code != 200:
-                        await response.aread()
-                        raise _status_error(response)
-                    async for chunk in _stream_chunks(response):
-                        yield chunk
-                return
+                for first_try in (True, False):
+                    async with self._client.stream(
+                        "POST", self.url, params=self._params, json=body
+                    ) as response:
+                        if response.status_code != 200:
+                            await response.aread()
+                            if first_try and _refuses_stream_options(response):
+                                # older endpoints (e.g. Azure API versions before 2024-09)
+                                # refuse it; the answer then just comes without usage
+                                body = {k: v for k, v in body.items() if k != "stream_options"}
+                                continue
+                            raise _status_error(response)
+                        async for chunk in _stream_chunks(response):
+                            yield chunk
+                        return
             response = await self._client.post(self.url, params=self._params, json=body)
         except httpx.TimeoutException:
             raise BackendError(
@@ -96,6 +102,10 @@ class ChatCompletionsBackend:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _refuses_stream_options(response: httpx.Response) -> bool:
+    return response.status_code == 400 and b"stream_options" in response.content
 
 
 def _status_error(response: httpx.Response) -> BackendError:
