@@ -126,6 +126,7 @@ class Engine:
         ``new_thread``: the thread Create Thread and Run just made; its stream starts with
         ``thread.created``, as the API's does.
         """
+        self._refuse_when_stopping()
         thread = self.thread(thread_id)
         assistant = self.assistant(body["assistant_id"])
         active = self.active_run(thread["id"])
@@ -157,6 +158,7 @@ class Engine:
         self, thread_id: str, run_id: str, outputs: list[dict[str, str]], *, stream: bool = False
     ) -> tuple[dict[str, Any], asyncio.Queue[Event | None] | None]:
         """Answer a ``requires_action`` run: every pending call needs exactly one output."""
+        self._refuse_when_stopping()
         run = self.run(thread_id, run_id)
         if run["status"] != "requires_action":
             raise RequestError(
@@ -332,6 +334,14 @@ class Engine:
             queue.put_nowait(END)
 
     # the task
+
+    def _refuse_when_stopping(self) -> None:
+        if self._stopping:
+            raise RequestError(
+                "The server is shutting down and starts no more runs; try again shortly.",
+                status=503,
+                error_type="server_error",
+            )
 
     def _start(self, run_id: str) -> None:
         task = asyncio.get_running_loop().create_task(self._execute(run_id), name=run_id)
