@@ -1,8 +1,8 @@
 """How much time ``openai-assistants serve`` adds to a run. Prints a table.
 
-A fake Chat Completions endpoint on loopback answers every call after ``--latency-ms``
-(default 50 ms). ``serve`` runs as its own process (``--backend chat-completions``, in-memory
-store) in front of it. Measured:
+A fake Chat Completions endpoint on loopback (its own process) answers every call after
+``--latency-ms`` (default 50 ms). ``serve`` runs as another process (``--backend
+chat-completions``, in-memory store) in front of it; the clients are this process. Measured:
 
 - the model endpoint called directly (one streamed POST /chat/completions at a time, as
   serve calls it for a streamed run), median;
@@ -34,8 +34,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from openai_assistants.server.runner import BackgroundServer
-
 KEY = "sk-bench"
 HEADERS = {"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "assistants=v2"}
 
@@ -62,20 +60,32 @@ def fake_model(latency: float) -> Starlette:
     return Starlette(routes=[Route("/v1/chat/completions", complete, methods=["POST"])])
 
 
-def start_serve(model_url: str) -> tuple[subprocess.Popen, str]:
+def start(command: list[str]) -> tuple[subprocess.Popen, str]:
+    """A server process and the URL it prints first."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "openai_assistants", "serve", "--port", "0", "--quiet",
-         "--model-base-url", model_url, "--api-key-env", "BENCH_KEY"],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "BENCH_KEY": KEY},
-    )  # fmt: skip
+    )
     ready, _, _ = select.select([process.stdout], [], [], 20)
     if not ready:
         process.kill()
-        raise SystemExit("serve did not start")
+        raise SystemExit(f"{command} did not start")
     return process, process.stdout.readline().strip()
+
+
+def serve_fake_model(latency: float) -> None:
+    """``--fake-model-only``: serve the fake model in this process until terminated."""
+    from openai_assistants.server.runner import Server, base_url, bind_socket, uvicorn_config
+
+    sock = bind_socket("127.0.0.1", 0)
+    server = Server(
+        uvicorn_config(fake_model(latency), graceful_seconds=1.0),
+        on_started=lambda: print(base_url(sock), flush=True),
+    )
+    server.run(sockets=[sock])
 
 
 def one_run(http: httpx.Client, thread_id: str, assistant_id: str) -> float:
@@ -97,10 +107,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--fake-model-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     latency = args.latency_ms / 1000
-    with BackgroundServer(fake_model(latency)).start() as model:
-        direct_url = model.base_url + "/chat/completions"
+    if args.fake_model_only:
+        serve_fake_model(latency)
+        return
+    model, model_url = start(
+        [sys.executable, __file__, "--fake-model-only", "--latency-ms", str(args.latency_ms)]
+    )
+    try:
+        direct_url = model_url + "/chat/completions"
         # streamed, as serve calls the model for a streamed run
         body = {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "stream": True}
         with httpx.Client(timeout=30) as direct:
@@ -116,7 +133,10 @@ def main() -> None:
                 started = time.perf_counter()
                 call()
                 direct_times.append(time.perf_counter() - started)
-        process, url = start_serve(model.base_url)
+        process, url = start(
+            [sys.executable, "-m", "openai_assistants", "serve", "--port", "0", "--quiet",
+             "--model-base-url", model_url, "--api-key-env", "BENCH_KEY"]
+        )  # fmt: skip
         try:
             limits = httpx.Limits(max_connections=args.concurrency + 5)
             with httpx.Client(base_url=url, headers=HEADERS, timeout=60, limits=limits) as http:
@@ -137,6 +157,9 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=15)
+    finally:
+        model.terminate()
+        model.wait(timeout=15)
     direct_ms = statistics.median(direct_times) * 1000
     run_ms = statistics.median(run_times) * 1000
     ideal = args.runs / args.concurrency * latency
