@@ -571,3 +571,26 @@ def test_fifty_concurrent_runs_do_not_block_each_other():
 
     run(scenario)
     assert len(fake.received) == 50
+
+
+def test_a_stopping_server_refuses_new_runs_with_503_and_fails_the_running_ones():
+    fake = FakeChatCompletions([Text("never")])
+
+    async def scenario() -> None:
+        fake.hold, fake.called = asyncio.Event(), asyncio.Event()
+        async with serving(fake) as (client, engine):
+            assistant, thread = await assistant_and_thread(client)
+            running = await client.beta.threads.runs.create(
+                thread_id=thread.id, assistant_id=assistant.id
+            )
+            await asyncio.wait_for(fake.called.wait(), 5)
+            await engine.stop()
+            failed = await client.beta.threads.runs.retrieve(running.id, thread_id=thread.id)
+            assert failed.status == "failed"
+            assert failed.last_error.message.startswith("The server stopped while this run")
+            other = await client.beta.threads.create()
+            with pytest.raises(openai.InternalServerError) as refused:
+                await client.beta.threads.runs.create(thread_id=other.id, assistant_id=assistant.id)
+            assert refused.value.status_code == 503 and "shutting down" in refused.value.message
+
+    run(scenario)
