@@ -20,6 +20,7 @@ import jsonschema
 import pytest
 
 from openai_assistants import create_run
+from openai_assistants.body_schema import check_body
 from openai_assistants.errors import InvalidBodyError, InvalidSettingsError
 from openai_assistants.sandbox import Faults, SandboxServer, start_sandbox
 
@@ -27,6 +28,7 @@ REFERENCE = json.loads(
     (Path(__file__).parent / "reference" / "assistants-schemas.json").read_text("utf-8")
 )
 HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "assistants=v2"}
+FUNCTION_TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {}}}
 INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
 
 
@@ -117,7 +119,8 @@ def test_run_takes_overrides_from_body_and_defaults_from_assistant(client):
         "model": "gpt-4o-mini",
         "additional_instructions": "Extra.",
         "metadata": {"job": "42"},
-        "tools": [{"type": "code_interpreter"}],
+        "tools": [FUNCTION_TOOL],
+        "tool_choice": "none",
         "additional_messages": [{"role": "user", "content": "from the run"}],
     }
     run = client.post(f"/threads/{thread['id']}/runs", json=body).json()
@@ -126,7 +129,7 @@ def test_run_takes_overrides_from_body_and_defaults_from_assistant(client):
     assert run["instructions"] == "Base.\nExtra."
     assert run["temperature"] == 0.5
     assert run["metadata"] == {"job": "42"}
-    assert run["tools"] == [{"type": "code_interpreter"}]
+    assert run["tools"] == [FUNCTION_TOOL]
     reply = client.get(f"/threads/{thread['id']}/messages", params={"run_id": run["id"]}).json()
     assert reply["data"][0]["content"][0]["text"]["value"] == "Echo: from the run"
 
@@ -242,9 +245,12 @@ def test_stream_sends_real_event_names_in_order_and_ends_with_done():
         "thread.run.created",
         "thread.run.queued",
         "thread.run.in_progress",
+        "thread.run.step.created",
+        "thread.run.step.in_progress",
         "thread.message.created",
         "thread.message.in_progress",
         "thread.message.completed",
+        "thread.run.step.completed",
         "thread.run.completed",
         "done",
     ]
@@ -252,7 +258,9 @@ def test_stream_sends_real_event_names_in_order_and_ends_with_done():
     assert events[-1] == ("done", "[DONE]")
     for name, data in events[:-1]:
         payload = json.loads(data)
-        if name.startswith("thread.run."):
+        if name.startswith("thread.run.step."):
+            assert payload["object"] == "thread.run.step" and payload["run_id"]
+        elif name.startswith("thread.run."):
             assert_schema("RunObject", payload)
         elif name != "thread.message.delta":
             assert_schema("MessageObject", payload)
@@ -344,16 +352,21 @@ def test_unknown_objects_and_urls_are_404(client):
     )
     assert_error(client.get("/threads/thread_nope/messages"), 404)
     assert_error(client.get("/models"), 404, "Invalid URL (GET /v1/models)")
-    assert_error(client.delete(f"/threads/{thread['id']}"), 404)
+    assert_error(
+        client.delete("/threads/thread_nope"), 404, "No thread found with id 'thread_nope'."
+    )
+    assert_error(
+        client.put(f"/threads/{thread['id']}"), 404, f"Invalid URL (PUT /v1/threads/{thread['id']})"
+    )
 
 
 def test_run_body_is_checked_with_the_nodes_own_rules_and_messages(client):
     thread = make_thread(client)
     url = f"/threads/{thread['id']}/runs"
     bad = {"assistant_id": "asst_x", "temperature": 9, "bogus": True}
-    with pytest.raises(InvalidBodyError) as expected:
-        create_run.validate_body(bad, allow_unknown_fields=False)
-    error = assert_error(client.post(url, json=bad), 400, str(expected.value))
+    problems = check_body(bad)
+    expected = InvalidBodyError(problems.violations + problems.unknown_fields)
+    error = assert_error(client.post(url, json=bad), 400, str(expected))
     assert error["param"] == "temperature"
 
     with pytest.raises(InvalidSettingsError) as syntax:

@@ -3,6 +3,7 @@
     openai-assistants demo                      one run against the embedded sandbox
     openai-assistants create-run --thread-id T --body '{"assistant_id": "asst_..."}'
     openai-assistants sandbox [--port N]        serve the sandbox until stopped
+    openai-assistants serve --model-base-url U  the Assistants API on a Chat Completions endpoint
 
 ``create-run`` and ``demo`` call the execute path the KNIME node calls
 (:mod:`openai_assistants.execution`), with the node's options, so a batch job behaves exactly
@@ -105,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--message", default="Hello from KNIME!", help="the user message to send")
     demo.add_argument("--run-duration", type=_seconds, default=0.3, metavar="S")
+    demo.add_argument("--model-base-url", metavar="URL", help="answer with a real model (serve)")
+    demo.add_argument("--model-api-key-env", metavar="NAME", help="its key's variable")
+    demo.add_argument("--model", default="gpt-4o-mini", help="the model the assistant uses")
     demo.set_defaults(handler=_demo)
 
     run = commands.add_parser(
@@ -179,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--malformed-json", type=_count, default=0, metavar="N")
     faults.add_argument("--truncated-stream", type=_count, default=0, metavar="N")
     sandbox.set_defaults(handler=_sandbox)
+    from .server.cli import add_serve_parser
+
+    add_serve_parser(commands)  # the serve subcommand lives with the server
     return parser
 
 
@@ -260,9 +267,20 @@ def _create_run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from .sandbox.demo import run_demo
 
-    result = run_demo(args.message, args.run_duration)
+    model = None
+    if args.model_base_url:
+        from .sandbox.demo import model_backend
+
+        try:
+            model = model_backend(args.model_base_url, args.model_api_key_env)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    result = run_demo(args.message, args.run_duration, model=model, model_name=args.model)
     out = sys.stdout
-    _say(f"Sandbox: {result.base_url} (throwaway key; nothing leaves this machine)", out)
+    if model is None:
+        _say(f"Sandbox: {result.base_url} (throwaway key; nothing leaves this machine)", out)
+    else:
+        _say(f"Server: {result.base_url}, answering with {args.model} at {model.url}", out)
     _say(f"Assistant {result.assistant_id}, thread {result.thread_id}", out)
     _say(f"User: {args.message}", out)
     _say("Create Run output table:", out)

@@ -2,14 +2,17 @@
 
 It runs the node's own execute path (:func:`~openai_assistants.execution.execute_create_run`)
 against a sandbox on a free loopback port, with a throwaway key in a private environment
-mapping, so it needs no network, no real key and no money. The set-up (an assistant, a thread
-with one user message) goes through the core's transport, and the wait for the run's end is
-the core's own polling (:func:`~openai_assistants.run_polling.wait_for_run`).
+mapping, so it needs no network, no real key and no money. Given a Chat Completions model
+(``demo --model-base-url``), the same server answers with that model instead of the echo.
+The set-up (an assistant, a thread with one user message) goes through the core's
+transport, and the wait for the run's end is the core's own polling
+(:func:`~openai_assistants.run_polling.wait_for_run`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -22,10 +25,12 @@ from ..exchange import ApiRequest, ApiResponse
 from ..execution import CreateRunOutcome, execute_create_run
 from ..response_checks import http_error_message
 from ..run_polling import WaitOptions, get_run_request, wait_for_run
+from ..server.backends import Backend
+from ..server.backends.chat_completions import ChatCompletionsBackend
 from .server import start_sandbox
 
 DEFAULT_MESSAGE = "Hello from KNIME!"
-POLL = WaitOptions(poll_interval=0.05, max_wait=30.0)
+POLL = WaitOptions(poll_interval=0.05, max_wait=120.0)
 
 
 @dataclass(frozen=True)
@@ -41,20 +46,46 @@ class DemoResult:
     reply: str
 
 
-def run_demo(message: str = DEFAULT_MESSAGE, run_duration: float = 0.3) -> DemoResult:
-    """Create a run on a fresh sandbox thread via the node's execute path; wait for the reply."""
+def model_backend(base_url: str, api_key_env: str | None) -> ChatCompletionsBackend:
+    """A Chat Completions model for the demo's server; the key from the named variable."""
+    api_key = None
+    if api_key_env:
+        api_key = os.environ.get(api_key_env, "").strip()
+        if not api_key:
+            raise ValueError(
+                f"--model-api-key-env: the environment variable {api_key_env} is empty"
+            )
+    try:
+        return ChatCompletionsBackend(base_url, api_key=api_key, timeout=120.0)
+    except ValueError as exc:
+        raise ValueError(f"--model-base-url: {exc}") from None
+
+
+def run_demo(
+    message: str = DEFAULT_MESSAGE,
+    run_duration: float = 0.3,
+    *,
+    model: Backend | None = None,
+    model_name: str = "gpt-4o",
+) -> DemoResult:
+    """Create a run on a fresh sandbox thread via the node's execute path; wait for the reply.
+
+    With ``model`` (a Chat Completions backend), the same server answers with that model
+    instead of the echo: the whole chain is the one a user runs against ``serve``.
+    """
     from ..transport import send
 
     api_key = f"sk-sandbox-{secrets.token_hex(16)}"  # throwaway: never a real key
     environ = {DEFAULT_API_KEY_ENV: api_key}
-    with start_sandbox(api_key=api_key, run_duration=run_duration) as server:
+    instructions = "Echo the user." if model is None else "Answer in one short sentence."
+    with start_sandbox(api_key=api_key, run_duration=run_duration, backend=model) as server:
         config = ConnectionConfig(base_url=server.base_url, timeout=10.0, max_retries=0)
         assistant = api_call(
             config,
             api_key,
             "POST",
             ("assistants",),
-            {"model": "gpt-4o", "name": "KNIME sandbox demo", "instructions": "Echo the user."},
+            {"model": model_name, "name": "KNIME sandbox demo", "instructions": instructions},
         )
         first_message = {"role": "user", "content": message}
         thread = api_call(config, api_key, "POST", ("threads",), {"messages": [first_message]})

@@ -1,0 +1,95 @@
+"""The offline backend: the assistant echoes the last user message (the sandbox's behaviour).
+
+A run spends a third of ``run_duration`` queued and the rest writing its reply word by word,
+so every status and stream event can be watched. With function tools (and ``tool_choice``
+not ``"none"``), the first answer is a call of the chosen tool with the user's text as
+``{"input": ...}``; once the outputs are submitted, the reply quotes them. That makes Submit
+Tool Outputs testable without a model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from . import Chunk, ModelRequest, TextDelta, ToolCallDelta, Usage
+
+
+class EchoBackend:
+    """``Echo: <last user message>``, spread over ``run_duration`` seconds."""
+
+    history_limit = 20  # the echo reads the latest user message only: load no more
+
+    def __init__(self, run_duration: float = 0.3) -> None:
+        if run_duration < 0:
+            raise ValueError("run_duration must be >= 0 seconds")
+        self.run_duration = run_duration
+        self.queue_delay = run_duration / 3
+
+    async def respond(self, request: ModelRequest) -> AsyncIterator[Chunk]:
+        span = self.run_duration - self.queue_delay
+        user_text, outputs = _last_turn(request.messages)
+        prompt_tokens = sum(len(_text(m).split()) for m in request.messages)
+        tool = _tool_to_call(request)
+        if tool is not None and not outputs:
+            await asyncio.sleep(span)
+            yield ToolCallDelta(
+                index=0,
+                id=f"call_{uuid.uuid4().hex[:24]}",
+                name=tool,
+                arguments=json.dumps({"input": user_text}),
+            )
+            yield Usage(prompt_tokens, 1)
+            return
+        reply = "Echo: " + user_text
+        if outputs:
+            reply += " (tool output: " + "; ".join(outputs) + ")"
+        words = re.findall(r"\S+\s*", reply) or [""]
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for i, word in enumerate(words):
+            delay = started + span * i / len(words) - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            yield TextDelta(word)
+        delay = started + span - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        yield Usage(prompt_tokens, len(words))
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _tool_to_call(request: ModelRequest) -> str | None:
+    names = [t["function"]["name"] for t in request.tools if t.get("type") == "function"]
+    choice = request.tool_choice
+    if not names or choice == "none":
+        return None
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        return choice["function"].get("name") or names[0]
+    return names[0]
+
+
+def _last_turn(messages: list[dict[str, Any]]) -> tuple[str, list[str]]:
+    """The last user message's text and the tool outputs that came after it."""
+    outputs: list[str] = []
+    for message in reversed(messages):
+        if message["role"] == "tool":
+            outputs.insert(0, _text(message))
+        elif message["role"] == "user":
+            return _text(message) or "(no text)", outputs
+    return "(no user message)", outputs
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if p.get("type") == "text")
+    return ""

@@ -1,0 +1,189 @@
+"""``openai-assistants serve``: the Assistants API v2 on any Chat Completions endpoint.
+
+    openai-assistants serve --model-base-url http://localhost:11434/v1 --default-model llama3.2
+    openai-assistants serve --backend echo              offline, the sandbox's echo assistant
+
+The first line on standard output is the base URL (ending in ``/v1``), printed once the socket
+accepts connections; point the OpenAI Configuration node (or the SDK's ``base_url``) at it.
+Ctrl+C or SIGTERM stop it: in-flight runs are failed with a message saying so, the database
+is closed, the exit code is 0. Keys (the model endpoint's and the clients') are read from
+environment variables only, never from arguments, and never logged or sent back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8000
+EXIT_OK, EXIT_INVALID = 0, 2
+
+
+class ServeUsageError(Exception):
+    """A setting ``serve`` cannot start with; the message names the option."""
+
+
+def add_serve_parser(subparsers: Any) -> Callable[[argparse.Namespace], int]:
+    """Add ``serve`` to the command line's subcommands; returns its handler."""
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve the Assistants API v2, running assistants on a Chat Completions endpoint",
+        description="An Assistants API v2 server. With --backend chat-completions every run "
+        "calls POST {model-base-url}/chat/completions (OpenAI, Azure OpenAI, Ollama, vLLM, "
+        "LiteLLM); --backend echo answers offline. Prints the base URL first.",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 = any free port")
+    serve.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="SQLite file that keeps all objects (default: memory)",
+    )
+    serve.add_argument(
+        "--backend", choices=("chat-completions", "echo"), default="chat-completions"
+    )
+    serve.add_argument("--model-base-url", metavar="URL", help="e.g. https://api.openai.com/v1")
+    serve.add_argument(
+        "--model-api-key-env",
+        metavar="NAME",
+        help="environment variable holding the model endpoint's key (none: no key is sent)",
+    )
+    serve.add_argument("--model-auth", choices=("bearer", "api-key"), default="bearer")
+    serve.add_argument("--model-api-version", metavar="V", help="api-version query (Azure)")
+    serve.add_argument("--model-timeout", type=float, default=600.0, metavar="S")
+    serve.add_argument(
+        "--default-model", metavar="NAME", help="model for assistants and runs that name none"
+    )
+    serve.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="environment variable with the key(s) clients must present, comma-separated",
+    )
+    serve.add_argument(
+        "--run-duration", type=float, default=0.3, metavar="S", help="echo backend only"
+    )
+    serve.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+    serve.set_defaults(handler=run_serve)
+    return run_serve
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Check the settings, then serve in the foreground until Ctrl+C or SIGTERM."""
+    try:
+        return _serve(args)
+    except ServeUsageError as exc:
+        _say(f"error: {exc}", sys.stderr)
+        return EXIT_INVALID
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .app import create_app, with_request_log
+    from .engine import Engine
+    from .runner import Server, base_url, bind_socket, is_loopback, uvicorn_config
+    from .store import SqliteStore
+
+    client_keys = _client_keys(args)
+    if not is_loopback(args.host) and not client_keys:
+        raise ServeUsageError(
+            f"--host {args.host} can be reached from other machines: set --api-key-env to "
+            "the variable holding the key(s) clients must present"
+        )
+    if not 0 <= args.port <= 65535:
+        raise ServeUsageError(f"--port must be 0-65535, not {args.port}")
+    backend = _backend(args)
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        raise ServeUsageError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+        ) from None
+    try:
+        store = SqliteStore(args.db)
+    except Exception as exc:  # sqlite3.Error, OSError: the file is not a usable database
+        sock.close()
+        raise ServeUsageError(f"--db {args.db}: cannot open the database: {exc}") from None
+    engine = Engine(store, backend, default_model=args.default_model)
+    app: Any = create_app(engine, api_keys=client_keys)
+    if not args.quiet:
+        app = with_request_log(app, lambda line: _say(line, sys.stderr))
+    url = base_url(sock)
+
+    def announce() -> None:
+        _say(url, sys.stdout)
+        if store.in_memory:
+            _say(
+                "Storage: in memory; all is lost when the server stops (--db PATH keeps it).",
+                sys.stdout,
+            )
+        else:
+            _say(f"Storage: {args.db}", sys.stdout)
+        what = (
+            f"runs on {backend.url}"
+            if args.backend == "chat-completions"
+            else "echo backend (offline)"
+        )
+        keys = f"the key(s) in ${args.api_key_env}" if client_keys else "any API key"
+        _say(f"Assistants API v2 serving; {what}; accepts {keys}. Ctrl+C stops it.", sys.stderr)
+
+    logging.getLogger("openai_assistants.server").addHandler(logging.StreamHandler(sys.stderr))
+    server = Server(
+        uvicorn_config(app, graceful_seconds=5.0), on_started=announce, before_shutdown=engine.stop
+    )
+    server.run(sockets=[sock])
+    return EXIT_OK
+
+
+def _client_keys(args: argparse.Namespace) -> list[str]:
+    if not args.api_key_env:
+        return []
+    keys = [k.strip() for k in os.environ.get(args.api_key_env, "").split(",") if k.strip()]
+    if not keys:
+        raise ServeUsageError(
+            f"--api-key-env: the environment variable {args.api_key_env} is empty"
+        )
+    return keys
+
+
+def _backend(args: argparse.Namespace) -> Any:
+    if args.backend == "echo":
+        from .backends.echo import EchoBackend
+
+        if args.run_duration < 0:
+            raise ServeUsageError("--run-duration must be >= 0 seconds")
+        return EchoBackend(args.run_duration)
+    from .backends.chat_completions import ChatCompletionsBackend
+
+    if not args.model_base_url:
+        raise ServeUsageError(
+            "--backend chat-completions needs --model-base-url (e.g. https://api.openai.com/v1 "
+            "or http://localhost:11434/v1 for Ollama); use --backend echo to try it offline"
+        )
+    api_key = None
+    if args.model_api_key_env:
+        api_key = os.environ.get(args.model_api_key_env, "").strip()
+        if not api_key:
+            raise ServeUsageError(
+                f"--model-api-key-env: the environment variable {args.model_api_key_env} is empty"
+            )
+    try:
+        return ChatCompletionsBackend(
+            args.model_base_url,
+            api_key=api_key,
+            auth=args.model_auth,
+            api_version=args.model_api_version,
+            timeout=args.model_timeout,
+        )
+    except ValueError as exc:
+        raise ServeUsageError(f"--model-base-url: {exc}") from None
+
+
+def _say(text: str, stream: Any) -> None:
+    """One line, flushed at once (a caller may be waiting for it, e.g. the URL)."""
+    stream.write(" ".join(str(text).splitlines()) + "\n")
+    stream.flush()

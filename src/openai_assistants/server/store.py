@@ -1,0 +1,245 @@
+"""Where the server keeps its objects: one small interface, an SQLite implementation.
+
+Every object (assistant, thread, message, run, run step, and the run's private model
+transcript) is a JSON document with an ID, a kind, and the thread and run it belongs to.
+Lists page in insertion order, which is creation order, the order the API lists in. Keeping
+the interface this small (:class:`Store`) is what lets a PostgreSQL store follow for several
+server instances sharing one database.
+
+:class:`SqliteStore` uses the standard library's ``sqlite3``: a file in WAL mode (readers do
+not block the writer; ``synchronous=NORMAL`` is durable across a process crash) or, without a
+path, an in-memory database. One connection behind a lock: every call is a few hundred
+microseconds, so the server's event loop calls it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+KINDS = ("assistant", "thread", "message", "run", "step", "transcript")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the items and whether more follow."""
+
+    items: list[dict[str, Any]]
+    has_more: bool
+
+
+class CursorNotFound(LookupError):
+    """``after``/``before`` names no object of the list."""
+
+
+class Store(Protocol):
+    """What the engine and the HTTP layer need from storage."""
+
+    def insert(
+        self,
+        kind: str,
+        obj: dict[str, Any],
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+    ) -> None: ...
+
+    def update(self, kind: str, obj: dict[str, Any]) -> None: ...
+
+    def get(self, kind: str, object_id: str) -> dict[str, Any] | None: ...
+
+    def delete(self, kind: str, object_id: str) -> bool: ...
+
+    def page(
+        self,
+        kind: str,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 20,
+        order: str = "desc",
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Page: ...
+
+    def all(
+        self,
+        kind: str,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        statuses: tuple[str, ...] | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    def unfinished_runs(self) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    thread_id TEXT,
+    run_id TEXT,
+    status TEXT,
+    data TEXT NOT NULL,
+    UNIQUE (kind, id)
+);
+CREATE INDEX IF NOT EXISTS objects_by_thread ON objects (kind, thread_id, seq);
+CREATE INDEX IF NOT EXISTS objects_by_run ON objects (kind, run_id, seq);
+CREATE INDEX IF NOT EXISTS objects_by_status ON objects (kind, thread_id, status);
+"""
+UNFINISHED = ("queued", "in_progress", "requires_action", "cancelling")
+
+
+class SqliteStore:
+    """The :class:`Store` on SQLite: ``SqliteStore(path)`` a file, ``SqliteStore()`` memory."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = None if path is None else Path(path)
+        self._lock = threading.Lock()
+        target = ":memory:" if self.path is None else str(self.path)
+        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        if self.path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path is None
+
+    def insert(
+        self,
+        kind: str,
+        obj: dict[str, Any],
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO objects (id, kind, thread_id, run_id, status, data) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (obj["id"], kind, thread_id, run_id, obj.get("status"), _dump(obj)),
+            )
+
+    def update(self, kind: str, obj: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE objects SET data = ?, status = ? WHERE kind = ? AND id = ?",
+                (_dump(obj), obj.get("status"), kind, obj["id"]),
+            )
+
+    def get(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def delete(self, kind: str, object_id: str) -> bool:
+        """Delete one object; a thread takes its messages, runs, steps and transcripts along."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            cursor = self._db.execute(
+                "DELETE FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
+            )
+            if kind == "thread":
+                self._db.execute("DELETE FROM objects WHERE thread_id = ?", (object_id,))
+            return cursor.rowcount > 0
+
+    def page(
+        self,
+        kind: str,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 20,
+        order: str = "desc",
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Page:
+        """``limit`` items in ``order`` after/before the cursors (IDs of the same list)."""
+        where, args = self._filter(kind, thread_id, run_id)
+        descending = order == "desc"
+        # with only "before", the page is the one right before the cursor: read backwards
+        backwards = bool(before) and not after
+        with self._lock:
+            for cursor, goes_on in ((after, True), (before, False)):
+                if not cursor:
+                    continue
+                row = self._db.execute(
+                    f"SELECT seq FROM objects WHERE {where} AND id = ?", (*args, cursor)
+                ).fetchone()
+                if row is None:
+                    raise CursorNotFound(cursor)
+                # "after" in a descending list means older, i.e. a smaller seq
+                smaller = goes_on == descending
+                where += " AND seq < ?" if smaller else " AND seq > ?"
+                args = (*args, row[0])
+            direction = "DESC" if descending != backwards else "ASC"
+            rows = self._db.execute(
+                f"SELECT data FROM objects WHERE {where} ORDER BY seq {direction} LIMIT ?",
+                (*args, limit + 1),
+            ).fetchall()
+        items = [json.loads(row[0]) for row in rows[:limit]]
+        if backwards:
+            items.reverse()
+        return Page(items=items, has_more=len(rows) > limit)
+
+    def all(
+        self,
+        kind: str,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        statuses: tuple[str, ...] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every matching object (only those in ``statuses`` when given), oldest first."""
+        where, args = self._filter(kind, thread_id, run_id)
+        order = "seq"
+        if statuses is not None:
+            where += f" AND status IN ({', '.join('?' for _ in statuses)})"
+            args = (*args, *statuses)
+            order = "+seq"  # "+": sort the few matches, so SQLite picks the status index
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT data FROM objects WHERE {where} ORDER BY {order}", args
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def unfinished_runs(self) -> list[dict[str, Any]]:
+        """Runs not yet in a final status (after a restart: the ones that were cut off)."""
+        marks = ", ".join("?" for _ in UNFINISHED)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT data FROM objects WHERE kind = 'run' AND status IN ({marks}) ORDER BY seq",
+                UNFINISHED,
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @staticmethod
+    def _filter(
+        kind: str, thread_id: str | None, run_id: str | None
+    ) -> tuple[str, tuple[Any, ...]]:
+        where, args = "kind = ?", (kind,)
+        if thread_id is not None:
+            where, args = where + " AND thread_id = ?", (*args, thread_id)
+        if run_id is not None:
+            where, args = where + " AND run_id = ?", (*args, run_id)
+        return where, args
+
+
+def _dump(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
