@@ -69,8 +69,8 @@ def error_payload(
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    # one line: json's C encoder serves only indent=None (the API's whitespace is no contract)
-    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    # pretty-printed as the real API answers (what a Raw Response table shows)
+    data = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     return Response(data, status, headers=_headers(headers), media_type="application/json")
 
 
