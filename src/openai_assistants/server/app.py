@@ -278,7 +278,7 @@ class Api:
         _check_run_body(body)
         await self.engine.settle(thread_id)
         run, queue = self.engine.create_run(thread_id, body, stream=body.get("stream") is True)
-        return self.run_response(run, queue)
+        return await self.run_response(run, queue)
 
     async def create_thread_and_run(self, request: Request) -> Response:
         body = await self.body(request)
@@ -299,7 +299,7 @@ class Api:
         run, queue = self.engine.create_run(
             thread["id"], run_body, stream=run_body.get("stream") is True, new_thread=thread
         )
-        return self.run_response(run, queue)
+        return await self.run_response(run, queue)
 
     async def list_runs(self, request: Request) -> Response:
         thread_id = request.path_params["thread_id"]
@@ -332,7 +332,7 @@ class Api:
         run, queue = self.engine.submit_tool_outputs(
             params["thread_id"], params["run_id"], outputs, stream=stream
         )
-        return self.run_response(run, queue)
+        return await self.run_response(run, queue)
 
     # run steps
 
@@ -353,11 +353,12 @@ class Api:
 
     # answers
 
-    def run_response(
+    async def run_response(
         self, run: dict[str, Any], queue: asyncio.Queue[Event | None] | None
     ) -> Response:
         if queue is None:
-            return json_response(200, run)
+            await self.engine.finish_if_instant(run["id"])
+            return json_response(200, run)  # the run as created (queued), as the API answers
         truncate = self.truncate_stream() if self.truncate_stream else False
         return StreamingResponse(
             self.events(run["id"], queue, truncate),
