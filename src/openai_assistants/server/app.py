@@ -69,8 +69,8 @@ def error_payload(
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    # one line: json's C encoder serves only indent=None (the API's whitespace is no contract)
-    data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    # pretty-printed as the real API answers (what a Raw Response table shows)
+    data = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     return Response(data, status, headers=_headers(headers), media_type="application/json")
 
 
@@ -278,7 +278,7 @@ class Api:
         _check_run_body(body)
         await self.engine.settle(thread_id)
         run, queue = self.engine.create_run(thread_id, body, stream=body.get("stream") is True)
-        return self.run_response(run, queue)
+        return await self.run_response(run, queue)
 
     async def create_thread_and_run(self, request: Request) -> Response:
         body = await self.body(request)
@@ -299,7 +299,7 @@ class Api:
         run, queue = self.engine.create_run(
             thread["id"], run_body, stream=run_body.get("stream") is True, new_thread=thread
         )
-        return self.run_response(run, queue)
+        return await self.run_response(run, queue)
 
     async def list_runs(self, request: Request) -> Response:
         thread_id = request.path_params["thread_id"]
@@ -332,7 +332,7 @@ class Api:
         run, queue = self.engine.submit_tool_outputs(
             params["thread_id"], params["run_id"], outputs, stream=stream
         )
-        return self.run_response(run, queue)
+        return await self.run_response(run, queue)
 
     # run steps
 
@@ -353,11 +353,12 @@ class Api:
 
     # answers
 
-    def run_response(
+    async def run_response(
         self, run: dict[str, Any], queue: asyncio.Queue[Event | None] | None
     ) -> Response:
         if queue is None:
-            return json_response(200, run)
+            await self.engine.finish_if_instant(run["id"])
+            return json_response(200, run)  # the run as created (queued), as the API answers
         truncate = self.truncate_stream() if self.truncate_stream else False
         return StreamingResponse(
             self.events(run["id"], queue, truncate),

@@ -29,6 +29,7 @@ class EchoBackend:
             raise ValueError("run_duration must be >= 0 seconds")
         self.run_duration = run_duration
         self.queue_delay = run_duration / 3
+        self.instant = run_duration == 0  # a run ends without waiting on anything
 
     async def respond(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         span = self.run_duration - self.queue_delay
