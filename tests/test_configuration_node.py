@@ -37,6 +37,8 @@ def test_configure_outputs_a_spec_with_every_setting() -> None:
         api_version="2024-05-01-preview",
         timeout=12.5,
         max_retries=4,
+        total_timeout=120.0,
+        max_response_mib=16,
     )
     spec = node.configure(ConfigurationContext({"azure": SENTINEL_KEY}))
     assert spec.connection == ConnectionConfig(
@@ -49,6 +51,8 @@ def test_configure_outputs_a_spec_with_every_setting() -> None:
         api_version="2024-05-01-preview",
         timeout=12.5,
         max_retries=4,
+        total_timeout=120.0,
+        max_response_mib=16,
     )
 
 

@@ -101,6 +101,10 @@ def test_configuration_range_errors_name_the_setting() -> None:
         node.max_retries = 11
     with pytest.raises(ValueError, match=r"Timeout \(seconds\): 0.0 is below the minimum"):
         node.timeout = 0.0
+    with pytest.raises(ValueError, match=r"Total time limit \(seconds\): 0.0 is below"):
+        node.total_timeout = 0.0
+    with pytest.raises(ValueError, match=r"Maximum response size \(MiB\): 5000 is above"):
+        node.max_response_mib = 5000
 
 
 def test_poll_settings_show_only_when_waiting() -> None:

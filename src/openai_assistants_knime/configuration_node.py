@@ -7,15 +7,20 @@ import knime.extension as knext
 from openai_assistants.connection import (
     DEFAULT_BASE_URL,
     DEFAULT_BETA_HEADER,
+    DEFAULT_MAX_RESPONSE_MIB,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_SECONDS,
+    DEFAULT_TOTAL_TIMEOUT_SECONDS,
+    MAX_RESPONSE_MIB_LIMIT,
     MAX_RETRIES_LIMIT,
+    MAX_TIMEOUT_SECONDS,
     AuthStyle,
     ConnectionConfig,
     KeySource,
     validate_connection,
 )
 from openai_assistants.errors import InvalidSettingsError
+from openai_assistants.retry_policy import RETRY_POLICY_TEXT
 
 from .category import openai_assistants_category
 from .configuration_port import (
@@ -155,15 +160,37 @@ class OpenAIConfigurationNode:
     timeout.validator(in_range("Timeout (seconds)", 0.1))
     max_retries = knext.IntParameter(
         "Maximum retries",
-        "How often a request is retried after a rate limit (429), a server error (5xx) or a "
-        "failed connection, with growing waits. A request that may have reached the server "
-        "is never retried, so no run is started twice.",
+        "How often a request is retried, so that no run is ever started twice. "
+        + RETRY_POLICY_TEXT,
         DEFAULT_MAX_RETRIES,
         min_value=0,
         max_value=MAX_RETRIES_LIMIT,
         is_advanced=True,
     )
     max_retries.validator(in_range("Maximum retries", 0, MAX_RETRIES_LIMIT))
+    total_timeout = knext.DoubleParameter(
+        "Total time limit (seconds)",
+        "The longest one request may take as a whole: retries, waits between them and a whole "
+        "event stream included. When it runs out the request fails with a message saying so "
+        "(a POST that may have been processed is not sent again).",
+        DEFAULT_TOTAL_TIMEOUT_SECONDS,
+        min_value=0.1,
+        max_value=MAX_TIMEOUT_SECONDS,
+        is_advanced=True,
+        since_version=_SETTINGS_VERSION_WITH_KEY_SOURCE,
+    )
+    total_timeout.validator(in_range("Total time limit (seconds)", 0.1, MAX_TIMEOUT_SECONDS))
+    max_response_mib = knext.IntParameter(
+        "Maximum response size (MiB)",
+        "The largest answer accepted (after decompression). A larger answer fails the request "
+        "with a message instead of filling the memory of the KNIME process.",
+        DEFAULT_MAX_RESPONSE_MIB,
+        min_value=1,
+        max_value=MAX_RESPONSE_MIB_LIMIT,
+        is_advanced=True,
+        since_version=_SETTINGS_VERSION_WITH_KEY_SOURCE,
+    )
+    max_response_mib.validator(in_range("Maximum response size (MiB)", 1, MAX_RESPONSE_MIB_LIMIT))
     ca_bundle = knext.StringParameter(
         "CA bundle file",
         "Optional path to a PEM file of trusted certificate authorities, e.g. for a "
@@ -197,6 +224,8 @@ class OpenAIConfigurationNode:
             api_version=self.api_version.strip(),
             timeout=float(self.timeout),
             max_retries=int(self.max_retries),
+            total_timeout=float(self.total_timeout),
+            max_response_mib=int(self.max_response_mib),
             ca_bundle=self.ca_bundle.strip(),
         )
 
