@@ -132,7 +132,12 @@ class _ArrowLikeTable(ktab.Table):
     def to_pandas(self, sentinel=None):
         if sentinel is not None:
             raise RuntimeError("Sentinels are not supported by the stand-in")
-        frame = self._table.to_pandas()
+        import pandas as pd
+        import pyarrow as pa
+
+        # as KNIME: string columns come back as pandas' "string" dtype, missing cells as pd.NA
+        # (not None), which code reading input tables must treat as missing too
+        frame = self._table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
         return frame.set_index(_ROW_ID).rename_axis(None)
 
     def to_pyarrow(self, sentinel=None):

@@ -75,7 +75,7 @@ def test_settings_keys_are_the_documented_public_names() -> None:
     assert keys(NODES[0]) == {
         "base_url", "key_source", "credentials", "organization", "project", "beta_header",
         "auth_header",
-        "api_version", "timeout", "max_retries", "ca_bundle",
+        "api_version", "timeout", "max_retries", "total_timeout", "max_response_mib", "ca_bundle",
     }  # fmt: skip
 
 
