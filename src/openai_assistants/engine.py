@@ -527,7 +527,7 @@ def _prepare(operation: Operation, item: CallInput, config: ConnectionConfig) ->
         config,
         allow_unknown_fields=settings.allow_unknown_fields,
     )
-    request = replace(built.request, expect_object=expected_object(operation))
+    request = replace(built.request, expect_object=_checked_object(operation))
     return _Ready(item.row_id, request, built.path_values, query, built.warnings)
 
 
@@ -721,9 +721,23 @@ def _run_one(
         return RowResult(ready.row_id, None, str(exc)), [str(exc)]
 
 
+def _checked_object(operation: Operation) -> str:
+    """The object the transport's answer check expects; a list page has no ``id``, so lists
+    are checked by :func:`_check_page` instead."""
+    return "" if operation.returns_list else expected_object(operation)
+
+
 def _check_page(request: ApiRequest, response: ApiResponse) -> None:
-    """A list answer must hold a ``data`` array (it is what the table shows)."""
+    """A list answer must be a ``list`` object holding a ``data`` array (what the table
+    shows)."""
     try:
+        page = json.loads(response.text)
+        found = page.get("object") if isinstance(page, dict) else None
+        if found is not None and found != "list":
+            raise ResponseFormatError(
+                f"answered HTTP {response.status}, but not with a list object: its object is "
+                f"{str(found)[:60]!r}."
+            )
         parse_page(response.text)
     except ResponseFormatError as exc:
         raise ResponseFormatError(f"{request.where}: {exc}", request=request) from None
@@ -754,7 +768,7 @@ def _follow_pages(
             break
         query = next_query
         built = build_request(operation, ready.path_values, query, None, config)
-        request = replace(built.request, expect_object=expected_object(operation))
+        request = replace(built.request, expect_object=_checked_object(operation))
         response = transmit(request)
         notes += _retry_note(response)
         pages.append(response)
