@@ -216,7 +216,12 @@ def _request_group(operation: Operation) -> Any:
             number_of_lines=12,
             since_version=SINCE_VERSION,
         )
-    return _group("Request", "RequestSettings", "What is sent.", params)()
+    return _group(
+        "Request",
+        "RequestSettings",
+        "What is sent: the IDs in the path, the query and the JSON body.",
+        params,
+    )()
 
 
 def _result_group(operation: Operation) -> Any:
@@ -256,7 +261,7 @@ def _result_group(operation: Operation) -> Any:
         ).rule(knext.OneOf(all_pages, [True]), knext.Effect.SHOW)
         max_items.validator(in_range("Maximum items", 1, MAX_ITEMS_LIMIT))
         params |= {"all_pages": all_pages, "max_items": max_items}
-    return _group("Result", "ResultSettings", "How the answer becomes the table.", params)()
+    return _group("Result", "ResultSettings", "How the answer becomes the output table.", params)()
 
 
 def _errors_group() -> Any:
@@ -269,7 +274,12 @@ def _errors_group() -> Any:
             since_version=SINCE_VERSION,
         )
     }
-    return _group("Error handling", "ErrorSettings", "What an error answer does.", params)()
+    return _group(
+        "Error handling",
+        "ErrorSettings",
+        "What an error answer of the API does to the node.",
+        params,
+    )()
 
 
 def _waiting_group() -> Any:
@@ -312,7 +322,9 @@ def _waiting_group() -> Any:
         "max_wait": max_wait,
         "cancel_run_on_cancel": cancel,
     }
-    return _group("Waiting", "WaitSettings", "Whether and how to wait for the run.", params)()
+    return _group(
+        "Waiting", "WaitSettings", "Whether to wait for the run to end, and how.", params
+    )()
 
 
 def _column(label: str, description: str) -> Any:
@@ -380,7 +392,7 @@ def _advanced_group() -> Any:
         )
     }
     return _group(
-        "Advanced", "AdvancedSettings", "Rarely needed options.", params, is_advanced=True
+        "Advanced", "AdvancedSettings", "Rarely needed request options.", params, is_advanced=True
     )()
 
 
