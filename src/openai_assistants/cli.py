@@ -102,9 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="create one run on the embedded sandbox and watch it complete (no network, no key)",
-        description="Start the sandbox on a free loopback port, create an assistant and a "
-        "thread, execute Create Run exactly as the node does, and poll the run to its end.",
+        help="the whole node chain on the embedded sandbox (no network, no key)",
+        description="Start the sandbox on a free loopback port and run the node chain as the "
+        "nodes execute it: Create Assistant (with a function tool), Create Thread, Create "
+        "Message, Create Run (wait), Submit Tool Outputs to Run (wait), List Messages.",
     )
     demo.add_argument("--message", default="Hello from KNIME!", help="the user message to send")
     demo.add_argument("--run-duration", type=_seconds, default=0.3, metavar="S")
@@ -474,16 +475,30 @@ def _demo(args: argparse.Namespace) -> int:
             model = model_backend(args.model_base_url, args.model_api_key_env)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    result = run_demo(args.message, args.run_duration, model=model, model_name=args.model)
     out = sys.stdout
-    if model is None:
-        _say(f"Sandbox: {result.base_url} (throwaway key; nothing leaves this machine)", out)
-    else:
-        _say(f"Server: {result.base_url}, answering with {args.model} at {model.url}", out)
-    _say(f"Assistant {result.assistant_id}, thread {result.thread_id}", out)
-    _say(f"User: {args.message}", out)
-    _say("Create Run output table:", out)
-    out.write(format_table(result.outcome.table))
+    numbered = iter(range(1, 100))
+
+    def show(step: Any) -> None:
+        _say(f"{next(numbered)}. {step.node}: {step.summary}", out)
+
+    def started(base_url: str) -> None:
+        if model is None:
+            _say(f"Sandbox: {base_url} (throwaway key; nothing leaves this machine)", out)
+        else:
+            _say(f"Server: {base_url}, answering with {args.model} at {model.url}", out)
+        _say(f"User: {args.message}", out)
+
+    result = run_demo(
+        args.message,
+        args.run_duration,
+        model=model,
+        model_name=args.model,
+        on_step=show,
+        on_start=started,
+    )
+    _say("List Messages output table (Structured), the columns that matter:", out)
+    for row in result.steps[-1].outcome.table.to_pylist():
+        _say(f"  {row['<RowID>']}  {row['role']}: {row['text']}", out)
     _say(f"Run {result.run_id}: {' -> '.join(result.statuses)}", out)
     _say(f"Final status: {result.statuses[-1]}", out)
     _say(f"Assistant: {result.reply}", out)
