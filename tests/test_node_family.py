@@ -31,6 +31,7 @@ from openai_assistants.operations import ALL, INCLUDE_FILE_SEARCH_CONTENT, Opera
 from openai_assistants.results import ResultFormat
 from openai_assistants.run_polling import WaitOptions
 from openai_assistants.sandbox.server import start_sandbox
+from openai_assistants_knime.category import openai_assistants_category
 from openai_assistants_knime.operation_node import SINCE_VERSION, OperationNode
 from openai_assistants_knime.table_schema import knime_schema
 
@@ -73,13 +74,41 @@ def set_values(node: Any, **values: object) -> Any:
 
 
 def test_every_operation_is_a_node_listed_under_its_exact_name() -> None:
-    listed = {n.name: n for n in knodes._nodes.values()}
+    ours = [n for n in knodes._nodes.values() if n.category == openai_assistants_category]
+    assert sorted(n.name for n in ours) == sorted(
+        [op.node_name for op in ALL] + ["OpenAI Configuration"]
+    )
     assert set(FAMILY) == {op.operation_id for op in NEW_OPERATIONS}
-    for op in ALL:
-        assert op.node_name in listed, op.node_name
-    assert len(listed) == len(ALL) + 1  # and OpenAI Configuration
-    categories = {n.category for n in knodes._nodes.values()}
-    assert len(categories) == 1  # one category, as today
+
+
+def test_every_node_has_a_16x16_icon() -> None:
+    ours = [n for n in knodes._nodes.values() if n.category == openai_assistants_category]
+    for registered in ours:
+        data = (ROOT / registered.icon_path).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", registered.icon_path
+        assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (16, 16)
+
+
+def test_knimes_backend_lists_every_node_with_its_description() -> None:
+    """KNIME's own listing (node dicts with parsed descriptions and dialog sections); only
+    where KNIME's Python backend is importable (see tests/README.md)."""
+    launcher = pytest.importorskip("_node_backend_launcher")
+    pytest.importorskip("markdown")
+    backend = launcher._KnimeNodeBackend()
+    listed = {}
+    for registered in knodes._nodes.values():
+        if registered.category == openai_assistants_category:
+            listed[registered.name] = backend.resolve_node_dict(registered)
+    for op in NEW_OPERATIONS:
+        info = listed[op.node_name]
+        assert info["short_description"] == op.summary.splitlines()[0]
+        assert op.path.split("{")[0] in info["full_description"]
+        sections = [tab["name"] for tab in info["tabs"]]
+        assert sections[:3] == ["Request", "Result", "Error handling"], op.node_name
+        options = [o for tab in info["tabs"] for o in tab["options"]]
+        assert all(o["description"] for o in options)
+        text = json.dumps(info)  # no Markdown italics made of [*]...[*]:
+        assert "[<i>" not in text and "[</i>" not in text
 
 
 def test_every_node_has_create_runs_ports() -> None:

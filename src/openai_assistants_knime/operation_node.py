@@ -612,8 +612,13 @@ def _with_table_tool_outputs(settings: engine.CallSettings) -> engine.CallSettin
 
 
 def _cells(series: Any) -> list[str | None]:
-    """A column's cells as text, missing cells (None, NaN) as None."""
-    return [None if value is None or value != value else str(value) for value in series]
+    """A column's cells as text, missing cells (None, NaN, pandas' NA) as None."""
+    import pandas as pd  # loaded by KNIME's table anyway; not needed to list the nodes
+
+    return [
+        value if isinstance(value, str) else None if pd.isna(value) else str(value)
+        for value in series
+    ]
 
 
 def key_lookup(
@@ -679,7 +684,9 @@ def operation_node(
             node_type=knext.NodeType.MANIPULATOR,
             icon_path=icon,
             category=openai_assistants_category,
-            keywords=["OpenAI", "Assistants", operation.group, "REST", *keywords],
+            keywords=list(
+                dict.fromkeys(["OpenAI", "Assistants", operation.group, "REST", *keywords])
+            ),
         )(node_cls)
 
     return register
