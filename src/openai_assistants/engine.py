@@ -22,15 +22,12 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from .cancellation import POLL_SECONDS
-from .connection import ConnectionConfig, resolve_api_key
+from .connection import ConnectionConfig
 from .errors import (
     AmbiguousSendError,
     CancelledError,
@@ -50,6 +47,11 @@ from .pagination import next_page_query, parse_page
 from .response_checks import http_error_message, success_body_problem
 from .results import Columns, ResultFormat, RowResult, result_columns, result_table
 from .run_polling import STOP_STATUSES, WaitOptions, get_run_request, run_status, wait_for_run
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    import pyarrow as pa
 
 logger = logging.getLogger("openai_assistants.engine")
 
@@ -363,6 +365,7 @@ def execute_operation(
     name; ``environ`` replaces ``os.environ`` for the key variable. ``is_canceled`` and
     ``progress`` are called only from the calling thread (KNIME's context is not shared).
     """
+    from .connection import resolve_api_key
     from .transport import RateLimitGate, send  # httpx loads only when something is sent
 
     options = options or OperationOptions()
@@ -620,6 +623,8 @@ def _run_pool(
     context is never used from a worker thread. Finished rows arrive through a queue, so
     each costs constant work however many are pending.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     pending, stop = batch.pending, batch.stop
     done: queue.SimpleQueue[Future] = queue.SimpleQueue()
     pool = ThreadPoolExecutor(

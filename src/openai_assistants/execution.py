@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .connection import ConnectionConfig
-from .create_run import CreateRunSettings
 from .errors import InvalidSettingsError
 from .results import ResultFormat
 from .run_polling import WaitOptions
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded when a run is executed, not when a node module is imported
+    from .connection import ConnectionConfig
+    from .create_run import CreateRunSettings
     from .engine import OperationOutcome
 
 MAX_CONCURRENCY = 32
