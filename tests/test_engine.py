@@ -494,3 +494,76 @@ def test_tool_outputs_group_by_run_and_need_a_call_id() -> None:
     with pytest.raises(InvalidSettingsError) as caught:
         tool_output_inputs(["r0", "r1"], settings, ["call_a", None], ["1", "2"])
     assert "r1" in str(caught.value) and caught.value.setting == "tool_call_id_column"
+
+
+def mock_client(body: dict[str, Any], status: int = 200):
+    import httpx
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    return httpx.Client(transport=httpx.MockTransport(answer))
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "path", "answer", "expected"),
+    [
+        ("getThread", {"thread_id": "t"}, {"id": "run_1", "object": "thread.run"}, "thread"),
+        (
+            "deleteMessage",
+            {"thread_id": "t", "message_id": "m"},
+            {"id": "m", "object": "thread.deleted"},
+            "thread.message.deleted",
+        ),
+        ("listRuns", {"thread_id": "t"}, {"object": "thread.run", "data": []}, "list"),
+        (
+            "getRunStep",
+            {"thread_id": "t", "run_id": "r", "step_id": "s"},
+            {"object": "thread.run.step"},
+            "thread.run.step",
+        ),
+    ],
+)
+def test_an_answer_that_is_not_the_operations_object_is_reported(
+    operation_id: str, path: dict[str, str], answer: dict[str, Any], expected: str
+) -> None:
+    from openai_assistants.errors import ResponseFormatError
+
+    with mock_client(answer) as client, pytest.raises(ResponseFormatError) as caught:
+        execute_operation(
+            operations.by_id(operation_id),
+            [CallInput("Row0", CallSettings(path_values=path))],
+            ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
+            environ=ENV,
+            client=client,
+        )
+    assert f"not with a {expected} object" in str(caught.value)
+    assert caught.value.request.method == operations.by_id(operation_id).method
+
+
+def test_a_list_answer_without_data_is_reported() -> None:
+    from openai_assistants.errors import ResponseFormatError
+
+    with mock_client({"object": "list", "items": []}) as client:
+        with pytest.raises(ResponseFormatError) as caught:
+            execute_operation(
+                operations.by_id("listAssistants"),
+                [CallInput("Row0", CallSettings())],
+                ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
+                environ=ENV,
+                client=client,
+            )
+        assert "no data array" in str(caught.value)
+        outcome = execute_operation(
+            operations.by_id("listAssistants"),
+            [CallInput("Row0", CallSettings())],
+            ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
+            options=OperationOptions(
+                on_error=ErrorHandling.OUTPUT, result_format=ResultFormat.STRUCTURED
+            ),
+            environ=ENV,
+            client=client,
+        )
+    (row,) = outcome.table.to_pylist()
+    assert row["<RowID>"] == "Row0" and "no data array" in row["error"]
+    assert_declared("listAssistants", outcome, ResultFormat.STRUCTURED)
