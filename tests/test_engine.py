@@ -567,3 +567,31 @@ def test_a_list_answer_without_data_is_reported() -> None:
     (row,) = outcome.table.to_pylist()
     assert row["<RowID>"] == "Row0" and "no data array" in row["error"]
     assert_declared("listAssistants", outcome, ResultFormat.STRUCTURED)
+
+
+@pytest.mark.parametrize("result_format", [ResultFormat.RAW, ResultFormat.STRUCTURED])
+@pytest.mark.parametrize("operation", operations.ALL, ids=lambda op: op.operation_id)
+def test_rows_that_fail_before_sending_keep_their_place_with_typed_missing_cells(
+    operation, result_format: ResultFormat
+) -> None:
+    """With Output error responses an unusable row becomes a row of missing cells whose
+    columns still have their declared Arrow types (what KNIME checks against configure)."""
+    if operation.path_parameters:
+        broken = CallSettings(path_values={operation.path_parameters[0]: "a b"})
+    elif operation.has_body:
+        broken = CallSettings(body="[")
+    else:
+        broken = CallSettings(query_values={"limit": 0})
+    outcome = execute_operation(
+        operation,
+        [CallInput("Row0", broken), CallInput("Row1", broken)],
+        ConnectionConfig(base_url="https://api.example.test/v1"),
+        options=OperationOptions(on_error=ErrorHandling.OUTPUT, result_format=result_format),
+        environ=ENV,
+    )
+    assert outcome.table.schema == arrow_schema(output_columns(operation, result_format))
+    assert outcome.table.column("<RowID>").to_pylist() == ["Row0", "Row1"]
+    assert len(outcome.warnings) == 2 and outcome.warnings[0].startswith("Row0: ")
+    if result_format is ResultFormat.STRUCTURED:
+        assert all(outcome.table.column("error").to_pylist())
+        assert outcome.table.column("http_status").null_count == 2
