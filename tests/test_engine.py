@@ -595,3 +595,14 @@ def test_rows_that_fail_before_sending_keep_their_place_with_typed_missing_cells
     if result_format is ResultFormat.STRUCTURED:
         assert all(outcome.table.column("error").to_pylist())
         assert outcome.table.column("http_status").null_count == 2
+
+
+def test_the_api_client_never_shows_its_key() -> None:
+    from openai_assistants.engine import ApiClient
+
+    api = ApiClient.connect(
+        ConnectionConfig(base_url="https://api.example.test/v1"),
+        environ={"OPENAI_API_KEY": "sk-hidden-1"},
+    )
+    assert "sk-hidden-1" not in repr(api) + str(api) + repr(api.config)
+    assert not hasattr(api, "__dict__")  # nothing that vars() or a debugger dump would list

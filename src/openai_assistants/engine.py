@@ -74,6 +74,7 @@ _DELETED = {
 Progress = Callable[[float, str], None]
 
 __all__ = [
+    "ApiClient",
     "CallInput",
     "CallSettings",
     "ErrorHandling",
@@ -331,6 +332,73 @@ def _asks_for_stream(body: str | None) -> bool:
 
 # execution
 
+_UNSET: Any = object()
+
+
+class ApiClient:
+    """One execution's way to the API: the configuration, the key (resolved once, never
+    shown), the httpx client, the retry policy (``transport.send``), one 429 gate shared by
+    every request, and the cancel flag. Every request of an execution (the call, its polls,
+    its pages, a cancel of the run) goes through :meth:`send`."""
+
+    __slots__ = ("_api_key", "_gate", "_http", "config", "is_canceled")
+
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        api_key: str,
+        *,
+        http: object | None = None,
+        is_canceled: Callable[[], bool] | None = None,
+    ) -> None:
+        from .transport import RateLimitGate  # httpx loads only when something is sent
+
+        self.config = config
+        self._api_key = api_key
+        self._http = http
+        self._gate = RateLimitGate()
+        self.is_canceled = is_canceled
+
+    @classmethod
+    def connect(
+        cls,
+        config: ConnectionConfig,
+        credential_password: Callable[[str], str | None] | None = None,
+        environ: Mapping[str, str] | None = None,
+        *,
+        http: object | None = None,
+        is_canceled: Callable[[], bool] | None = None,
+    ) -> ApiClient:
+        """Resolve the key (KNIME credentials or the environment variable) and connect."""
+        from .connection import resolve_api_key
+
+        api_key = resolve_api_key(config, credential_password, environ)
+        return cls(config, api_key, http=http, is_canceled=is_canceled)
+
+    def __repr__(self) -> str:
+        return f"ApiClient(base_url={self.config.base_url!r})"
+
+    def send(
+        self,
+        request: ApiRequest,
+        *,
+        cancellable: bool = True,
+        cancel: Callable[[], bool] | None = _UNSET,
+    ) -> ApiResponse:
+        """Send with retries; ``cancellable=False`` for the clean-up call after a cancel (no
+        cancel flag, no gate); ``cancel`` replaces the client's cancel flag for this call."""
+        from .transport import send
+
+        flag = self.is_canceled if cancel is _UNSET else cancel
+        return send(
+            request,
+            self.config,
+            self._api_key,
+            client=self._http,  # type: ignore[arg-type]
+            is_canceled=flag if cancellable else None,
+            gate=self._gate if cancellable else None,
+        )
+
 
 @dataclass(frozen=True)
 class _Ready:
@@ -365,9 +433,6 @@ def execute_operation(
     name; ``environ`` replaces ``os.environ`` for the key variable. ``is_canceled`` and
     ``progress`` are called only from the calling thread (KNIME's context is not shared).
     """
-    from .connection import resolve_api_key
-    from .transport import RateLimitGate, send  # httpx loads only when something is sent
-
     options = options or OperationOptions()
     check_options(operation, options)
     results, pending, warnings = _prepare_rows(operation, inputs, config, options.on_error)
@@ -383,24 +448,11 @@ def execute_operation(
             progress(len(results) / total, f"{len(results)} of {total} {noun} done ({status})")
 
     try:
-        api_key = resolve_api_key(config, credential_password, environ)
         stop = threading.Event()  # set on cancel or on the first failure; workers poll it
-        gate = RateLimitGate()  # one 429 back-off for every request of this execution
-
-        def transmit(
-            request: ApiRequest,
-            *,
-            cancellable: bool = True,
-            cancel: Callable[[], bool] | None = stop.is_set,
-        ) -> ApiResponse:
-            return send(
-                request,
-                config,
-                api_key,
-                client=client,  # type: ignore[arg-type]
-                is_canceled=cancel if cancellable else None,
-                gate=gate if cancellable else None,
-            )
+        api = ApiClient.connect(
+            config, credential_password, environ, http=client, is_canceled=stop.is_set
+        )
+        transmit = api.send
 
         def run(ready: _Ready, send_one: Callable[..., ApiResponse], stopped: Callable[[], bool]):
             return _run_one(operation, ready, config, options, send_one, stopped)
