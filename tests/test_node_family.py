@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from test_extension_module import settings_of
 
 import extension  # noqa: F401  (registers every node, as KNIME's listing does)
 from openai_assistants import engine
+from openai_assistants.errors import CancelledError, HttpStatusError
 from openai_assistants.operations import ALL, INCLUDE_FILE_SEARCH_CONTENT, Operation, by_id
 from openai_assistants.results import ResultFormat
 from openai_assistants.run_polling import WaitOptions
@@ -571,3 +573,38 @@ def test_the_chain_from_configuration_to_the_reply(sandbox) -> None:
     )
     assert replies["role"].tolist() == ["assistant"]
     assert replies["text"].tolist() == ["Echo: Hello from KNIME!"]
+
+
+def test_an_error_answer_fails_the_node_naming_the_request_or_becomes_a_row(sandbox) -> None:
+    port = configuration_port(sandbox.base_url, credentials="openai")
+    node = set_values(node_for(by_id("getThread")), thread_id="thread_gone")
+    with pytest.raises(HttpStatusError) as caught:
+        node.execute(ExecutionContext(CREDENTIALS), port)
+    assert f"GET {sandbox.base_url}/threads/thread_gone" in str(caught.value)
+    assert "HTTP 404" in str(caught.value)
+    set_values(node, error_handling="OUTPUT", result_format="STRUCTURED")
+    declared = configured(node, port)
+    context = ExecutionContext(CREDENTIALS)
+    output, _ = node.execute(context, port)
+    assert output.schema == declared
+    row = output.to_pandas()
+    assert row["http_status"].tolist() == [404] and row["id"].isna().all()
+    assert "thread_gone" in row["error"].iloc[0]
+    assert len(context.warnings) == 1 and "HTTP 404" in context.warnings[0]
+
+
+def test_cancelling_the_node_while_it_waits_ends_it_promptly() -> None:
+    with start_sandbox(api_key=KEY, run_duration=30.0) as slow:
+        port = configuration_port(slow.base_url, credentials="openai")
+        assistant = call(port, "createAssistant", body={"model": "gpt-4o"})
+        body = {"assistant_id": assistant["id"], "thread": {"messages": []}}
+        node = set_values(
+            node_for(by_id("createThreadAndRun")),
+            body=json.dumps(body),
+            wait_for_completion=True,
+            poll_interval=0.1,
+        )
+        started = time.monotonic()
+        with pytest.raises(CancelledError):
+            node.execute(ExecutionContext(CREDENTIALS, cancel_after=5), port)
+        assert time.monotonic() - started < 5.0
