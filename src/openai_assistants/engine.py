@@ -542,48 +542,71 @@ def _prepare_rows(
 
 
 def _prepare(operation: Operation, item: CallInput, config: ConnectionConfig) -> _Ready:
-    """One row's request. Create Run keeps its own (cached) preparation: its messages and the
-    once-per-body schema check of a large table are what its users rely on."""
+    """One row's request, built as every operation's is (``request_builder``, the SDK's
+    request). The same settings give the same request, so a table whose rows share a body
+    is validated once per distinct row, and a node executed again not at all."""
     settings = item.settings
-    query = {k: v for k, v in settings.query_values.items()}
-    if operation.operation_id == "createRun":
-        from .create_run import CreateRunSettings, prepare_create_run
-
-        include = query.get("include") or ()
-        unknown = [k for k in query if k != "include"]
-        if unknown:
-            raise InvalidSettingsError(
-                f"Create Run has no query setting '{unknown[0]}' (allowed: include).",
-                setting=unknown[0],
-            )
-        prepared = prepare_create_run(
-            CreateRunSettings(
-                thread_id=settings.path_values.get("thread_id", "") or "",
-                include=(include,) if isinstance(include, str) else tuple(include),
-                body="{}" if settings.body is None else settings.body,
-                allow_unknown_fields=settings.allow_unknown_fields,
-            ),
+    query = dict(settings.query_values)
+    try:
+        key = (
+            operation,
+            tuple(sorted(settings.path_values.items())),
+            tuple(sorted((k, _frozen(v)) for k, v in query.items())),
+            settings.body,
+            settings.allow_unknown_fields,
             config,
         )
-        return _Ready(
-            item.row_id,
-            prepared.request,
-            {"thread_id": prepared.thread_id},
-            query,
-            prepared.warnings,
-        )
+        hash(key)
+    except TypeError:  # unhashable values (e.g. a dict in a hand-made config): no cache
+        request, path_values, warnings = _build(operation, settings, query, config)
+    else:
+        request, path_values, warnings = _build_cached(key, operation, settings, query, config)
+    return _Ready(item.row_id, request, dict(path_values), query, list(warnings))
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+_BUILT: dict[tuple, tuple[ApiRequest, dict[str, str], list[str]]] = {}
+_BUILT_LIMIT = 512
+
+
+def _build_cached(
+    key: tuple,
+    operation: Operation,
+    settings: CallSettings,
+    query: dict[str, Any],
+    config: ConnectionConfig,
+) -> tuple[ApiRequest, dict[str, str], list[str]]:
+    """:func:`_build`, remembered for valid settings (invalid ones are reported every time)."""
+    known = _BUILT.get(key)
+    if known is None:
+        known = _build(operation, settings, query, config)
+        if len(_BUILT) >= _BUILT_LIMIT:
+            _BUILT.clear()
+        _BUILT[key] = known
+    return known
+
+
+def _build(
+    operation: Operation, settings: CallSettings, query: dict[str, Any], config: ConnectionConfig
+) -> tuple[ApiRequest, dict[str, str], list[str]]:
     from .request_builder import build_request
 
+    body = settings.body
+    if body is None and operation.operation_id == "createRun":
+        body = "{}"  # Create Run always sends a body: the schema then names what is missing
     built = build_request(
         operation,
         settings.path_values,
         query,
-        settings.body,
+        body,
         config,
         allow_unknown_fields=settings.allow_unknown_fields,
     )
     request = replace(built.request, expect_object=_checked_object(operation))
-    return _Ready(item.row_id, request, built.path_values, query, built.warnings)
+    return request, built.path_values, built.warnings
 
 
 class _Batch:
