@@ -13,6 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openai_assistants import operations
 from openai_assistants.connection import ConnectionConfig
@@ -606,3 +608,34 @@ def test_the_api_client_never_shows_its_key() -> None:
     )
     assert "sk-hidden-1" not in repr(api) + str(api) + repr(api.config)
     assert not hasattr(api, "__dict__")  # nothing that vars() or a debugger dump would list
+
+
+ID = st.sampled_from(["a", "b", None])
+
+
+@given(rows=st.lists(st.tuples(ID, ID), min_size=1, max_size=12))
+def test_tool_outputs_every_output_once_in_row_order_grouped_by_run(rows) -> None:
+    """Whatever the table: each output is sent exactly once, in its run's request, in row
+    order, and each request is named by its run's first row."""
+    row_ids = [f"r{n}" for n in range(len(rows))]
+    settings = CallSettings(path_values={"thread_id": "t0", "run_id": "u0"})
+    inputs = tool_output_inputs(
+        row_ids,
+        settings,
+        [f"call_{n}" for n in range(len(rows))],
+        [f"out{n}" for n in range(len(rows))],
+        thread_ids=[t for t, _ in rows],
+        run_ids=[r for _, r in rows],
+    )
+    sent = []
+    for call_input in inputs:
+        path = call_input.settings.path_values
+        outputs = json.loads(call_input.settings.body)["tool_outputs"]
+        numbers = [int(o["tool_call_id"][5:]) for o in outputs]
+        assert numbers == sorted(numbers)
+        assert call_input.row_id == f"r{numbers[0]}"
+        for n in numbers:
+            assert (rows[n][0] or "t0", rows[n][1] or "u0") == (path["thread_id"], path["run_id"])
+            assert outputs[numbers.index(n)]["output"] == f"out{n}"
+        sent += numbers
+    assert sorted(sent) == list(range(len(rows)))
