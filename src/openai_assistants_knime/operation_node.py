@@ -430,13 +430,16 @@ def description(operation: Operation, details: str) -> str:
     ]
     if details.strip():
         lines += ["", details.strip()]
-    lines += [
-        "",
-        "With the optional input table, one request is sent per row (row IDs and order "
-        "kept); the path parameters"
-        + (" and the body" if operation.has_body else "")
-        + " can come from string columns, a missing cell falling back to the dialog.",
-    ]
+    from_columns = [code(name) for name in operation.path_parameters]
+    from_columns += ["the body"] if operation.has_body else []
+    table = "With the optional input table, one request is sent per row (RowIDs and order kept)"
+    if from_columns:
+        table += (
+            f"; {', '.join(from_columns[:-1])}{' and ' if len(from_columns) > 1 else ''}"
+            f"{from_columns[-1]} can each come from a string column, a missing cell falling back "
+            "to the dialog."
+        )
+    lines += ["", table + ("" if from_columns else ".")]
     for query in operation.query_parameters:
         lines += ["", f"**{code(query.name)}**: {query.description}"]
     return "\n".join(lines)
