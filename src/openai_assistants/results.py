@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
@@ -233,34 +232,17 @@ def _item_records(row: RowResult, shape: _Shape) -> list[Record]:
 
 
 def _object_record(kind: str, obj: Any) -> dict[str, Any]:
-    if kind == "run":
-        return structured_run(obj)
     from .object_columns import object_record
 
-    return object_record(kind, obj)
+    return object_record(kind, obj) if isinstance(obj, dict) else {}
 
 
 def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:
-    """The run object's fields as typed values; a field that is null or absent stays missing."""
-    if not isinstance(run, dict):
-        return {}
-    record: dict[str, Any] = {name: _text(run.get(name)) for name in _TEXT_FIELDS}
-    for name in _TIME_FIELDS:
-        value = run.get(name)
-        record[name] = _utc_time(value)
-    for name in _DOUBLE_FIELDS:
-        record[name] = _number(run.get(name), float)
-    for name in _INT_FIELDS:
-        record[name] = _number(run.get(name), int)
-    usage = run.get("usage") if isinstance(run.get("usage"), dict) else {}
-    for name in _USAGE_FIELDS:
-        record[f"usage_{name}"] = _number(usage.get(name), int)
-    flag = run.get("parallel_tool_calls")
-    record["parallel_tool_calls"] = flag if isinstance(flag, bool) else None
-    for name in _JSON_FIELDS:
-        value = run.get(name)
-        record[name] = None if value is None else json.dumps(value, ensure_ascii=False)
-    return record
+    """The run object's fields as typed values; a field that is null or absent stays missing
+    (the run kind of :func:`object_columns.object_record`: one field reader for every kind)."""
+    from .object_columns import object_record
+
+    return object_record("run", run) if isinstance(run, dict) else {}
 
 
 def _answer_object(response: ApiResponse) -> dict[str, Any] | None:
@@ -279,33 +261,3 @@ def _is_event_stream(response: ApiResponse) -> bool:
 
 def _header_values(response: ApiResponse | None) -> dict[str, Any]:
     return {name: response.header(name) if response else None for name, _ in HEADER_COLUMNS}
-
-
-def _utc_time(value: Any) -> datetime | None:
-    """Unix seconds -> an aware UTC datetime; anything else (null, text, bool) -> missing."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None  # outside the range a date-time can hold: not a usable time
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-_INT64_RANGE = range(-(2**63), 2**63)
-
-
-def _number(value: Any, kind: type) -> Any:
-    """A JSON number as ``kind``; what an int64/double column cannot hold stays missing."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if kind is int:
-        if isinstance(value, float) and not value.is_integer():
-            return None  # includes inf and nan
-        return int(value) if int(value) in _INT64_RANGE else None
-    return float(value)
