@@ -608,3 +608,26 @@ def test_cancelling_the_node_while_it_waits_ends_it_promptly() -> None:
         with pytest.raises(CancelledError):
             node.execute(ExecutionContext(CREDENTIALS, cancel_after=5), port)
         assert time.monotonic() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    "op", [op for op in NEW_OPERATIONS if op.has_body], ids=lambda op: op.operation_id
+)
+def test_the_default_body_is_valid_or_asks_for_the_one_id_it_needs(op: Operation) -> None:
+    port = configuration_port("https://api.openai.com/v1", credentials="openai")
+    node = set_values(node_for(op), **{name: "x_abc123" for name in op.path_parameters})
+    assert node.request.body.strip()  # a template to start from, never empty
+    if op.operation_id == "createThreadAndRun":
+        with pytest.raises(knext.InvalidParametersError, match="assistant_id: must not be empty"):
+            configured(node, port)
+    else:
+        assert configured(node, port).column_names == ["body", "status"]
+
+
+def test_missing_cells_of_any_kind_fall_back_to_the_dialog() -> None:
+    """KNIME's own tables give pandas' NA for a missing string cell, others None or NaN."""
+    from openai_assistants_knime.operation_node import _cells
+
+    cells = pd.Series(["thread_a", None, float("nan"), pd.NA], dtype=object)
+    assert _cells(cells) == ["thread_a", None, None, None]
+    assert _cells(pd.Series(["x", None], dtype="string")) == ["x", None]
