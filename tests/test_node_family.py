@@ -631,3 +631,25 @@ def test_missing_cells_of_any_kind_fall_back_to_the_dialog() -> None:
     cells = pd.Series(["thread_a", None, float("nan"), pd.NA], dtype=object)
     assert _cells(cells) == ["thread_a", None, None, None]
     assert _cells(pd.Series(["x", None], dtype="string")) == ["x", None]
+
+
+def test_every_key_source_reaches_a_family_node(sandbox, monkeypatch) -> None:
+    """Environment variable, credentials flow variable and KNIME's Credential port (a handle
+    the Java side resolves at send time), as for Create Run."""
+    from node_factories import configuration_node
+    from test_key_source import PORT_REF, _CredentialPort, _KnimeCredentialStore
+
+    monkeypatch.setattr(
+        knext.CredentialPortObjectSpec, "_java_callback", _KnimeCredentialStore({PORT_REF: KEY})
+    )
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    ports = [
+        configuration_port(sandbox.base_url),
+        configuration_port(sandbox.base_url, credentials="openai"),
+    ]
+    source = configuration_node(sandbox.base_url, key_source="CREDENTIAL_PORT")
+    ports.append(source.execute(ExecutionContext(), _CredentialPort(PORT_REF)))
+    for port in ports:
+        output, _ = node_for(by_id("listAssistants")).execute(ExecutionContext(CREDENTIALS), port)
+        assert output.to_pandas()["status"].tolist() == [200]
+    assert KEY not in json.dumps([p.spec.serialize() for p in ports])
