@@ -360,6 +360,7 @@ def test_an_error_carries_the_request_and_can_become_a_row(sandbox: SandboxServe
     assert caught.value.request.method == "GET"
     assert caught.value.request.url == f"{sandbox.base_url}/threads/thread_missing"
     assert "HTTP 404" in str(caught.value)
+    assert str(caught.value).endswith("Check the thread ID and the base URL.")
     outcome = call(
         sandbox,
         "getThread",

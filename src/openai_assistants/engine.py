@@ -783,7 +783,9 @@ def _run_one(
                 response = pages[-1]
         problem = None
         if not response.ok:
-            problem = http_error_message(request, response)
+            problem = http_error_message(
+                request, response, not_found_hint=_not_found_hint(operation)
+            )
             if options.on_error is ErrorHandling.FAIL:
                 raise HttpStatusError(
                     " ".join([problem, *_retry_note(response)]), response, request=request
@@ -799,6 +801,21 @@ def _run_one(
         if options.on_error is ErrorHandling.FAIL:
             raise
         return RowResult(ready.row_id, None, str(exc)), [str(exc)]
+
+
+def _not_found_hint(operation: Operation) -> str:
+    """What to check when the API answers 404: this operation's IDs (and the assistant a
+    run is made with), and the base URL."""
+    from .request_parts import path_id_label
+
+    labels = [path_id_label(name) for name in operation.path_parameters]
+    if operation.operation_id in ("createRun", "createThreadAndRun"):
+        labels.append("Assistant ID")
+    if not labels:
+        return "Check the base URL."
+    words = [label[0].lower() + label[1:] if label != "ID" else label for label in labels]
+    listed = ", ".join(f"the {w}" for w in words)
+    return f"Check {listed} and the base URL."
 
 
 def _checked_object(operation: Operation) -> str:
