@@ -653,3 +653,16 @@ def test_every_key_source_reaches_a_family_node(sandbox, monkeypatch) -> None:
         output, _ = node_for(by_id("listAssistants")).execute(ExecutionContext(CREDENTIALS), port)
         assert output.to_pandas()["status"].tolist() == [200]
     assert KEY not in json.dumps([p.spec.serialize() for p in ports])
+
+
+def test_tool_outputs_table_needs_its_output_column() -> None:
+    port = configuration_port("https://api.openai.com/v1", credentials="openai")
+    node = set_values(node_for(by_id("submitToolOuputsToRun")), thread_id="t_1", run_id="r_1")
+    calls_only = knext.Schema.from_columns([knext.Column(knext.string(), "tool_call_id")])
+    with pytest.raises(knext.InvalidParametersError, match="no output column"):
+        configured(node, port, calls_only)
+    both = knext.Schema.from_columns(
+        [knext.Column(knext.string(), "call"), knext.Column(knext.string(), "answer")]
+    )
+    set_values(node, tool_call_id_column="call", output_column="answer", body="{}")
+    assert configured(node, port, both).column_names == ["body", "status"]
