@@ -3,4 +3,12 @@
 KNIME imports this module to list the nodes, so it only imports the node modules.
 """
 
-from openai_assistants_knime import configuration_node, create_run_node  # noqa: F401
+from openai_assistants_knime import (  # noqa: F401
+    assistant_nodes,
+    configuration_node,
+    create_run_node,
+    message_nodes,
+    run_nodes,
+    run_step_nodes,
+    thread_nodes,
+)

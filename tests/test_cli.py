@@ -345,16 +345,25 @@ def test_latency_beyond_timeout_exits_1(target, capsys):
 # as a real process
 
 
-def test_demo_process_runs_the_whole_loop_offline():
+def test_demo_process_runs_the_whole_chain_offline():
     started = time.monotonic()
     result = run_process(["demo"], env={"OPENAI_API_KEY": "", "OPENAI_BASE_URL": ""})
     assert result.returncode == 0, result.stderr
-    assert "status: 200" in result.stdout
-    run_id = RUN_ID.search(result.stdout).group(1)
-    # polled every 0.05 s: in_progress (0.2 s long) may be missed on a very slow machine
-    assert re.search(rf"Run {run_id}: queued -> (in_progress -> )?completed\n", result.stdout)
+    steps = re.findall(r"^\d\. ([A-Za-z ]+): ", result.stdout, re.MULTILINE)
+    assert steps == [
+        "Create Assistant",
+        "Create Thread",
+        "Create Message",
+        "Create Run",
+        "Submit Tool Outputs to Run",
+        "List Messages",
+    ]
+    run_id = re.search(r"Create Run: (run_[0-9a-f]+) waited until 'requires_action'", result.stdout)
+    assert run_id, result.stdout
+    assert f"Run {run_id.group(1)}: requires_action -> completed\n" in result.stdout
     assert "Final status: completed" in result.stdout
-    assert "Assistant: Echo: Hello from KNIME!" in result.stdout
+    assert "  Row0#1  assistant: Echo: Hello from KNIME! (tool output: 3 words)" in result.stdout
+    assert "Assistant: Echo: Hello from KNIME! (tool output: 3 words)" in result.stdout
     assert time.monotonic() - started < 15
 
 

@@ -111,7 +111,10 @@ def test_a_rate_limit_pauses_every_worker() -> None:
     """
     slow_ok = Reply(200, '{"id": "run_1", "object": "thread.run", "status": "queued"}', delay=0.2)
     with StubServer() as server:
-        server.reply(Reply(429, ERROR, headers={"Retry-After": "0.5"}), *[slow_ok] * 8)
+        # the 429 comes 50 ms late, so all three workers have surely sent before it arrives
+        # (answered at once, it could arrive before a third thread had even started)
+        rate_limited = Reply(429, ERROR, headers={"Retry-After": "0.5"}, delay=0.05)
+        server.reply(rate_limited, *[slow_ok] * 8)
         outcome = create_runs(server.base_url, inputs(6), concurrency=3)
     first = server.received[0].at
     arrivals = sorted(r.at - first for r in server.received)

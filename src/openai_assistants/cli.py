@@ -1,13 +1,15 @@
-"""``openai-assistants``: the Create Run node's execute path on the command line.
+"""``openai-assistants``: the nodes' execute path on the command line.
 
-    openai-assistants demo                      one run against the embedded sandbox
+    openai-assistants demo                      the whole chain against the embedded sandbox
     openai-assistants create-run --thread-id T --body '{"assistant_id": "asst_..."}'
+    openai-assistants list-messages --thread-id T --format structured   (every operation)
     openai-assistants sandbox [--port N]        serve the sandbox until stopped
     openai-assistants serve --model-base-url U  the Assistants API on a Chat Completions endpoint
 
-``create-run`` and ``demo`` call the execute path the KNIME node calls
-(:mod:`openai_assistants.execution`), with the node's options, so a batch job behaves exactly
-like the node; ``--input`` is the node's optional input table (one run per row). The API key
+Every operation is a subcommand generated from the operation data (``operations/``); each
+calls the execute path the KNIME nodes call (:func:`openai_assistants.engine.execute_operation`)
+with the node's options, so a batch job behaves exactly like the node; ``--input`` is the
+node's optional input table (one request per row). The API key
 is only ever read from an environment variable, never from an argument (arguments show up in
 process lists and shell history). Ctrl+C cancels like KNIME's cancel button: the message says
 whether a run may already exist on the server.
@@ -93,16 +95,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="openai-assistants",
-        description="OpenAI Assistants API (v2) Create Run, as the KNIME node executes it.",
+        description="Every OpenAI Assistants API (v2) operation, as the KNIME nodes execute it.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser(
         "demo",
-        help="create one run on the embedded sandbox and watch it complete (no network, no key)",
-        description="Start the sandbox on a free loopback port, create an assistant and a "
-        "thread, execute Create Run exactly as the node does, and poll the run to its end.",
+        help="the whole node chain on the embedded sandbox (no network, no key)",
+        description="Start the sandbox on a free loopback port and run the node chain as the "
+        "nodes execute it: Create Assistant (with a function tool), Create Thread, Create "
+        "Message, Create Run (wait), Submit Tool Outputs to Run (wait), List Messages.",
     )
     demo.add_argument("--message", default="Hello from KNIME!", help="the user message to send")
     demo.add_argument("--run-duration", type=_seconds, default=0.3, metavar="S")
@@ -125,29 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output", type=Path, metavar="FILE", help="write .csv, .json or .parquet")
     run.add_argument("--format", choices=[f.value for f in ResultFormat], default="raw")
     run.add_argument("--include-headers", action="store_true", help="response header columns")
-    connection = run.add_argument_group("connection")
-    connection.add_argument("--base-url", help=f"default: $OPENAI_BASE_URL or {DEFAULT_BASE_URL}")
-    connection.add_argument("--api-key-env", default=DEFAULT_API_KEY_ENV, metavar="NAME")
-    connection.add_argument("--auth-style", choices=[s.value for s in AuthStyle], default="bearer")
-    connection.add_argument("--api-version", default="", help="Azure OpenAI api-version")
-    connection.add_argument("--organization", default="", metavar="ID")
-    connection.add_argument("--project", default="", metavar="ID")
-    connection.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, metavar="S")
-    connection.add_argument("--max-retries", type=int, default=DEFAULT_MAX_RETRIES, metavar="N")
-    connection.add_argument(
-        "--total-timeout",
-        type=float,
-        default=DEFAULT_TOTAL_TIMEOUT_SECONDS,
-        metavar="S",
-        help="longest time one request may take, retries and a whole stream included",
-    )
-    connection.add_argument(
-        "--max-response-mib",
-        type=int,
-        default=DEFAULT_MAX_RESPONSE_MIB,
-        metavar="MIB",
-        help="largest answer body accepted",
-    )
+    _add_connection_arguments(run)
     waiting = run.add_argument_group("waiting for the run to end")
     waiting.add_argument("--wait", action="store_true", help="poll until the run ends")
     waiting.add_argument("--poll-interval", type=_positive, default=1.0, metavar="S")
@@ -159,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--body-column", default="", metavar="NAME")
     batch.add_argument("--concurrency", type=int, default=4, metavar="N")
     run.set_defaults(handler=_create_run)
+
+    for operation in _operations():
+        if operation.operation_id != "createRun":  # create-run keeps its own flags above
+            _add_operation_parser(commands, operation)
 
     sandbox = commands.add_parser(
         "sandbox",
@@ -189,7 +174,222 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _operations() -> tuple:
+    from .operations import ALL
+
+    return ALL
+
+
+def _add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where and how to reach the API: the OpenAI Configuration node's settings."""
+    connection = parser.add_argument_group("connection")
+    connection.add_argument("--base-url", help=f"default: $OPENAI_BASE_URL or {DEFAULT_BASE_URL}")
+    connection.add_argument("--api-key-env", default=DEFAULT_API_KEY_ENV, metavar="NAME")
+    connection.add_argument("--auth-style", choices=[s.value for s in AuthStyle], default="bearer")
+    connection.add_argument("--api-version", default="", help="Azure OpenAI api-version")
+    connection.add_argument("--organization", default="", metavar="ID")
+    connection.add_argument("--project", default="", metavar="ID")
+    connection.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, metavar="S")
+    connection.add_argument("--max-retries", type=int, default=DEFAULT_MAX_RETRIES, metavar="N")
+    connection.add_argument(
+        "--total-timeout",
+        type=float,
+        default=DEFAULT_TOTAL_TIMEOUT_SECONDS,
+        metavar="S",
+        help="longest time one request may take, retries and a whole stream included",
+    )
+    connection.add_argument(
+        "--max-response-mib",
+        type=int,
+        default=DEFAULT_MAX_RESPONSE_MIB,
+        metavar="MIB",
+        help="largest answer body accepted",
+    )
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_operation_parser(commands: Any, operation: Any) -> None:
+    """One subcommand per operation, generated from its data: path IDs as ``--thread-id``…,
+    query parameters by name, ``--body`` where there is one, and Create Run's options where
+    they apply (waiting for run operations, events for streaming ones, pages for lists)."""
+    from .engine import can_wait, result_formats
+
+    command = commands.add_parser(
+        operation.cli_name,
+        help=f"{operation.node_name}: {operation.method} {operation.path}",
+        description=f"{operation.summary} {operation.method} {operation.path}, with the "
+        "node's validation, retries and result table. The API key is read from the "
+        "environment variable --api-key-env.",
+    )
+    for name in operation.path_parameters:
+        command.add_argument(
+            _option(name), dest=f"path_{name}", default="", metavar="ID", help=f"the {name}"
+        )
+    for parameter in operation.query_parameters:
+        flag, dest = _option(parameter.setting), f"query_{parameter.setting}"
+        if parameter.kind.value == "repeated":
+            command.add_argument(flag, dest=dest, action="append", default=[], metavar="VALUE")
+        elif parameter.kind.value == "integer":
+            command.add_argument(flag, dest=dest, type=int, metavar="N")
+        elif parameter.allowed:
+            command.add_argument(flag, dest=dest, choices=list(parameter.allowed))
+        else:
+            command.add_argument(flag, dest=dest, metavar="VALUE")
+    if operation.has_body:
+        command.add_argument("--body", metavar="JSON|@FILE", help="request body; @- reads stdin")
+        command.add_argument("--allow-unknown-fields", action="store_true")
+    formats = [f.value for f in result_formats(operation)]
+    command.add_argument("--format", choices=formats, default="raw")
+    command.add_argument("--on-error", choices=["fail", "output"], default="fail")
+    command.add_argument("--include-headers", action="store_true", help="response header columns")
+    command.add_argument("--output", type=Path, metavar="FILE", help="write .csv, .json, .parquet")
+    _add_connection_arguments(command)
+    if can_wait(operation):
+        waiting = command.add_argument_group("waiting for the run to end")
+        waiting.add_argument("--wait", action="store_true", help="poll until the run ends")
+        waiting.add_argument("--poll-interval", type=_positive, default=1.0, metavar="S")
+        waiting.add_argument("--max-wait", type=_positive, default=600.0, metavar="S")
+        waiting.add_argument("--cancel-run-on-interrupt", action="store_true")
+    if operation.returns_list:
+        paging = command.add_argument_group("pages")
+        paging.add_argument("--all-pages", action="store_true", help="follow has_more / after")
+        paging.add_argument("--max-items", type=int, default=1000, metavar="N")
+    batch = command.add_argument_group("one request per row of a table")
+    batch.add_argument("--input", metavar="FILE", help="a .csv, .json or .parquet table")
+    for name in operation.path_parameters:
+        batch.add_argument(_option(f"{name}_column"), default="", metavar="NAME")
+    if operation.has_body:
+        batch.add_argument("--body-column", default="", metavar="NAME")
+    if operation.operation_id == "submitToolOuputsToRun":
+        batch.add_argument(
+            "--tool-call-id-column",
+            default="",
+            metavar="NAME",
+            help="with --output-column: one tool output per row, one request per run",
+        )
+        batch.add_argument("--output-column", default="", metavar="NAME")
+    batch.add_argument("--concurrency", type=int, default=4, metavar="N")
+    command.set_defaults(handler=_run_operation, operation=operation)
+
+
 # commands
+
+
+def _config(args: argparse.Namespace) -> ConnectionConfig:
+    return ConnectionConfig(
+        base_url=args.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL,
+        api_key_env=args.api_key_env,
+        organization=args.organization,
+        project=args.project,
+        auth_style=AuthStyle(args.auth_style),
+        api_version=args.api_version,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+        total_timeout=args.total_timeout,
+        max_response_mib=args.max_response_mib,
+    )
+
+
+def _run_operation(args: argparse.Namespace) -> int:
+    """Any operation but create-run: the engine's execute path, as the operation's node."""
+    from . import engine
+    from .run_polling import WaitOptions
+    from .table_input import column_cells, read_table_file
+
+    operation = args.operation
+    _check_output_path(args.output)
+    column_flags = {
+        key: getattr(args, f"{key}_column", "")
+        for key in (*operation.path_parameters, "body", "tool_call_id", "output")
+    }
+    column_flags = {key: column for key, column in column_flags.items() if column}
+    if column_flags and not args.input:
+        flags = ", ".join(_option(f"{key}_column") for key in column_flags)
+        raise UsageError(f"{flags} need{'s' if len(column_flags) == 1 else ''} --input FILE")
+    tool_columns = [column_flags.get("tool_call_id"), column_flags.get("output")]
+    if any(tool_columns) and not all(tool_columns):
+        raise UsageError("--tool-call-id-column and --output-column go together")
+    query = {
+        parameter.setting: getattr(args, f"query_{parameter.setting}")
+        for parameter in operation.query_parameters
+    }
+    body = None
+    if operation.has_body and args.body is not None:
+        body = _read_body(args.body)
+    settings = engine.CallSettings(
+        path_values={name: getattr(args, f"path_{name}") for name in operation.path_parameters},
+        query_values={k: v for k, v in query.items() if v not in (None, [])},
+        body=body,
+        allow_unknown_fields=getattr(args, "allow_unknown_fields", False),
+    )
+    wait = None
+    if getattr(args, "wait", False):
+        wait = WaitOptions(args.poll_interval, args.max_wait, args.cancel_run_on_interrupt)
+    options = engine.OperationOptions(
+        on_error=engine.ErrorHandling(args.on_error),
+        result_format=ResultFormat(args.format),
+        include_headers=args.include_headers,
+        wait=wait,
+        concurrency=args.concurrency,
+        all_pages=getattr(args, "all_pages", False),
+        max_items=getattr(args, "max_items", 1000),
+    )
+    config = _config(args)
+    from_columns = [key for key in column_flags if key not in ("tool_call_id", "output")]
+    if all(tool_columns):
+        from_columns += ["body"]
+    engine.check_call(operation, settings, config, options, from_columns=from_columns)
+    if args.input:
+        table = read_table_file(args.input)
+        row_ids = [str(row_id) for row_id in table.index]
+        cells = {key: column_cells(table, column) for key, column in column_flags.items()}
+        if all(tool_columns):
+            inputs = engine.tool_output_inputs(
+                row_ids,
+                settings,
+                cells.pop("tool_call_id"),
+                cells.pop("output"),
+                thread_ids=cells.get("thread_id"),
+                run_ids=cells.get("run_id"),
+            )
+        else:
+            inputs = engine.inputs_from_rows(row_ids, settings, cells)
+    else:
+        inputs = [engine.CallInput("Row0", settings)]
+    with _interrupt_as_cancel() as interrupted:
+        outcome = engine.execute_operation(
+            operation, inputs, config, options=options, is_canceled=interrupted.is_set
+        )
+    with_row_ids = bool(args.input) or operation.returns_list  # lists: Row0#0, Row0#1, …
+    _emit(outcome, args.output, with_row_ids, "requests were made")
+    return EXIT_OK
+
+
+def _emit(outcome: Any, output: Path | None, with_row_ids: bool, done: str) -> None:
+    """Warnings to stderr; the table to stdout or the output file (listing, if writing fails,
+    what was created so nothing on the server goes unreported)."""
+    for warning in outcome.warnings:
+        _say(f"warning: {warning}", sys.stderr)
+    if output is None:
+        sys.stdout.write(format_table(outcome.table, with_row_ids))
+        return
+    try:
+        write_table(outcome.table, output, with_row_ids)
+    except (OSError, ValueError) as exc:
+        made = [
+            f"{row.row_id}: {object_id}"
+            for row in outcome.rows
+            if row.response is not None and (object_id := _run_id(row.response.text))
+        ]
+        raise OutputWriteError(
+            f"The {done}, but {output} could not be written "
+            f"({exc.strerror if isinstance(exc, OSError) and exc.strerror else exc})."
+            + (f" Created: {', '.join(made)}." if made else "")
+        ) from None
+    _say(f"wrote {len(outcome.table)} row(s) to {output}", sys.stderr)
 
 
 def _create_run(args: argparse.Namespace) -> int:
@@ -275,16 +475,30 @@ def _demo(args: argparse.Namespace) -> int:
             model = model_backend(args.model_base_url, args.model_api_key_env)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    result = run_demo(args.message, args.run_duration, model=model, model_name=args.model)
     out = sys.stdout
-    if model is None:
-        _say(f"Sandbox: {result.base_url} (throwaway key; nothing leaves this machine)", out)
-    else:
-        _say(f"Server: {result.base_url}, answering with {args.model} at {model.url}", out)
-    _say(f"Assistant {result.assistant_id}, thread {result.thread_id}", out)
-    _say(f"User: {args.message}", out)
-    _say("Create Run output table:", out)
-    out.write(format_table(result.outcome.table))
+    numbered = iter(range(1, 100))
+
+    def show(step: Any) -> None:
+        _say(f"{next(numbered)}. {step.node}: {step.summary}", out)
+
+    def started(base_url: str) -> None:
+        if model is None:
+            _say(f"Sandbox: {base_url} (throwaway key; nothing leaves this machine)", out)
+        else:
+            _say(f"Server: {base_url}, answering with {args.model} at {model.url}", out)
+        _say(f"User: {args.message}", out)
+
+    result = run_demo(
+        args.message,
+        args.run_duration,
+        model=model,
+        model_name=args.model,
+        on_step=show,
+        on_start=started,
+    )
+    _say("List Messages output table (Structured), the columns that matter:", out)
+    for row in result.steps[-1].outcome.table.to_pylist():
+        _say(f"  {row['<RowID>']}  {row['role']}: {row['text']}", out)
     _say(f"Run {result.run_id}: {' -> '.join(result.statuses)}", out)
     _say(f"Final status: {result.statuses[-1]}", out)
     _say(f"Assistant: {result.reply}", out)

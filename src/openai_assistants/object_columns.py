@@ -180,8 +180,9 @@ def _integer(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if isinstance(value, float) and not value.is_integer():
-        return None
-    return int(value)
+        return None  # includes inf and nan
+    number = int(value)
+    return number if -(2**63) <= number < 2**63 else None  # what int64 cannot hold: missing
 
 
 def _bool(value: Any) -> bool | None:

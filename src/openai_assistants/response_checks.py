@@ -18,8 +18,11 @@ EXCERPT_CHARS = 200
 DONE_LINE = "data: [DONE]"
 
 
-def http_error_message(request: ApiRequest, response: ApiResponse) -> str:
-    """``POST <url> failed: HTTP 404 Not Found: No thread found with id 'x'.`` and a hint."""
+def http_error_message(
+    request: ApiRequest, response: ApiResponse, *, not_found_hint: str = ""
+) -> str:
+    """``POST <url> failed: HTTP 404 Not Found: No thread found with id 'x'.`` and a hint;
+    ``not_found_hint`` replaces the 404 hint (an operation names its own IDs)."""
     status = f"HTTP {response.status}"
     try:
         status += f" {HTTPStatus(response.status).phrase}"
@@ -29,7 +32,7 @@ def http_error_message(request: ApiRequest, response: ApiResponse) -> str:
     detail = api_error_message(response)
     if detail:
         message += f": {detail}"
-    hint = _hint(response)
+    hint = not_found_hint if response.status == 404 and not_found_hint else _hint(response)
     if not message.endswith((".", "!", "?")):
         message += "."
     if (

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
@@ -39,6 +38,14 @@ class RowResult:
     row_id: str
     response: ApiResponse | None
     error: str = ""
+    pages: tuple[ApiResponse, ...] = ()  # every page of a list fetched with all pages
+
+    @property
+    def responses(self) -> tuple[ApiResponse, ...]:
+        """The answers to show: every page when pages were followed, else the one answer."""
+        if self.pages:
+            return self.pages
+        return (self.response,) if self.response is not None else ()
 
 
 Columns = tuple[tuple[str, str], ...]
@@ -89,13 +96,26 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
-def result_columns(result_format: ResultFormat, include_headers: bool = False) -> Columns:
-    """(name, type) of every output column."""
-    base = {
-        ResultFormat.RAW: RAW_COLUMNS,
-        ResultFormat.STRUCTURED: STRUCTURED_COLUMNS,
-        ResultFormat.EVENTS: EVENT_COLUMNS,
-    }[result_format]
+EXCHANGE_COLUMNS: Columns = (("http_status", "int32"), ("error", "string"))
+
+
+def structured_columns(kind: Any = "run") -> Columns:
+    """The Structured columns of an object kind: its fields, then ``http_status``, ``error``."""
+    if getattr(kind, "value", kind) == "run":
+        return STRUCTURED_COLUMNS  # Create Run's columns, exactly as they have always been
+    from .object_columns import object_columns
+
+    return object_columns(kind) + EXCHANGE_COLUMNS
+
+
+def result_columns(
+    result_format: ResultFormat, include_headers: bool = False, *, kind: Any = "run"
+) -> Columns:
+    """(name, type) of every output column; ``kind``: the object kind Structured shows."""
+    if result_format is ResultFormat.STRUCTURED:
+        base = structured_columns(kind)
+    else:
+        base = RAW_COLUMNS if result_format is ResultFormat.RAW else EVENT_COLUMNS
     return base + HEADER_COLUMNS if include_headers else base
 
 
@@ -107,19 +127,31 @@ def arrow_schema(columns: Columns) -> pa.Schema:
 
 
 def result_table(
-    rows: Sequence[RowResult], result_format: ResultFormat, include_headers: bool = False
+    rows: Sequence[RowResult],
+    result_format: ResultFormat,
+    include_headers: bool = False,
+    *,
+    kind: Any = "run",
+    returns_list: bool = False,
+    paged: bool = False,
+    max_items: int | None = None,
 ) -> pa.Table:
-    """One row per input row (per event for EVENTS); the first column holds the row IDs.
+    """One row per input row; the first column holds the row IDs.
 
-    Every column has its declared Arrow type whatever the cells hold (all missing included).
+    More rows per input, with RowIDs ``Row0#0``, ``Row0#1``, …: one per event (EVENTS), one
+    per item of a list (STRUCTURED with ``returns_list``; an empty list gives no row), one
+    per page when pages were followed (RAW with ``paged``). ``max_items`` caps a list's
+    items across its pages. Every column has its declared Arrow type whatever the cells
+    hold (all missing included).
     """
-    columns = result_columns(result_format, include_headers)
+    columns = result_columns(result_format, include_headers, kind=kind)
     values: dict[str, list[Any]] = {name: [] for name, _ in columns}
     row_ids: list[str] = []
+    shape = _Shape(getattr(kind, "value", kind), returns_list, paged, max_items)
     for row in rows:
-        headers = _header_values(row.response) if include_headers else {}
-        for suffix, record in _records(row, result_format):
-            record.update(headers)
+        for suffix, record, response in _records(row, result_format, shape):
+            if include_headers:
+                record.update(_header_values(response))
             row_ids.append(row.row_id + suffix)
             for name, cells in values.items():
                 cells.append(record.get(name))
@@ -127,6 +159,14 @@ def result_table(
     arrays = [_array(row_ids, "string")]
     arrays += [_array(values[name], kind) for name, kind in columns]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    kind: str
+    returns_list: bool
+    paged: bool
+    max_items: int | None
 
 
 def _array(cells: list[Any], kind: str) -> pa.Array:
@@ -146,47 +186,66 @@ def _valid_utf8(text: str | None) -> str | None:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _records(row: RowResult, result_format: ResultFormat) -> list[tuple[str, dict[str, Any]]]:
+Record = tuple[str, dict[str, Any], "ApiResponse | None"]
+
+
+def _records(row: RowResult, result_format: ResultFormat, shape: _Shape) -> list[Record]:
     response = row.response
     if result_format is ResultFormat.RAW:
-        return [("", {"body": response.text, "status": response.status} if response else {})]
+        if shape.paged and row.pages:
+            return [
+                (f"#{n}", {"body": page.text, "status": page.status}, page)
+                for n, page in enumerate(row.pages)
+            ]
+        raw = {"body": response.text, "status": response.status} if response else {}
+        return [("", raw, response)]
     if result_format is ResultFormat.STRUCTURED:
-        record = structured_run(_run_object(response)) if response else {}
+        if shape.returns_list and response is not None and not row.error and response.ok:
+            return _item_records(row, shape)
+        record = _object_record(shape.kind, _answer_object(response)) if response else {}
         record["http_status"] = response.status if response else None
         record["error"] = row.error or None
-        return [("", record)]
+        return [("", record, response)]
     if response is None:
-        return [("", {"event": "error", "data": row.error})]
+        return [("", {"event": "error", "data": row.error}, None)]
     events = parse_event_stream(response.text)
     if not events or not _is_event_stream(response):
-        return [("", {"event": "error" if not response.ok else "response", "data": response.text})]
-    return [(f"#{n}", {"event": e.event, "data": e.data}) for n, e in enumerate(events)]
+        kind = "error" if not response.ok else "response"
+        return [("", {"event": kind, "data": response.text}, response)]
+    return [(f"#{n}", {"event": e.event, "data": e.data}, response) for n, e in enumerate(events)]
+
+
+def _item_records(row: RowResult, shape: _Shape) -> list[Record]:
+    """One record per item of every page (up to ``max_items``), RowIDs ``Row0#0``, …"""
+    records: list[Record] = []
+    for page in row.responses:
+        body = _answer_object(page)
+        items = body.get("data") if isinstance(body, dict) else None
+        for item in items if isinstance(items, list) else ():
+            if shape.max_items is not None and len(records) >= shape.max_items:
+                return records
+            record = _object_record(shape.kind, item)
+            record["http_status"] = page.status
+            record["error"] = None
+            records.append((f"#{len(records)}", record, page))
+    return records
+
+
+def _object_record(kind: str, obj: Any) -> dict[str, Any]:
+    from .object_columns import object_record
+
+    return object_record(kind, obj) if isinstance(obj, dict) else {}
 
 
 def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:
-    """The run object's fields as typed values; a field that is null or absent stays missing."""
-    if not isinstance(run, dict):
-        return {}
-    record: dict[str, Any] = {name: _text(run.get(name)) for name in _TEXT_FIELDS}
-    for name in _TIME_FIELDS:
-        value = run.get(name)
-        record[name] = _utc_time(value)
-    for name in _DOUBLE_FIELDS:
-        record[name] = _number(run.get(name), float)
-    for name in _INT_FIELDS:
-        record[name] = _number(run.get(name), int)
-    usage = run.get("usage") if isinstance(run.get("usage"), dict) else {}
-    for name in _USAGE_FIELDS:
-        record[f"usage_{name}"] = _number(usage.get(name), int)
-    flag = run.get("parallel_tool_calls")
-    record["parallel_tool_calls"] = flag if isinstance(flag, bool) else None
-    for name in _JSON_FIELDS:
-        value = run.get(name)
-        record[name] = None if value is None else json.dumps(value, ensure_ascii=False)
-    return record
+    """The run object's fields as typed values; a field that is null or absent stays missing
+    (the run kind of :func:`object_columns.object_record`: one field reader for every kind)."""
+    from .object_columns import object_record
+
+    return object_record("run", run) if isinstance(run, dict) else {}
 
 
-def _run_object(response: ApiResponse) -> dict[str, Any] | None:
+def _answer_object(response: ApiResponse) -> dict[str, Any] | None:
     if _is_event_stream(response):
         return final_run(parse_event_stream(response.text))
     try:
@@ -202,33 +261,3 @@ def _is_event_stream(response: ApiResponse) -> bool:
 
 def _header_values(response: ApiResponse | None) -> dict[str, Any]:
     return {name: response.header(name) if response else None for name, _ in HEADER_COLUMNS}
-
-
-def _utc_time(value: Any) -> datetime | None:
-    """Unix seconds -> an aware UTC datetime; anything else (null, text, bool) -> missing."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None  # outside the range a date-time can hold: not a usable time
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-_INT64_RANGE = range(-(2**63), 2**63)
-
-
-def _number(value: Any, kind: type) -> Any:
-    """A JSON number as ``kind``; what an int64/double column cannot hold stays missing."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if kind is int:
-        if isinstance(value, float) and not value.is_integer():
-            return None  # includes inf and nan
-        return int(value) if int(value) in _INT64_RANGE else None
-    return float(value)

@@ -1,4 +1,8 @@
-"""An input table -> one Create Run per row (the node's optional table, the CLI's --input)."""
+"""An input table -> one call per row (the nodes' optional table, the CLI's --input).
+
+``runs_from_table`` is Create Run's (one run per row); ``column_cells`` gives any operation's
+column as the engine's cells (:func:`engine.inputs_from_rows`, ``tool_output_inputs``).
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,24 @@ def runs_from_table(
             values["body"] = json.dumps(body) if isinstance(body, (dict, list)) else str(body)
         runs.append(RunInput(str(row_id), replace(settings, **values)))
     return runs
+
+
+def column_cells(table: pd.DataFrame, column: str) -> list[str | None]:
+    """A column's cells as text; a missing cell is ``None`` (the dialog's value applies).
+    A JSON file may hold a body as an object: it is sent as that object's JSON text."""
+    if column not in table.columns:
+        raise InvalidSettingsError(
+            f"The input table has no column '{column}' (columns: "
+            f"{', '.join(map(str, table.columns))}).",
+            setting="input",
+        )
+    cells: list[str | None] = []
+    for value in table[column]:
+        if isinstance(value, (dict, list)):
+            cells.append(json.dumps(value))
+        else:
+            cells.append(None if _missing(value) else str(value))
+    return cells
 
 
 def read_table_file(path: str) -> pd.DataFrame:

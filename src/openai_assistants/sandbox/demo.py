@@ -1,12 +1,13 @@
-"""The README's main job: one Create Run against the embedded sandbox, watched to the end.
+"""The README's main job: the whole node chain against the embedded sandbox, step by step.
 
-It runs the node's own execute path (:func:`~openai_assistants.execution.execute_create_run`)
-against a sandbox on a free loopback port, with a throwaway key in a private environment
-mapping, so it needs no network, no real key and no money. Given a Chat Completions model
-(``demo --model-base-url``), the same server answers with that model instead of the echo.
-The set-up (an assistant, a thread with one user message) goes through the core's
-transport, and the wait for the run's end is the core's own polling
-(:func:`~openai_assistants.run_polling.wait_for_run`).
+Create Assistant (with a function tool) -> Create Thread -> Create Message -> Create Run
+(wait) -> the run requires action -> Submit Tool Outputs to Run (wait) -> List Messages
+(Structured: the reply one cell away). Every step is the engine's
+:func:`~openai_assistants.engine.execute_operation`, the path every KNIME node and CLI
+subcommand takes, against a sandbox on a free loopback port with a throwaway key in a private
+environment mapping: no network, no real key, no money. Given a Chat Completions model
+(``demo --model-base-url``), the same server answers with that model instead of the echo;
+a model that answers without calling the tool skips the tool-output step.
 """
 
 from __future__ import annotations
@@ -14,23 +15,50 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from .. import operations
 from ..connection import DEFAULT_API_KEY_ENV, ConnectionConfig
-from ..create_run import CreateRunSettings
-from ..endpoints import api_url, request_headers
-from ..errors import HttpStatusError, ResponseFormatError
-from ..exchange import ApiRequest, ApiResponse
-from ..execution import CreateRunOutcome, execute_create_run
-from ..response_checks import http_error_message
-from ..run_polling import WaitOptions, get_run_request, wait_for_run
+from ..engine import (
+    CallInput,
+    CallSettings,
+    OperationOptions,
+    OperationOutcome,
+    execute_operation,
+)
+from ..errors import ResponseFormatError
+from ..results import ResultFormat
+from ..run_polling import WaitOptions
 from ..server.backends import Backend
 from ..server.backends.chat_completions import ChatCompletionsBackend
 from .server import start_sandbox
 
 DEFAULT_MESSAGE = "Hello from KNIME!"
 POLL = WaitOptions(poll_interval=0.05, max_wait=120.0)
+TOOL_NAME = "count_words"
+FUNCTION_TOOL = {
+    "type": "function",
+    "function": {
+        "name": TOOL_NAME,
+        "description": "Count the words of a text. Call it once with the user's message.",
+        "parameters": {
+            "type": "object",
+            "properties": {"text": {"type": "string", "description": "the text to count"}},
+            "required": ["text"],
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One node of the chain: its name, what it made, and its output table."""
+
+    node: str
+    summary: str
+    outcome: OperationOutcome
 
 
 @dataclass(frozen=True)
@@ -40,10 +68,11 @@ class DemoResult:
     base_url: str
     assistant_id: str
     thread_id: str
-    outcome: CreateRunOutcome  # the Create Run node's output for the new run
+    outcome: OperationOutcome  # the Create Run node's output (after waiting)
     run_id: str
-    statuses: tuple[str, ...]  # every status the run was seen in, in order
+    statuses: tuple[str, ...]  # the run's status after each waiting step, in order
     reply: str
+    steps: tuple[DemoStep, ...] = field(default=())
 
 
 def model_backend(base_url: str, api_key_env: str | None) -> ChatCompletionsBackend:
@@ -67,100 +96,132 @@ def run_demo(
     *,
     model: Backend | None = None,
     model_name: str = "gpt-4o",
+    on_step: Callable[[DemoStep], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Create a run on a fresh sandbox thread via the node's execute path; wait for the reply.
+    """Run the chain on a fresh sandbox through the engine, one step per node.
 
     With ``model`` (a Chat Completions backend), the same server answers with that model
     instead of the echo: the whole chain is the one a user runs against ``serve``.
+    ``on_start`` gets the server's base URL, ``on_step`` each step as it finishes (the
+    command line prints them at once).
     """
-    from ..transport import send
-
     api_key = f"sk-sandbox-{secrets.token_hex(16)}"  # throwaway: never a real key
     environ = {DEFAULT_API_KEY_ENV: api_key}
-    instructions = "Echo the user." if model is None else "Answer in one short sentence."
+    instructions = (
+        f"Call {TOOL_NAME} with the user's message, then echo the user."
+        if model is None
+        else f"Call {TOOL_NAME} with the user's message, then answer in one short sentence."
+    )
+    steps: list[DemoStep] = []
     with start_sandbox(api_key=api_key, run_duration=run_duration, backend=model) as server:
-        config = ConnectionConfig(base_url=server.base_url, timeout=10.0, max_retries=0)
-        assistant = api_call(
-            config,
-            api_key,
-            "POST",
-            ("assistants",),
-            {"model": model_name, "name": "KNIME sandbox demo", "instructions": instructions},
+        config = ConnectionConfig(base_url=server.base_url, timeout=30.0, max_retries=0)
+        if on_start is not None:
+            on_start(server.base_url)
+
+        def node(
+            operation_id: str, summary: Callable[[dict[str, Any]], str], body: Any = None, **kw: Any
+        ) -> tuple[dict[str, Any], OperationOutcome]:
+            operation = operations.by_id(operation_id)
+            query = kw.pop("query", {})
+            options = OperationOptions(result_format=ResultFormat.STRUCTURED, **kw.pop("opts", {}))
+            settings = CallSettings(
+                path_values=kw,
+                query_values=query,
+                body=None if body is None else json.dumps(body, indent=2),
+            )
+            outcome = execute_operation(
+                operation, [CallInput("Row0", settings)], config, options=options, environ=environ
+            )
+            first = outcome.table.slice(0, 1).to_pylist()
+            row = first[0] if first else {}
+            step = DemoStep(operation.node_name, summary(row), outcome)
+            steps.append(step)
+            if on_step is not None:
+                on_step(step)
+            return row, outcome
+
+        assistant, _ = node(
+            "createAssistant",
+            lambda r: f"{r['id']} (model {r['model']}, function tool {TOOL_NAME})",
+            {
+                "model": model_name,
+                "name": "KNIME sandbox demo",
+                "instructions": instructions,
+                "tools": [FUNCTION_TOOL],
+            },
         )
-        first_message = {"role": "user", "content": message}
-        thread = api_call(config, api_key, "POST", ("threads",), {"messages": [first_message]})
-        settings = CreateRunSettings(
-            thread_id=thread["id"], body=json.dumps({"assistant_id": assistant["id"]}, indent=2)
+        thread, _ = node("createThread", lambda r: str(r["id"]), {})
+        node(
+            "createMessage",
+            lambda r: f"{r['id']}: {r['role']}: {r['text']}",
+            {"role": "user", "content": message},
+            thread_id=thread["id"],
         )
-        outcome = execute_create_run(settings, config, environ=environ)
-        created = outcome.rows[0].response
-        assert created is not None  # execute_create_run raises when there is no answer
-        statuses: list[str] = []
-
-        def seen(status: str) -> None:
-            if not statuses or statuses[-1] != status:
-                statuses.append(status)
-
-        def transmit(request: ApiRequest, *, cancellable: bool = True) -> ApiResponse:
-            return send(request, config, api_key)
-
-        run_id = json.loads(created.text)["id"]
-        final = wait_for_run(created, config, thread["id"], POLL, transmit, on_status=seen)
-        if not final.ok:
-            request = get_run_request(config, thread["id"], run_id)
-            raise HttpStatusError(http_error_message(request, final), final)
-        replies = api_call(
-            config,
-            api_key,
-            "GET",
-            ("threads", thread["id"], "messages"),
-            query={"run_id": run_id, "order": "asc"},
-        )["data"]
+        run, outcome = node(
+            "createRun",
+            lambda r: f"{r['id']} waited until '{r['status']}'",
+            {"assistant_id": assistant["id"]},
+            thread_id=thread["id"],
+            opts={"wait": POLL},
+        )
+        statuses = [run["status"]]
+        if run["status"] == "requires_action":
+            outputs = tool_outputs(run)
+            run, _ = node(
+                "submitToolOuputsToRun",
+                lambda r: (
+                    f"{len(outputs)} output(s) "
+                    f"({', '.join(o['output'] for o in outputs)}); {r['id']} waited until "
+                    f"'{r['status']}'"
+                ),
+                {"tool_outputs": outputs},
+                thread_id=thread["id"],
+                run_id=run["id"],
+                opts={"wait": POLL},
+            )
+            statuses.append(run["status"])
+        _, listing = node(
+            "listMessages",
+            lambda r: "one row per message of the thread, the reply in the 'text' column",
+            thread_id=thread["id"],
+            query={"order": "asc"},
+        )
+        messages = listing.table.to_pylist()
         reply = "\n".join(
-            part["text"]["value"]
-            for m in replies
-            for part in m["content"]
-            if part["type"] == "text"
+            m["text"] or ""
+            for m in messages
+            if m["role"] == "assistant" and m["run_id"] == run["id"]
         )
         return DemoResult(
             base_url=server.base_url,
             assistant_id=assistant["id"],
             thread_id=thread["id"],
             outcome=outcome,
-            run_id=run_id,
+            run_id=run["id"],
             statuses=tuple(statuses),
             reply=reply,
+            steps=tuple(steps),
         )
 
 
-def api_call(
-    config: ConnectionConfig,
-    api_key: str,
-    method: str,
-    segments: tuple[str, ...],
-    body: Any = None,
-    *,
-    query: dict[str, str] | None = None,
-) -> Any:
-    """One Assistants API call through the core's transport; the answer's JSON, or raise.
-
-    ``segments`` are the path below the base URL, each encoded as one segment.
-    """
-    from ..transport import send
-
-    url = api_url(config, *segments, query=tuple((query or {}).items()))
-    request = ApiRequest(
-        method=method,
-        url=url,
-        headers=request_headers(config, json_body=body is not None),
-        body=b"" if body is None else json.dumps(body).encode("utf-8"),
-    )
-    response = send(request, config, api_key)
-    if not response.ok:
-        raise HttpStatusError(http_error_message(request, response), response)
-    try:
-        return json.loads(response.text)
-    except ValueError:
+def tool_outputs(run: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Answer every function call of a run that requires action: the word count of its text."""
+    action = json.loads(run.get("required_action") or "null") or {}
+    calls = action.get("submit_tool_outputs", {}).get("tool_calls", [])
+    outputs = []
+    for call in calls:
+        try:
+            arguments = json.loads(call.get("function", {}).get("arguments") or "{}")
+        except ValueError:
+            arguments = {}
+        if not isinstance(arguments, dict):
+            arguments = {}
+        text = arguments.get("text") or arguments.get("input") or ""
+        words = len(str(text).split())
+        outputs.append({"tool_call_id": call["id"], "output": f"{words} words"})
+    if not outputs:
         raise ResponseFormatError(
-            f"{method} {url} answered with a body that is not JSON."
-        ) from None
+            f"Run {run.get('id')} requires action but names no tool call to answer."
+        )
+    return outputs

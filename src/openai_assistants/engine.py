@@ -1,0 +1,961 @@
+"""The one operation engine: any Assistants operation, any number of rows, one execute path.
+
+    operation (data) + one CallInput per row + configuration
+      -> validated requests (every row checked before anything is sent)
+      -> key (resolved once)
+      -> HTTP exchanges (up to ``concurrency`` at once, one shared 429 back-off, the retry
+         policy of the operation's method: GET/DELETE idempotent, POST never re-sent once it
+         may have been processed)
+      -> optional: wait until the run ends (run operations), follow pages (list operations)
+      -> checked answers -> one table, rows in input order
+
+Every node and every CLI subcommand calls :func:`execute_operation`; Create Run's historical
+entry points (:func:`execution.execute_create_runs`) are thin wrappers over it. Nothing here
+imports KNIME.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from .cancellation import POLL_SECONDS
+from .connection import ConnectionConfig
+from .errors import (
+    AmbiguousSendError,
+    CancelledError,
+    HttpStatusError,
+    InvalidBodyError,
+    InvalidSettingsError,
+    MissingApiKeyError,
+    OpenAIAssistantsError,
+    RequestFailedError,
+    ResponseFormatError,
+)
+from .events import final_run, parse_event_stream
+from .exchange import ApiRequest, ApiResponse
+from .execution import MAX_CONCURRENCY, ErrorHandling, check_wait
+from .operations.model import Operation, ResultKind
+from .pagination import next_page_query, parse_page
+from .response_checks import http_error_message, success_body_problem
+from .results import Columns, ResultFormat, RowResult, result_columns, result_table
+from .run_polling import STOP_STATUSES, WaitOptions, get_run_request, run_status, wait_for_run
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    import pyarrow as pa
+
+logger = logging.getLogger("openai_assistants.engine")
+
+MAX_ITEMS_LIMIT = 100_000
+WAITING_OPERATIONS = frozenset(
+    {"createRun", "createThreadAndRun", "getRun", "submitToolOuputsToRun"}
+)
+_OBJECTS = {
+    ResultKind.ASSISTANT: "assistant",
+    ResultKind.THREAD: "thread",
+    ResultKind.MESSAGE: "thread.message",
+    ResultKind.RUN: "thread.run",
+    ResultKind.RUN_STEP: "thread.run.step",
+}
+_DELETED = {
+    "deleteAssistant": "assistant.deleted",
+    "deleteThread": "thread.deleted",
+    "deleteMessage": "thread.message.deleted",
+}
+Progress = Callable[[float, str], None]
+
+__all__ = [
+    "ApiClient",
+    "CallInput",
+    "CallSettings",
+    "ErrorHandling",
+    "OperationOptions",
+    "OperationOutcome",
+    "WaitOptions",
+    "can_wait",
+    "check_call",
+    "execute_operation",
+    "expected_object",
+    "inputs_from_rows",
+    "output_columns",
+    "result_formats",
+    "tool_output_inputs",
+]
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """One operation's request settings as plain data (keys are the KNIME settings keys)."""
+
+    path_values: Mapping[str, str] = field(default_factory=dict)  # API names; "" = not set
+    query_values: Mapping[str, object] = field(default_factory=dict)
+    body: str | None = None  # None for operations without a body
+    allow_unknown_fields: bool = False
+
+
+@dataclass(frozen=True)
+class CallInput:
+    row_id: str
+    settings: CallSettings
+
+
+@dataclass(frozen=True)
+class OperationOptions:
+    on_error: ErrorHandling = ErrorHandling.FAIL
+    result_format: ResultFormat = ResultFormat.RAW
+    include_headers: bool = False
+    wait: WaitOptions | None = None  # operations answering with a run: poll until it ends
+    concurrency: int = 4  # 1..MAX_CONCURRENCY
+    all_pages: bool = False  # list operations: follow has_more / after
+    max_items: int = 1000  # with all_pages: stop after this many items
+
+
+@dataclass(frozen=True)
+class OperationOutcome:
+    table: pa.Table  # "<RowID>" first, then exactly output_columns(...)
+    rows: list[RowResult]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def response(self) -> ApiResponse | None:
+        """The (first) row's answer: for the single-call case."""
+        return self.rows[0].response if self.rows else None
+
+
+# what configure() needs
+
+
+def result_formats(operation: Operation) -> tuple[ResultFormat, ...]:
+    """RAW and STRUCTURED for every operation, EVENTS too where the operation can stream."""
+    if operation.can_stream:
+        return (ResultFormat.RAW, ResultFormat.STRUCTURED, ResultFormat.EVENTS)
+    return (ResultFormat.RAW, ResultFormat.STRUCTURED)
+
+
+def can_wait(operation: Operation) -> bool:
+    """Whether 'Wait until the run ends' applies (the operations that answer with a run that
+    goes on: Create Run, Create Thread and Run, Get Run, Submit Tool Outputs to Run)."""
+    return operation.operation_id in WAITING_OPERATIONS
+
+
+def expected_object(operation: Operation) -> str:
+    """The ``object`` a success answer carries: ``thread.run``, ``list``, ``thread.deleted``…"""
+    if operation.returns_list:
+        return "list"
+    if operation.result_kind is ResultKind.DELETION:
+        return _DELETED.get(operation.operation_id, "")
+    return _OBJECTS[operation.result_kind]
+
+
+def output_columns(
+    operation: Operation, result_format: ResultFormat, include_headers: bool = False
+) -> Columns:
+    """The (name, kind) columns configure() declares. STRUCTURED: the columns of the
+    operation's result kind + ``http_status``, ``error`` (lists: one row per item)."""
+    return result_columns(result_format, include_headers, kind=operation.result_kind)
+
+
+def check_options(operation: Operation, options: OperationOptions) -> None:
+    """The options' own ranges and fit with the operation; raise naming the setting."""
+    if not 1 <= options.concurrency <= MAX_CONCURRENCY:
+        raise InvalidSettingsError(
+            f"Concurrency must be between 1 and {MAX_CONCURRENCY}, not {options.concurrency}.",
+            setting="concurrency",
+        )
+    if options.result_format not in result_formats(operation):
+        raise InvalidSettingsError(
+            f'{operation.node_name} has no result format "{options.result_format.value}" '
+            f"(it has: {', '.join(f.value for f in result_formats(operation))}).",
+            setting="result_format",
+        )
+    if options.wait is not None and not can_wait(operation):
+        raise InvalidSettingsError(
+            f"{operation.node_name} answers with no run to wait for; turn off waiting.",
+            setting="wait_for_completion",
+        )
+    check_wait(options.wait)
+    if options.all_pages:
+        number = options.max_items
+        if isinstance(number, bool) or not isinstance(number, int):
+            number = -1
+        if not 1 <= number <= MAX_ITEMS_LIMIT:
+            raise InvalidSettingsError(
+                f"Maximum items must be between 1 and {MAX_ITEMS_LIMIT}, not "
+                f"{options.max_items!r}.",
+                setting="max_items",
+            )
+
+
+def check_call(
+    operation: Operation,
+    settings: CallSettings,
+    config: ConnectionConfig,
+    options: OperationOptions,
+    *,
+    from_columns: Collection[str] = (),
+) -> list[str]:
+    """configure(): everything checkable before execution; raises InvalidSettingsError (naming
+    the setting); returns warnings. ``from_columns``: settings keys whose values come from input
+    table columns (checked per row at execution, may be empty in the dialog)."""
+    from .request_builder import check_settings
+
+    check_options(operation, options)
+    events = options.result_format is ResultFormat.EVENTS
+    if events and "body" not in from_columns and not _asks_for_stream(settings.body):
+        raise InvalidSettingsError(
+            'Result Format "Events" needs "stream": true in the body.', setting="result_format"
+        )
+    return check_settings(
+        operation,
+        settings.path_values,
+        settings.query_values,
+        settings.body,
+        config,
+        allow_unknown_fields=settings.allow_unknown_fields,
+        from_columns=from_columns,
+    )
+
+
+def inputs_from_rows(
+    row_ids: Sequence[str],
+    settings: CallSettings,
+    columns: Mapping[str, Sequence[str | None]],
+) -> list[CallInput]:
+    """An input table -> one call per row. ``columns`` maps a settings key (a path parameter's
+    API name or ``body``) to that column's cells; a missing cell (None) falls back to the
+    dialog's value in ``settings``. Row IDs and order are kept."""
+    for key, cells in columns.items():
+        if len(cells) != len(row_ids):
+            raise InvalidSettingsError(
+                f"The column for '{key}' has {len(cells)} cells for {len(row_ids)} rows.",
+                setting=f"{key}_column",
+            )
+    inputs = []
+    for n, row_id in enumerate(row_ids):
+        path_values = dict(settings.path_values)
+        body = settings.body
+        for key, cells in columns.items():
+            cell = cells[n]
+            if cell is None:
+                continue
+            if key == "body":
+                body = cell if isinstance(cell, str) else json.dumps(cell)
+            else:
+                path_values[key] = cell
+        inputs.append(CallInput(str(row_id), replace(settings, path_values=path_values, body=body)))
+    return inputs
+
+
+def tool_output_inputs(
+    row_ids: Sequence[str],
+    settings: CallSettings,
+    tool_call_ids: Sequence[str | None],
+    outputs: Sequence[str | None],
+    thread_ids: Sequence[str | None] | None = None,
+    run_ids: Sequence[str | None] | None = None,
+) -> list[CallInput]:
+    """Submit Tool Outputs from a table: rows with the same (thread_id, run_id) (the column's
+    value, else the dialog's) become one call whose body is the dialog body with
+    ``"tool_outputs": [{"tool_call_id", "output"}, ...]`` in row order; its row ID is the
+    first row's. All outputs of a run must be submitted in one request, hence the grouping."""
+    total = len(row_ids)
+    for name, cells in (
+        ("tool_call_id", tool_call_ids),
+        ("output", outputs),
+        ("thread_id", thread_ids),
+        ("run_id", run_ids),
+    ):
+        if cells is not None and len(cells) != total:
+            raise InvalidSettingsError(
+                f"The {name} column has {len(cells)} cells for {total} rows.",
+                setting=f"{name}_column",
+            )
+    base: dict[str, Any] = {}
+    if settings.body is not None and settings.body.strip():
+        from .request_parts import parse_body
+
+        base = parse_body(settings.body)
+    groups: dict[tuple[str, str], tuple[str, list[dict[str, str]]]] = {}
+    for n, row_id in enumerate(row_ids):
+        call_id = tool_call_ids[n]
+        if call_id is None or not str(call_id).strip():
+            raise InvalidSettingsError(
+                f"{row_id}: the tool_call_id cell is missing; every tool output needs the ID "
+                "of the tool call it answers (required_action.submit_tool_outputs.tool_calls).",
+                setting="tool_call_id_column",
+            )
+        thread_id = _cell(thread_ids, n) or settings.path_values.get("thread_id", "") or ""
+        run_id = _cell(run_ids, n) or settings.path_values.get("run_id", "") or ""
+        output = outputs[n]
+        entry = {"tool_call_id": str(call_id).strip(), "output": "" if output is None else output}
+        key = (thread_id.strip(), run_id.strip())
+        if key not in groups:
+            groups[key] = (str(row_id), [])
+        groups[key][1].append(entry)
+    inputs = []
+    for (thread_id, run_id), (row_id, entries) in groups.items():
+        body = {**base, "tool_outputs": entries}
+        path_values = {**settings.path_values, "thread_id": thread_id, "run_id": run_id}
+        inputs.append(
+            CallInput(
+                row_id,
+                replace(settings, path_values=path_values, body=json.dumps(body, indent=2)),
+            )
+        )
+    return inputs
+
+
+def _cell(cells: Sequence[str | None] | None, n: int) -> str:
+    if cells is None or cells[n] is None:
+        return ""
+    return str(cells[n])
+
+
+def _asks_for_stream(body: str | None) -> bool:
+    if body is None:
+        return False
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError, TypeError):
+        return False
+    return isinstance(parsed, dict) and parsed.get("stream") is True
+
+
+# execution
+
+_UNSET: Any = object()
+
+
+class ApiClient:
+    """One execution's way to the API: the configuration, the key (resolved once, never
+    shown), the httpx client, the retry policy (``transport.send``), one 429 gate shared by
+    every request, and the cancel flag. Every request of an execution (the call, its polls,
+    its pages, a cancel of the run) goes through :meth:`send`."""
+
+    __slots__ = ("_api_key", "_gate", "_http", "config", "is_canceled")
+
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        api_key: str,
+        *,
+        http: object | None = None,
+        is_canceled: Callable[[], bool] | None = None,
+    ) -> None:
+        from .transport import RateLimitGate  # httpx loads only when something is sent
+
+        self.config = config
+        self._api_key = api_key
+        self._http = http
+        self._gate = RateLimitGate()
+        self.is_canceled = is_canceled
+
+    @classmethod
+    def connect(
+        cls,
+        config: ConnectionConfig,
+        credential_password: Callable[[str], str | None] | None = None,
+        environ: Mapping[str, str] | None = None,
+        *,
+        http: object | None = None,
+        is_canceled: Callable[[], bool] | None = None,
+    ) -> ApiClient:
+        """Resolve the key (KNIME credentials or the environment variable) and connect."""
+        from .connection import resolve_api_key
+
+        api_key = resolve_api_key(config, credential_password, environ)
+        return cls(config, api_key, http=http, is_canceled=is_canceled)
+
+    def __repr__(self) -> str:
+        return f"ApiClient(base_url={self.config.base_url!r})"
+
+    def send(
+        self,
+        request: ApiRequest,
+        *,
+        cancellable: bool = True,
+        cancel: Callable[[], bool] | None = _UNSET,
+    ) -> ApiResponse:
+        """Send with retries; ``cancellable=False`` for the clean-up call after a cancel (no
+        cancel flag, no gate); ``cancel`` replaces the client's cancel flag for this call."""
+        from .transport import send
+
+        flag = self.is_canceled if cancel is _UNSET else cancel
+        return send(
+            request,
+            self.config,
+            self._api_key,
+            client=self._http,  # type: ignore[arg-type]
+            is_canceled=flag if cancellable else None,
+            gate=self._gate if cancellable else None,
+        )
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """One row's validated request and what it acts on."""
+
+    row_id: str
+    request: ApiRequest
+    path_values: dict[str, str]
+    query_values: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def execute_operation(
+    operation: Operation,
+    inputs: Sequence[CallInput],
+    config: ConnectionConfig,
+    *,
+    options: OperationOptions | None = None,
+    credential_password: Callable[[str], str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
+    client: object | None = None,
+    is_canceled: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+) -> OperationOutcome:
+    """Execute ``operation`` once per input and return the result table, rows in input order.
+
+    Every row is validated before anything is sent; then up to ``concurrency`` requests go
+    out at once (one shared 429 pause), runs are waited for where asked, pages followed where
+    asked. With ``ErrorHandling.FAIL`` the first failure raises (the exception carries its
+    request; a stopped table names what already exists on the server); with ``OUTPUT`` it
+    becomes its row plus a warning. ``credential_password`` looks up a KNIME credentials
+    name; ``environ`` replaces ``os.environ`` for the key variable. ``is_canceled`` and
+    ``progress`` are called only from the calling thread (KNIME's context is not shared).
+    """
+    options = options or OperationOptions()
+    check_options(operation, options)
+    results, pending, warnings = _prepare_rows(operation, inputs, config, options.on_error)
+    total = len(inputs)
+    noun = "runs" if operation.operation_id == "createRun" else "requests"
+    row_notes: dict[int, list[str]] = {}
+
+    def finished(i: int, result: RowResult, notes: list[str]) -> None:
+        results[i] = result
+        row_notes[i] = [_prefixed(result.row_id, total, note) for note in notes]
+        if progress is not None:
+            status = f"HTTP {result.response.status}" if result.response else "failed"
+            progress(len(results) / total, f"{len(results)} of {total} {noun} done ({status})")
+
+    try:
+        stop = threading.Event()  # set on cancel or on the first failure; workers poll it
+        api = ApiClient.connect(
+            config, credential_password, environ, http=client, is_canceled=stop.is_set
+        )
+        transmit = api.send
+
+        def run(ready: _Ready, send_one: Callable[..., ApiResponse], stopped: Callable[[], bool]):
+            return _run_one(operation, ready, config, options, send_one, stopped)
+
+        if total == 1 and pending:
+            # one call: no pool; the calling thread checks the caller's cancel flag itself
+            ((i, ready),) = pending.items()
+            cancel = is_canceled or stop.is_set
+            finished(i, *run(ready, partial(transmit, cancel=is_canceled), cancel))
+        elif pending:
+            batch = _Batch(operation, pending, stop)
+
+            def run_row(i: int, ready: _Ready) -> tuple[RowResult, list[str]]:
+                try:
+                    return run(ready, partial(batch.transmit, i, transmit), stop.is_set)
+                except BaseException:
+                    stop.set()  # decided here: no further row is sent from now on
+                    raise
+
+            _run_pool(batch, options.concurrency, run_row, finished, is_canceled)
+    except OpenAIAssistantsError:
+        for warning in dict.fromkeys(warnings):  # still worth seeing in the log
+            logger.warning(warning)
+        raise
+    for i in sorted(row_notes):
+        warnings += row_notes[i]
+    warnings = list(dict.fromkeys(warnings))
+    for warning in warnings:
+        logger.warning(warning)
+    rows = [results[i] for i in range(total)]
+    try:
+        table = result_table(
+            rows,
+            options.result_format,
+            options.include_headers,
+            kind=operation.result_kind,
+            returns_list=operation.returns_list,
+            paged=operation.returns_list and options.all_pages,
+            max_items=options.max_items if options.all_pages else None,
+        )
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        # a last net under the table code: an answer it cannot type is reported, not crashed on
+        made = [f"{r.row_id}: {run_status(r.response)[0]}" for r in rows if r.response]
+        made = [m for m in made if not m.endswith(": ")]
+        raise ResponseFormatError(
+            f"The answer could not be put into the {options.result_format.value} table "
+            f"({type(exc).__name__}: {str(exc)[:200]}); choose the Raw Response format to see "
+            "it as received." + (f" Created: {', '.join(made)}." if made else "")
+        ) from None
+    return OperationOutcome(table=table, rows=rows, warnings=warnings)
+
+
+def _row_settings(operation: Operation) -> tuple[str, ...]:
+    """The settings a row's own values can get wrong (the rest concern every row)."""
+    return (*operation.path_parameters, *(q.setting for q in operation.query_parameters), "body")
+
+
+def _prepare_rows(
+    operation: Operation,
+    inputs: Sequence[CallInput],
+    config: ConnectionConfig,
+    on_error: ErrorHandling,
+) -> tuple[dict[int, RowResult], dict[int, _Ready], list[str]]:
+    """Validate every row before anything is sent.
+
+    Returns the rows that already failed (only when errors are output), the requests to
+    send, and the warnings so far. A problem with the configuration concerns every row and
+    always raises; so does a row's problem when errors fail the node.
+    """
+    total = len(inputs)
+    row_settings = _row_settings(operation)
+    failed: dict[int, RowResult] = {}
+    ready: dict[int, _Ready] = {}
+    warnings: list[str] = []
+    for i, item in enumerate(inputs):
+        try:
+            prepared = _prepare(operation, item, config)
+        except InvalidSettingsError as exc:
+            if on_error is ErrorHandling.FAIL or exc.setting not in row_settings:
+                raise _in_row(exc, item.row_id, total, row_settings) from None
+            failed[i] = RowResult(item.row_id, None, str(exc))
+            warnings.append(_prefixed(item.row_id, total, str(exc)))
+            continue
+        ready[i] = prepared
+        warnings += [_prefixed(item.row_id, total, w) for w in prepared.warnings]
+    return failed, ready, warnings
+
+
+def _prepare(operation: Operation, item: CallInput, config: ConnectionConfig) -> _Ready:
+    """One row's request, built as every operation's is (``request_builder``, the SDK's
+    request). The same settings give the same request, so a table whose rows share a body
+    is validated once per distinct row, and a node executed again not at all."""
+    settings = item.settings
+    query = dict(settings.query_values)
+    try:
+        key = (
+            operation,
+            tuple(sorted(settings.path_values.items())),
+            tuple(sorted((k, _frozen(v)) for k, v in query.items())),
+            settings.body,
+            settings.allow_unknown_fields,
+            config,
+        )
+        hash(key)
+    except TypeError:  # unhashable values (e.g. a dict in a hand-made config): no cache
+        request, path_values, warnings = _build(operation, settings, query, config)
+    else:
+        request, path_values, warnings = _build_cached(key, operation, settings, query, config)
+    return _Ready(item.row_id, request, dict(path_values), query, list(warnings))
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+_BUILT: dict[tuple, tuple[ApiRequest, dict[str, str], list[str]]] = {}
+_BUILT_LIMIT = 512
+
+
+def _build_cached(
+    key: tuple,
+    operation: Operation,
+    settings: CallSettings,
+    query: dict[str, Any],
+    config: ConnectionConfig,
+) -> tuple[ApiRequest, dict[str, str], list[str]]:
+    """:func:`_build`, remembered for valid settings (invalid ones are reported every time)."""
+    known = _BUILT.get(key)
+    if known is None:
+        known = _build(operation, settings, query, config)
+        if len(_BUILT) >= _BUILT_LIMIT:
+            _BUILT.clear()
+        _BUILT[key] = known
+    return known
+
+
+def _build(
+    operation: Operation, settings: CallSettings, query: dict[str, Any], config: ConnectionConfig
+) -> tuple[ApiRequest, dict[str, str], list[str]]:
+    from .request_builder import build_request
+
+    body = settings.body
+    if body is None and operation.operation_id == "createRun":
+        body = "{}"  # Create Run always sends a body: the schema then names what is missing
+    built = build_request(
+        operation,
+        settings.path_values,
+        query,
+        body,
+        config,
+        allow_unknown_fields=settings.allow_unknown_fields,
+    )
+    request = replace(built.request, expect_object=_checked_object(operation))
+    return request, built.path_values, built.warnings
+
+
+class _Batch:
+    """What a table of calls has done so far: what was created and what is still in flight.
+
+    When the batch stops (an error with "Fail the node", or a cancel), the message lists them,
+    so nothing that exists on the server goes unreported. Only requests that change
+    something (POST) are listed; reads and deletes are safe to repeat.
+    """
+
+    def __init__(self, operation: Operation, pending: dict[int, _Ready], stop: threading.Event):
+        self.operation = operation
+        self.pending = pending
+        self.stop = stop
+        self._lock = threading.Lock()
+        self.created: dict[int, str] = {}  # row index -> id of the object answered
+        self.in_flight: set[int] = set()  # rows whose first request was sent, no answer yet
+
+    def transmit(
+        self, i: int, transmit: Callable[..., ApiResponse], request: ApiRequest, **kwargs: Any
+    ) -> ApiResponse:
+        first = request is self.pending[i].request
+        if first:
+            with self._lock:
+                if self.stop.is_set():
+                    raise CancelledError()  # decided to stop: send no further row
+                self.in_flight.add(i)
+        try:
+            response = transmit(request, **kwargs)
+        except (CancelledError, AmbiguousSendError):
+            raise  # stays in flight: it may have been processed
+        except BaseException:
+            with self._lock:
+                self.in_flight.discard(i)
+            raise
+        if first:
+            object_id = run_status(response)[0] if response.ok else ""
+            with self._lock:
+                self.in_flight.discard(i)
+                if object_id:
+                    self.created[i] = object_id
+        return response
+
+    def report(self) -> str:
+        """``Runs already created: …; requests in flight …`` for the stop message."""
+        if self.operation.idempotent:
+            return ""
+        with self._lock:
+            created, in_flight = dict(self.created), set(self.in_flight)
+        parts = []
+        if self.operation.operation_id == "createRun":
+
+            def what(i: int) -> str:
+                return f"thread '{self.pending[i].path_values.get('thread_id', '')}'"
+
+            done, flying = (
+                "Runs already created",
+                "Requests in flight when stopped (a run may exist)",
+            )
+        else:
+
+            def what(i: int) -> str:
+                return self.pending[i].request.subject or self.pending[i].request.where
+
+            done = f"Already done by {self.operation.node_name}"
+            flying = "Requests in flight when stopped (they may have been processed)"
+        if created:
+            listed = ", ".join(
+                f"{object_id} ({self.pending[i].row_id}, {what(i)})"
+                for i, object_id in sorted(created.items())
+            )
+            parts.append(f"{done}: {listed}.")
+        if in_flight:
+            listed = ", ".join(f"{what(i)} ({self.pending[i].row_id})" for i in sorted(in_flight))
+            parts.append(f"{flying}: {listed}.")
+        return " ".join(parts)
+
+
+def _run_pool(
+    batch: _Batch,
+    concurrency: int,
+    run_row: Callable[[int, _Ready], tuple[RowResult, list[str]]],
+    finished: Callable[[int, RowResult, list[str]], None],
+    is_canceled: Callable[[], bool] | None,
+) -> None:
+    """Up to ``concurrency`` rows at once; the calling thread watches for cancel and reports.
+
+    Only this thread calls ``is_canceled`` and ``finished`` (KNIME's progress), so the KNIME
+    context is never used from a worker thread. Finished rows arrive through a queue, so
+    each costs constant work however many are pending.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending, stop = batch.pending, batch.stop
+    done: queue.SimpleQueue[Future] = queue.SimpleQueue()
+    pool = ThreadPoolExecutor(
+        max_workers=min(concurrency, len(pending)),
+        thread_name_prefix=batch.operation.cli_name,
+    )
+    futures: dict[Future, int] = {}
+    try:
+        for i, ready in pending.items():
+            future = pool.submit(run_row, i, ready)
+            futures[future] = i
+            future.add_done_callback(done.put)
+        remaining = len(futures)
+        next_check = 0.0
+        while remaining:
+            try:
+                future = done.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                future = None
+            now = time.monotonic()
+            if is_canceled is not None and now >= next_check:
+                next_check = now + POLL_SECONDS / 2
+                if is_canceled():
+                    raise CancelledError("Execution cancelled.")
+            if future is None:
+                continue
+            remaining -= 1
+            if not future.cancelled():
+                finished(futures[future], *future.result())  # FAIL mode raises here
+    except BaseException as exc:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)  # workers stop within POLL_SECONDS
+        _add_batch_report(exc, batch)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _add_batch_report(exc: BaseException, batch: _Batch) -> None:
+    """Append what exists on the server to the stopping error's message."""
+    if not isinstance(exc, OpenAIAssistantsError):
+        return
+    report = batch.report()
+    if isinstance(exc, CancelledError) and not report and batch.operation.may_create:
+        report = (
+            "No run was created."
+            if batch.operation.operation_id == "createRun"
+            else "Nothing was created."
+        )
+    if report:
+        exc.args = (f"{exc} {report}",)
+
+
+def _run_one(
+    operation: Operation,
+    ready: _Ready,
+    config: ConnectionConfig,
+    options: OperationOptions,
+    transmit: Callable[..., ApiResponse],
+    is_stopped: Callable[[], bool],
+) -> tuple[RowResult, list[str]]:
+    """One call (then its wait or its further pages); its row and warnings, or raise (FAIL)."""
+    request = ready.request
+    notes: list[str] = []
+    pages: tuple[ApiResponse, ...] = ()
+    try:
+        if is_stopped():
+            raise CancelledError()
+        response = transmit(request)
+        notes += _retry_note(response)
+        fine = response.ok and success_body_problem(request, response) is None
+        if fine and options.wait is not None:
+            response, request = _wait(
+                request, response, ready, config, options, transmit, is_stopped, notes
+            )
+        elif fine and operation.returns_list:
+            _check_page(request, response)
+            if options.all_pages:
+                pages, request = _follow_pages(
+                    operation, ready, response, config, options, transmit, notes
+                )
+                response = pages[-1]
+        problem = None
+        if not response.ok:
+            problem = http_error_message(
+                request, response, not_found_hint=_not_found_hint(operation)
+            )
+            if options.on_error is ErrorHandling.FAIL:
+                raise HttpStatusError(
+                    " ".join([problem, *_retry_note(response)]), response, request=request
+                )
+        else:
+            problem = success_body_problem(request, response)
+            if problem and options.on_error is ErrorHandling.FAIL:
+                raise ResponseFormatError(problem, request=request)
+        if problem:
+            notes.append(problem)
+        return RowResult(ready.row_id, response, problem or "", pages=pages), notes
+    except RequestFailedError as exc:
+        if options.on_error is ErrorHandling.FAIL:
+            raise
+        return RowResult(ready.row_id, None, str(exc)), [str(exc)]
+
+
+def _not_found_hint(operation: Operation) -> str:
+    """What to check when the API answers 404: this operation's IDs (and the assistant a
+    run is made with), and the base URL."""
+    from .request_parts import path_id_label
+
+    labels = [path_id_label(name) for name in operation.path_parameters]
+    if operation.operation_id in ("createRun", "createThreadAndRun"):
+        labels.append("Assistant ID")
+    if not labels:
+        return "Check the base URL."
+    words = [label[0].lower() + label[1:] if label != "ID" else label for label in labels]
+    listed = ", ".join(f"the {w}" for w in words)
+    return f"Check {listed} and the base URL."
+
+
+def _checked_object(operation: Operation) -> str:
+    """The object the transport's answer check expects; a list page has no ``id``, so lists
+    are checked by :func:`_check_page` instead."""
+    return "" if operation.returns_list else expected_object(operation)
+
+
+def _check_page(request: ApiRequest, response: ApiResponse) -> None:
+    """A list answer must be a ``list`` object holding a ``data`` array (what the table
+    shows)."""
+    try:
+        page = json.loads(response.text)
+        found = page.get("object") if isinstance(page, dict) else None
+        if found is not None and found != "list":
+            raise ResponseFormatError(
+                f"answered HTTP {response.status}, but not with a list object: its object is "
+                f"{str(found)[:60]!r}."
+            )
+        parse_page(response.text)
+    except ResponseFormatError as exc:
+        raise ResponseFormatError(f"{request.where}: {exc}", request=request) from None
+
+
+def _follow_pages(
+    operation: Operation,
+    ready: _Ready,
+    first: ApiResponse,
+    config: ConnectionConfig,
+    options: OperationOptions,
+    transmit: Callable[..., ApiResponse],
+    notes: list[str],
+) -> tuple[tuple[ApiResponse, ...], ApiRequest]:
+    """Ask for the next page (``after`` = the last item's ID, as the SDK) while ``has_more``,
+    until ``max_items`` items are there. Each page is a GET, retried as idempotent. An error
+    answer ends the paging and is the row's answer (its pages so far are kept)."""
+    from .request_builder import build_request
+
+    pages = [first]
+    request = ready.request
+    page = parse_page(first.text)
+    count = len(page.items)
+    query: dict[str, Any] = dict(ready.query_values)
+    while count < options.max_items:
+        next_query = next_page_query(query, page)
+        if next_query is None:
+            break
+        query = next_query
+        built = build_request(operation, ready.path_values, query, None, config)
+        request = replace(built.request, expect_object=_checked_object(operation))
+        response = transmit(request)
+        notes += _retry_note(response)
+        pages.append(response)
+        if not response.ok or success_body_problem(request, response) is not None:
+            break
+        _check_page(request, response)
+        page = parse_page(response.text)
+        count += len(page.items)
+    return tuple(pages), request
+
+
+def _wait(
+    request: ApiRequest,
+    response: ApiResponse,
+    ready: _Ready,
+    config: ConnectionConfig,
+    options: OperationOptions,
+    transmit: Callable[..., ApiResponse],
+    is_stopped: Callable[[], bool],
+    notes: list[str],
+) -> tuple[ApiResponse, ApiRequest]:
+    """Wait until the answered run stops; return the answer to output and its request.
+
+    The thread is the path's, else the run's own ``thread_id`` (Create Thread and Run). A
+    stream already ends with the run's final state, so it is output as it is; only when it
+    ended while the run was still going on is the run polled, and the final run is output
+    (the Events format keeps the stream and says how the run ended).
+    """
+    assert options.wait is not None
+    created = response
+    if request.stream:
+        events = response.events
+        if events is None:
+            events = tuple(parse_event_stream(response.text))
+        run = final_run(events)
+        if run is None or not isinstance(run.get("id"), str) or run.get("status") in STOP_STATUSES:
+            return response, request
+        created = ApiResponse(
+            status=response.status, headers=response.headers, text=json.dumps(run)
+        )
+        run_thread = run.get("thread_id")
+    else:
+        parsed = _loads(created.text)
+        run_thread = parsed.get("thread_id") if isinstance(parsed, dict) else None
+    thread_id = ready.path_values.get("thread_id") or (
+        run_thread if isinstance(run_thread, str) else ""
+    )
+    if not thread_id:
+        return response, request  # nothing to poll: the run names no thread
+    final = wait_for_run(created, config, thread_id, options.wait, transmit, is_canceled=is_stopped)
+    if final is created:
+        return response, request
+    run_id = run_status(created)[0]
+    poll = get_run_request(config, thread_id, run_id)  # messages name the last poll
+    if request.stream and options.result_format is ResultFormat.EVENTS:
+        status = run_status(final)[1] or f"unknown (HTTP {final.status})"
+        notes.append(
+            f"The event stream ended while run '{run_id}' was still going on; after waiting, "
+            f"its status is '{status}'."
+        )
+        return response, request
+    return final, poll
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _retry_note(response: ApiResponse) -> list[str]:
+    if response.attempts <= 1:
+        return []
+    retries = response.attempts - 1
+    what = "Succeeded after" if response.ok else "Gave up after"
+    plural = "retry" if retries == 1 else "retries"
+    return [f"{what} {retries} {plural} ({', '.join(response.retry_reasons)})."]
+
+
+def _prefixed(row_id: str, total: int, message: str) -> str:
+    return message if total == 1 else f"{row_id}: {message}"
+
+
+def _in_row(
+    error: InvalidSettingsError, row_id: str, total: int, row_settings: Collection[str]
+) -> InvalidSettingsError:
+    """With several rows, say which row's values are wrong (keeping the error's kind)."""
+    if total == 1 or error.setting not in row_settings or isinstance(error, MissingApiKeyError):
+        return error
+    if isinstance(error, InvalidBodyError):
+        return InvalidBodyError(error.violations, prefix=f"{row_id}: ")
+    return InvalidSettingsError(f"{row_id}: {error}", setting=error.setting)
