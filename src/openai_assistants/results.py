@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from .events import final_run, parse_event_stream
 from .exchange import ApiResponse
+from .lazy_imports import pandas_not_probed
 
 
 class ResultFormat(str, Enum):
@@ -124,8 +125,9 @@ def result_table(
             for name, cells in values.items():
                 cells.append(record.get(name))
     schema = arrow_schema(columns)
-    arrays = [_array(row_ids, "string")]
-    arrays += [_array(values[name], kind) for name, kind in columns]
+    with pandas_not_probed():  # plain lists: pyarrow need not import pandas to see that
+        arrays = [_array(row_ids, "string")]
+        arrays += [_array(values[name], kind) for name, kind in columns]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
