@@ -19,7 +19,7 @@ RUN_EVENT_PREFIX = "thread.run."
 ERROR_EVENT = "error"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a long stream holds many thousands of these
 class ServerEvent:
     event: str
     data: str

@@ -22,7 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .events import final_run, parse_event_stream
+from .events import DONE, ServerEvent, final_run, parse_event_stream
 from .exchange import ApiResponse
 from .lazy_imports import pandas_not_probed
 
@@ -159,7 +159,7 @@ def _records(row: RowResult, result_format: ResultFormat) -> list[tuple[str, dic
         return [("", record)]
     if response is None:
         return [("", {"event": "error", "data": row.error})]
-    events = parse_event_stream(response.text)
+    events = _received_events(response)
     if not events or not _is_event_stream(response):
         return [("", {"event": "error" if not response.ok else "response", "data": response.text})]
     return [(f"#{n}", {"event": e.event, "data": e.data}) for n, e in enumerate(events)]
@@ -190,12 +190,21 @@ def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:
 
 def _run_object(response: ApiResponse) -> dict[str, Any] | None:
     if _is_event_stream(response):
-        return final_run(parse_event_stream(response.text))
+        return final_run(_received_events(response))
     try:
         value = json.loads(response.text)
     except ValueError:
         return None
     return value if isinstance(value, dict) and "error" not in value else None
+
+
+def _received_events(response: ApiResponse) -> Sequence[ServerEvent]:
+    """The events the transport parsed while reading, when the stream reached [DONE] (then
+    they are exactly the text's); else the text parsed again, a cut last event included."""
+    events = response.events
+    if events and events[-1].data.strip() == DONE:
+        return events
+    return parse_event_stream(response.text)
 
 
 def _is_event_stream(response: ApiResponse) -> bool:
