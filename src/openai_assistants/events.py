@@ -10,6 +10,7 @@ with ``:``; an event is dispatched at a blank line. The stream of the Assistants
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -94,7 +95,7 @@ class EventStreamParser:
         if colon and value.startswith(" "):
             value = value[1:]
         if name == "event":
-            self._name = value
+            self._name = sys.intern(value)  # a few names, repeated thousands of times
         elif name == "data":
             self._data.append(value)
             self._has_data = True
