@@ -8,6 +8,7 @@ sets are sent back as httpx sends them back.
 
 from __future__ import annotations
 
+import gzip
 import socket
 
 import httpx
@@ -79,3 +80,33 @@ def test_a_foreign_client_takes_httpx_own_path() -> None:
     client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     with client:
         assert transport._route(client, _requests("http://127.0.0.1:9/v1")[0]) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "text"),
+    [
+        ({"Content-Encoding": "gzip"}, gzip.compress(RUN), RUN.decode()),
+        ({"Content-Type": "application/json; charset=latin-1"}, '{"x": "é"}'.encode("latin-1"),
+         '{"x": "é"}'),
+        ({"Content-Type": "application/json; charset=rot13"}, b'{"x": "\\u00e9"}',
+         '{"x": "\\u00e9"}'),
+    ],
+)  # fmt: skip
+def test_a_routed_answer_is_decoded_as_httpx_decodes_it(
+    headers: dict[str, str], body: bytes, text: str
+) -> None:
+    def script(conn: socket.socket, server: RawServer) -> None:
+        server.read_request(conn)
+        answer = {"Content-Type": "application/json", **headers, "Content-Length": str(len(body))}
+        conn.sendall(http_head(200, answer) + body)
+
+    config = ConnectionConfig(base_url="http://127.0.0.1/v1")
+    with RawServer(script) as server:
+        client = transport.new_client(config)
+        try:
+            request = _requests(server.base_url)[1]
+            assert transport._route(client, request) is not None
+            response = transport.send(request, config, KEY, client=client)
+        finally:
+            client.close()
+    assert response.text == text

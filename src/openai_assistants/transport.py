@@ -653,13 +653,21 @@ def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfi
     status = response.status_code
     headers = tuple(response.headers.items())
     limit = config.max_response_bytes
-    media_type = (response.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
-    decoder = codecs.getincrementaldecoder(_charset(response.charset_encoding))(errors="replace")
+    content_type = response.headers.get("content-type") or ""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    decoder = codecs.getincrementaldecoder(_charset(_declared_charset(content_type)))(
+        errors="replace"
+    )
     parser = EventStreamParser() if media_type == "text/event-stream" else None
     parts: list[str] = []
     size = 0
+    chunks: Any = response.iter_bytes()
+    if type(response.stream) is _ResponseStream and "content-encoding" not in response.headers:
+        # a routed answer without Content-Encoding: iter_bytes() would pass the bytes through
+        # unchanged at ~15 µs of set-up per answer; its stream raises httpx's errors itself
+        chunks = response.stream
     try:
-        for chunk in response.iter_bytes():  # as received: a stream is seen at once
+        for chunk in chunks:  # as received: a stream is seen at once
             size += len(chunk)
             if size > limit:
                 raise ResponseFormatError(
@@ -702,6 +710,15 @@ def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfi
             parser.close()
         events = tuple(parser.events)
     return ApiResponse(status=status, headers=headers, text=text, events=events)
+
+
+@lru_cache(maxsize=64)
+def _declared_charset(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type, as httpx reads it (cached: it parses the
+    header with the email package)."""
+    if not content_type:
+        return None
+    return httpx.Response(200, headers={"content-type": content_type}).charset_encoding
 
 
 @lru_cache(maxsize=64)
