@@ -58,3 +58,19 @@ def test_csv_output_still_gets_pandas_when_it_needs_it(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "pandas loaded: True" in result.stderr
     assert RUN.replace('"', '""') in (tmp_path / "run.csv").read_text()
+
+
+def test_outside_the_command_line_pyarrow_keeps_its_usual_pandas_probe() -> None:
+    """Only the one-shot CLI opts in: a library user (or KNIME) sees pyarrow unchanged."""
+    code = (
+        "import sys\n"
+        "from openai_assistants.exchange import ApiResponse\n"
+        "from openai_assistants.results import ResultFormat, RowResult, result_table\n"
+        "result_table([RowResult('Row0', ApiResponse(200, text='{}'))], ResultFormat.RAW)\n"
+        "print('pandas loaded:', 'pandas' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "pandas loaded: True" in result.stdout

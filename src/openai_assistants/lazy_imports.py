@@ -5,8 +5,11 @@ first time ``pa.array()`` is called, only to ask whether the value is a pandas o
 result table is built from plain lists, so the answer is always no. While
 :func:`pandas_not_probed` is active, a process that has not loaded pandas yet answers that
 question without it. pyarrow asks again, and imports pandas, the first time pandas is
-really needed (``Table.to_pandas()``: the CLI's CSV and Parquet output). A process that
-already has pandas (KNIME's) is not affected.
+really needed (``Table.to_pandas()``: the CLI's CSV and Parquet output).
+
+Only a process that opted in with :func:`keep_pandas_unloaded` (the command line does, in
+``cli.main``) is affected: elsewhere pyarrow keeps its usual behaviour, so code sharing the
+process (KNIME's) never sees pyarrow unaware of pandas.
 """
 
 from __future__ import annotations
@@ -30,10 +33,20 @@ class _NoPandasHere:
         return None  # every other import goes on as usual
 
 
+_OPTED_IN = False
+
+
+def keep_pandas_unloaded() -> None:
+    """This process (a one-shot command) imports pandas only where it is really used."""
+    global _OPTED_IN
+    _OPTED_IN = True
+
+
 @contextmanager
 def pandas_not_probed() -> Iterator[None]:
-    """Within the block, ``import pandas`` on this thread fails unless pandas is loaded."""
-    if "pandas" in sys.modules:
+    """Within the block, ``import pandas`` on this thread fails unless pandas is loaded
+    (only in a process that called :func:`keep_pandas_unloaded`)."""
+    if not _OPTED_IN or "pandas" in sys.modules:
         yield
         return
     finder = _NoPandasHere()
