@@ -54,6 +54,7 @@ from .errors import (
     OpenAIAssistantsError,
     OutputWriteError,
 )
+from .lazy_imports import keep_pandas_unloaded
 from .results import ROW_ID, ResultFormat
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code (the console script exits with it)."""
+    keep_pandas_unloaded()  # a one-shot process: pandas only for the outputs that use it
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -10,6 +10,7 @@ with ``:``; an event is dispatched at a blank line. The stream of the Assistants
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ RUN_EVENT_PREFIX = "thread.run."
 ERROR_EVENT = "error"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a long stream holds many thousands of these
 class ServerEvent:
     event: str
     data: str
@@ -94,7 +95,7 @@ class EventStreamParser:
         if colon and value.startswith(" "):
             value = value[1:]
         if name == "event":
-            self._name = value
+            self._name = sys.intern(value)  # a few names, repeated thousands of times
         elif name == "data":
             self._data.append(value)
             self._has_data = True

@@ -21,8 +21,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from .events import final_run, parse_event_stream
+from .events import DONE, ServerEvent, final_run, parse_event_stream
 from .exchange import ApiResponse
+from .lazy_imports import pandas_not_probed
 
 
 class ResultFormat(str, Enum):
@@ -156,8 +157,9 @@ def result_table(
             for name, cells in values.items():
                 cells.append(record.get(name))
     schema = arrow_schema(columns)
-    arrays = [_array(row_ids, "string")]
-    arrays += [_array(values[name], kind) for name, kind in columns]
+    with pandas_not_probed():  # plain lists: pyarrow need not import pandas to see that
+        arrays = [_array(row_ids, "string")]
+        arrays += [_array(values[name], kind) for name, kind in columns]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -208,7 +210,7 @@ def _records(row: RowResult, result_format: ResultFormat, shape: _Shape) -> list
         return [("", record, response)]
     if response is None:
         return [("", {"event": "error", "data": row.error}, None)]
-    events = parse_event_stream(response.text)
+    events = _received_events(response)
     if not events or not _is_event_stream(response):
         kind = "error" if not response.ok else "response"
         return [("", {"event": kind, "data": response.text}, response)]
@@ -247,12 +249,21 @@ def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:
 
 def _answer_object(response: ApiResponse) -> dict[str, Any] | None:
     if _is_event_stream(response):
-        return final_run(parse_event_stream(response.text))
+        return final_run(_received_events(response))
     try:
         value = json.loads(response.text)
     except ValueError:
         return None
     return value if isinstance(value, dict) and "error" not in value else None
+
+
+def _received_events(response: ApiResponse) -> Sequence[ServerEvent]:
+    """The events the transport parsed while reading, when the stream reached [DONE] (then
+    they are exactly the text's); else the text parsed again, a cut last event included."""
+    events = response.events
+    if events and events[-1].data.strip() == DONE:
+        return events
+    return parse_event_stream(response.text)
 
 
 def _is_event_stream(response: ApiResponse) -> bool:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .create_run import CreateRunSettings
 from .errors import InvalidSettingsError
 from .execution import RunInput
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where a table is read: a single run never needs pandas
 
 
 def runs_from_table(
@@ -63,6 +65,8 @@ def column_cells(table: pd.DataFrame, column: str) -> list[str | None]:
 
 def read_table_file(path: str) -> pd.DataFrame:
     """A .csv, .json (a list of row objects) or .parquet file, every cell read as text."""
+    import pandas as pd
+
     suffix = Path(path).suffix.lower()
     try:
         if suffix == ".csv":
@@ -84,4 +88,6 @@ def read_table_file(path: str) -> pd.DataFrame:
 
 
 def _missing(value: object) -> bool:
+    import pandas as pd  # already loaded: the table is a DataFrame
+
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

@@ -334,25 +334,27 @@ class CreateRunNode:
 
     def settings(self) -> CreateRunSettings:
         """The dialog as the core's plain settings."""
+        request = self.request  # KNIME copies a group on each access: once per group
         return CreateRunSettings(
-            thread_id=self.request.thread_id,
-            include=tuple(_INCLUDE_VALUES[name] for name in self.request.include),
-            body=self.request.body,
+            thread_id=request.thread_id,
+            include=tuple(_INCLUDE_VALUES[name] for name in request.include),
+            body=request.body,
             allow_unknown_fields=bool(self.advanced.allow_unknown_fields),
         )
 
     def options(self) -> ExecutionOptions:
         wait = None
-        if self.waiting.wait_for_completion:
+        waiting, result = self.waiting, self.result  # each group accessed once (see settings)
+        if waiting.wait_for_completion:
             wait = WaitOptions(
-                poll_interval=float(self.waiting.poll_interval),
-                max_wait=float(self.waiting.max_wait),
-                cancel_run_on_abort=bool(self.waiting.cancel_run_on_cancel),
+                poll_interval=float(waiting.poll_interval),
+                max_wait=float(waiting.max_wait),
+                cancel_run_on_abort=bool(waiting.cancel_run_on_cancel),
             )
         return ExecutionOptions(
             on_error=ErrorHandling[self.errors.error_handling],
-            result_format=_RESULT_FORMATS[self.result.result_format],
-            include_headers=bool(self.result.include_headers),
+            result_format=_RESULT_FORMATS[result.result_format],
+            include_headers=bool(result.include_headers),
             wait=wait,
             concurrency=int(self.runs_table.concurrency),
         )

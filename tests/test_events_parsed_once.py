@@ -1,0 +1,70 @@
+"""A streamed answer is parsed once, while it is received (issue 10, Events memory)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+import openai_assistants.events as events_module
+import openai_assistants.results as results
+from openai_assistants.connection import ConnectionConfig
+from openai_assistants.create_run import CreateRunSettings
+from openai_assistants.execution import ErrorHandling, ExecutionOptions, execute_create_run
+from openai_assistants.results import ResultFormat
+
+RUN = '{"id": "run_1", "object": "thread.run", "status": "completed", "created_at": 1}'
+STREAM = (
+    f"event: thread.run.created\ndata: {RUN}\n\n"
+    'event: thread.message.delta\ndata: {"delta": "a\\u2028b"}\n\n'
+    f"event: thread.run.completed\ndata: {RUN}\n\n"
+    "event: done\ndata: [DONE]\n\n"
+)
+SETTINGS = CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "a", "stream": true}')
+CONFIG = ConnectionConfig(base_url="http://127.0.0.1:9/v1", max_retries=0)
+
+
+def _execute(body: str, result_format: ResultFormat, on_error: str = "fail"):
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, text=body)
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    options = ExecutionOptions(result_format=result_format, on_error=ErrorHandling(on_error))
+    with client:
+        return execute_create_run(
+            SETTINGS, CONFIG, environ={"OPENAI_API_KEY": "sk-test"}, client=client,
+            options=options,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("result_format", [ResultFormat.EVENTS, ResultFormat.STRUCTURED])
+def test_a_whole_stream_is_not_parsed_again_for_the_table(
+    monkeypatch: pytest.MonkeyPatch, result_format: ResultFormat
+) -> None:
+    parsed_again: list[str] = []
+    parse = events_module.parse_event_stream
+
+    def counting(text: str):
+        parsed_again.append(text)
+        return parse(text)
+
+    monkeypatch.setattr(results, "parse_event_stream", counting)
+    outcome = _execute(STREAM, result_format)
+    assert parsed_again == []
+    rows = outcome.table.to_pylist()
+    if result_format is ResultFormat.EVENTS:
+        assert [row["event"] for row in rows] == [
+            "thread.run.created", "thread.message.delta", "thread.run.completed", "done"
+        ]  # fmt: skip
+        assert rows[1]["data"] == '{"delta": "a\\u2028b"}'
+    else:
+        assert rows[0]["id"] == "run_1" and rows[0]["status"] == "completed"
+
+
+def test_a_cut_stream_still_shows_its_last_unfinished_event() -> None:
+    cut = (
+        STREAM.split("event: thread.run.completed")[0] + f"event: thread.run.completed\ndata: {RUN}"
+    )
+    outcome = _execute(cut, ResultFormat.EVENTS, on_error="output")  # cut: an error row
+    assert "cut off" in outcome.warnings[0]
+    rows = outcome.table.to_pylist()
+    assert [row["event"] for row in rows][-1] == "thread.run.completed"

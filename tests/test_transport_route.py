@@ -1,0 +1,112 @@
+"""The transport's direct route to httpx's connection pool sends what httpx would send.
+
+For its own clients the transport skips ``httpx.Client.send`` (issue 10, per-request
+overhead) and hands the request to the same connection pool. These tests pin that a user
+cannot tell: the bytes on the wire equal httpx's own, byte for byte, and cookies a server
+sets are sent back as httpx sends them back.
+"""
+
+from __future__ import annotations
+
+import gzip
+import socket
+
+import httpx
+import pytest
+from raw_server import RawServer, http_head
+
+from openai_assistants import transport
+from openai_assistants.connection import AuthStyle, ConnectionConfig
+from openai_assistants.exchange import ApiRequest
+
+KEY = "sk-route-test"
+RUN = b'{"id": "run_1", "object": "thread.run"}'
+
+
+def _answer(cookie: bool):
+    def script(conn: socket.socket, server: RawServer) -> None:
+        while server.read_request(conn):
+            headers = {"Content-Type": "application/json", "Content-Length": str(len(RUN))}
+            if cookie:
+                headers["Set-Cookie"] = "session=abc; Path=/"
+            conn.sendall(http_head(200, headers) + RUN)
+
+    return script
+
+
+def _requests(base_url: str) -> list[ApiRequest]:
+    common = (("Content-Type", "application/json"), ("OpenAI-Beta", "assistants=v2"))
+    return [
+        ApiRequest("POST", f"{base_url}/threads/thread_1/runs?include%5B%5D=x", common,
+                   b'{"assistant_id": "asst_1"}', subject="a run"),
+        ApiRequest("GET", f"{base_url}/threads/thread_1/runs/run_1", common[1:]),
+        ApiRequest("POST", f"{base_url}/threads/thread_1/runs", common, b"{}"),
+    ]  # fmt: skip
+
+
+def _sent(routed: bool, config: ConnectionConfig, cookie: bool = False) -> list[bytes]:
+    with RawServer(_answer(cookie)) as server:
+        client = transport.new_client(config)
+        if not routed:
+            transport._OURS.discard(client)  # as an injected client: httpx's own send
+        try:
+            for request in _requests(server.base_url):
+                response = transport.send(request, config, KEY, client=client)
+                assert response.status == 200 and response.text == RUN.decode()
+                assert (transport._route(client, request) is not None) == (routed and not cookie)
+        finally:
+            client.close()
+    return server.requests
+
+
+@pytest.mark.parametrize("auth_style", list(AuthStyle))
+def test_the_bytes_on_the_wire_are_the_ones_httpx_sends(auth_style: AuthStyle) -> None:
+    config = ConnectionConfig(base_url="http://127.0.0.1/v1", auth_style=auth_style)
+    routed, by_httpx = _sent(True, config), _sent(False, config)
+    ports = [r.split(b"Host: 127.0.0.1:")[1].split(b"\r\n")[0] for r in routed + by_httpx]
+    normalise = [r.replace(port, b"PORT") for r, port in zip(routed + by_httpx, ports, strict=True)]
+    assert normalise[:3] == normalise[3:]
+    assert KEY.encode() in routed[0]
+
+
+def test_cookies_a_server_sets_are_sent_back_as_httpx_does() -> None:
+    config = ConnectionConfig(base_url="http://127.0.0.1/v1")
+    routed = _sent(True, config, cookie=True)
+    assert b"Cookie: session=abc" not in routed[0]
+    assert all(b"Cookie: session=abc" in request for request in routed[1:])
+
+
+def test_a_foreign_client_takes_httpx_own_path() -> None:
+    client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    with client:
+        assert transport._route(client, _requests("http://127.0.0.1:9/v1")[0]) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "text"),
+    [
+        ({"Content-Encoding": "gzip"}, gzip.compress(RUN), RUN.decode()),
+        ({"Content-Type": "application/json; charset=latin-1"}, '{"x": "é"}'.encode("latin-1"),
+         '{"x": "é"}'),
+        ({"Content-Type": "application/json; charset=rot13"}, b'{"x": "\\u00e9"}',
+         '{"x": "\\u00e9"}'),
+    ],
+)  # fmt: skip
+def test_a_routed_answer_is_decoded_as_httpx_decodes_it(
+    headers: dict[str, str], body: bytes, text: str
+) -> None:
+    def script(conn: socket.socket, server: RawServer) -> None:
+        server.read_request(conn)
+        answer = {"Content-Type": "application/json", **headers, "Content-Length": str(len(body))}
+        conn.sendall(http_head(200, answer) + body)
+
+    config = ConnectionConfig(base_url="http://127.0.0.1/v1")
+    with RawServer(script) as server:
+        client = transport.new_client(config)
+        try:
+            request = _requests(server.base_url)[1]
+            assert transport._route(client, request) is not None
+            response = transport.send(request, config, KEY, client=client)
+        finally:
+            client.close()
+    assert response.text == text
