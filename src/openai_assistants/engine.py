@@ -859,10 +859,19 @@ def _follow_pages(
     page = parse_page(first.text)
     count = len(page.items)
     query: dict[str, Any] = dict(ready.query_values)
+    cursors: set[str] = set()  # a server that hands out a cursor twice would page forever
     while count < options.max_items:
         next_query = next_page_query(query, page)
         if next_query is None:
             break
+        if next_query["after"] in cursors:
+            notes.append(
+                f"{request.where} answered has_more with a page ending at "
+                f"'{next_query['after']}' again; stopped following pages there, since the "
+                "server would only repeat them."
+            )
+            break
+        cursors.add(next_query["after"])
         query = next_query
         built = build_request(operation, ready.path_values, query, None, config)
         request = replace(built.request, expect_object=_checked_object(operation))
