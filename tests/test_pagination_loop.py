@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from http_stub import Reply, StubServer
+
 from openai_assistants import operations
 from openai_assistants.connection import ConnectionConfig
 from openai_assistants.engine import CallInput, CallSettings, OperationOptions, execute_operation
