@@ -15,11 +15,15 @@ from .operation_node import (
     MAX_CONCURRENCY,
     IncludeOptions,
     OperationNode,
+    advanced_group,
     code,
     error_handling_options,
+    errors_group,
     input_table_connected,
     is_string_column,
     result_format_options,
+    result_group,
+    waiting_group,
 )
 
 CREATE_RUN = by_id("createRun")
@@ -78,70 +82,6 @@ class RequestSettings:
     )
 
 
-@knext.parameter_group("Result", since_version=_GROUPED_SINCE)
-class ResultSettings:
-    """How the answer becomes the output table."""
-
-    result_format = knext.EnumParameter(
-        "Result Format",
-        "How the response is mapped to the output table.",
-        ResultFormatOptions.RAW.name,
-        ResultFormatOptions,
-    )
-    include_headers = knext.BoolParameter(
-        "Add response headers as columns",
-        "Adds x-request-id, openai-processing-ms and the x-ratelimit-* headers as string columns.",
-        False,
-        is_advanced=True,
-    )
-
-
-@knext.parameter_group("Error handling", since_version=_GROUPED_SINCE)
-class ErrorSettings:
-    """What an error answer of the API does to the node."""
-
-    error_handling = knext.EnumParameter(
-        "If the API answers with an error",
-        "Fail the node (default), or output the error response as the result row.",
-        ErrorHandlingOptions.FAIL.name,
-        ErrorHandlingOptions,
-    )
-
-
-@knext.parameter_group("Waiting", since_version=_GROUPED_SINCE)
-class WaitSettings:
-    """Whether to wait for the run to end, and how."""
-
-    wait_for_completion = knext.BoolParameter(
-        "Wait until the run ends",
-        "Poll the run until it is completed, failed, cancelled, expired or incomplete (or "
-        "requires action) and output the final run instead of the just-created one.",
-        False,
-    )
-    poll_interval = knext.DoubleParameter(
-        "Poll interval (seconds)",
-        "Time between two status checks while waiting for the run.",
-        1.0,
-        min_value=0.1,
-        is_advanced=True,
-    ).rule(knext.OneOf(wait_for_completion, [True]), knext.Effect.SHOW)
-    max_wait = knext.DoubleParameter(
-        "Maximum wait (seconds)",
-        "How long to wait for the run to end before failing (the run goes on on the server).",
-        600.0,
-        min_value=1.0,
-        is_advanced=True,
-    ).rule(knext.OneOf(wait_for_completion, [True]), knext.Effect.SHOW)
-    cancel_run_on_cancel = knext.BoolParameter(
-        "Cancel the run when the node is cancelled",
-        "When you cancel the node while it waits, also cancel the run on the server.",
-        False,
-        is_advanced=True,
-    ).rule(knext.OneOf(wait_for_completion, [True]), knext.Effect.SHOW)
-    poll_interval.validator(in_range("Poll interval (seconds)", 0.1))
-    max_wait.validator(in_range("Maximum wait (seconds)", 1.0))
-
-
 @knext.parameter_group("Runs table", since_version=_GROUPED_SINCE)
 class RunsTableSettings:
     """With the optional Runs table: where each row's thread and body come from, and how
@@ -173,19 +113,6 @@ class RunsTableSettings:
         is_advanced=True,
     )
     concurrency.validator(in_range("Concurrent requests", 1, MAX_CONCURRENCY))
-
-
-@knext.parameter_group("Advanced", since_version=_GROUPED_SINCE, is_advanced=True)
-class AdvancedSettings:
-    """Rarely needed request options."""
-
-    allow_unknown_fields = knext.BoolParameter(
-        "Allow unknown fields",
-        "Send body fields that the schema does not define (e.g. fields newer than this "
-        "node) as written, with a warning, instead of failing.",
-        False,
-        is_advanced=True,
-    )
 
 
 PARAMETER_GROUPS = {
@@ -264,13 +191,13 @@ class CreateRunNode(OperationNode):
     table_group = "runs_table"  # its key since 0.1.0 (the family's is "input_table")
 
     request = RequestSettings()
-    result = ResultSettings()
-    errors = ErrorSettings()
-    waiting = WaitSettings()
+    result = result_group(CREATE_RUN, ResultFormatOptions)
+    errors = errors_group(ErrorHandlingOptions)
+    waiting = waiting_group("output the final run instead of the just-created one.")
     runs_table = RunsTableSettings().rule(
         knext.DialogContextCondition(input_table_connected), knext.Effect.SHOW
     )
-    advanced = AdvancedSettings()
+    advanced = advanced_group()
 
     def _modify_parameters(self, parameters: dict) -> dict:
         """Settings saved by 0.1.0 were flat: move each into its group."""

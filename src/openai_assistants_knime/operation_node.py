@@ -251,8 +251,11 @@ def _request_group(operation: Operation) -> Any:
     )()
 
 
-def _result_group(operation: Operation) -> Any:
-    options = result_format_options(operation)
+def result_group(
+    operation: Operation, options: type[knext.EnumParameterOptions] | None = None
+) -> Any:
+    """The Result section; ``options``: the result formats with a node's own texts."""
+    options = options or result_format_options(operation)
     params: dict[str, Any] = {
         "result_format": knext.EnumParameter(
             "Result Format",
@@ -291,13 +294,13 @@ def _result_group(operation: Operation) -> Any:
     return _group("Result", "ResultSettings", "How the answer becomes the output table.", params)()
 
 
-def _errors_group() -> Any:
+def errors_group(options: type[knext.EnumParameterOptions] = ErrorHandlingOptions) -> Any:
     params = {
         "error_handling": knext.EnumParameter(
             "If the API answers with an error",
             "Fail the node (default), or output the error response as the result row.",
-            ErrorHandlingOptions.FAIL.name,
-            ErrorHandlingOptions,
+            options.FAIL.name,
+            options,
             since_version=SINCE_VERSION,
         )
     }
@@ -309,11 +312,12 @@ def _errors_group() -> Any:
     )()
 
 
-def _waiting_group() -> Any:
+def waiting_group(output: str = "output the final run.") -> Any:
+    """The Waiting section; ``output`` ends the description of its switch."""
     wait = knext.BoolParameter(
         "Wait until the run ends",
         "Poll the run until it is completed, failed, cancelled, expired or incomplete (or "
-        "requires action) and output the final run.",
+        f"requires action) and {output}",
         False,
         since_version=SINCE_VERSION,
     )
@@ -407,7 +411,7 @@ def _input_table_group(operation: Operation) -> Any:
     return holder.rule(knext.DialogContextCondition(input_table_connected), knext.Effect.SHOW)
 
 
-def _advanced_group() -> Any:
+def advanced_group() -> Any:
     params = {
         "allow_unknown_fields": knext.BoolParameter(
             "Allow unknown fields",
@@ -427,14 +431,14 @@ def parameter_groups(operation: Operation) -> dict[str, Any]:
     """The dialog sections of a node for ``operation``, by settings key."""
     groups = {
         "request": _request_group(operation),
-        "result": _result_group(operation),
-        "errors": _errors_group(),
+        "result": result_group(operation),
+        "errors": errors_group(),
     }
     if engine.can_wait(operation):
-        groups["waiting"] = _waiting_group()
+        groups["waiting"] = waiting_group()
     groups["input_table"] = _input_table_group(operation)
     if operation.has_body:
-        groups["advanced"] = _advanced_group()
+        groups["advanced"] = advanced_group()
     return groups
 
 
