@@ -47,8 +47,8 @@ from .table_schema import knime_schema
 # The extension version that introduced these nodes (knime.yml's version): every parameter
 # carries it, so settings saved before a parameter existed load with its default.
 SINCE_VERSION = "0.2.0"
-MAX_CONCURRENCY = 32
-MAX_ITEMS_LIMIT = 100_000
+MAX_CONCURRENCY = engine.MAX_CONCURRENCY  # the bounds the engine checks
+MAX_ITEMS_LIMIT = engine.MAX_ITEMS_LIMIT
 
 # A body a user can start from: required fields present (an empty ID still fails configure,
 # naming the field, as Create Run's template does); every field of "modify" bodies optional.
