@@ -8,14 +8,13 @@ from openai_assistants.create_run import DEFAULT_BODY, INCLUDE_FILE_SEARCH_CONTE
 from openai_assistants.operations import by_id
 from openai_assistants.results import ResultFormat
 
-from .category import openai_assistants_category
-from .configuration_port import openai_configuration_port_type
 from .errors import in_range
 from .operation_node import (
     MAX_CONCURRENCY,
     IncludeOptions,
     OperationNode,
     advanced_group,
+    api_node,
     code,
     error_handling_options,
     errors_group,
@@ -133,33 +132,13 @@ PARAMETER_GROUPS = {
 }  # setting key -> its group (0.1.0 settings were flat)
 
 
-@knext.node(
-    name="Create Run",
-    node_type=knext.NodeType.MANIPULATOR,
-    icon_path="icons/create-run.png",
-    category=openai_assistants_category,
-    keywords=["OpenAI", "Assistants", "run", "thread", "REST"],
-)
-@knext.input_port(
-    "Configuration data",
-    "The OpenAI configuration (from the OpenAI Configuration node or a previous API node).",
-    openai_configuration_port_type,
-)
-@knext.input_table(
+@api_node(
+    "Create Run",
+    "icons/create-run.png",
+    ["OpenAI", "Assistants", "run", "thread", "REST"],
     "Runs",
     "Optional: one run per row. Thread ID and/or body come from the chosen columns; a missing "
     "cell falls back to the dialog's value.",
-    optional=True,
-)
-@knext.output_table(
-    "Result",
-    "Result of the request depending on the selected Result Format.",
-)
-@knext.output_port(
-    "Configuration data",
-    "Configuration data (this is the same as the input port; it is provided as passthrough "
-    "for sequentially chaining nodes to declutter your workflow connections).",
-    openai_configuration_port_type,
 )
 class CreateRunNode(OperationNode):
     """Create a run.

@@ -14,7 +14,7 @@ operations are plain data, and the engine loads its HTTP and schema libraries on
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -702,35 +702,52 @@ def operation_node(
             **parameter_groups(operation),
         }
         node_cls: Any = type(cls.__name__, (cls,), attrs)
-        node_cls = knext.output_port(
+        return api_node(
+            operation.node_name,
+            icon,
+            dict.fromkeys(["OpenAI", "Assistants", operation.group, "REST", *keywords]),
+            "Input table",
+            "Optional: one request per row. Path parameters and body come from the chosen "
+            "columns; a missing cell falls back to the dialog's value.",
+        )(node_cls)
+
+    return register
+
+
+def api_node(
+    name: str,
+    icon: str,
+    keywords: Iterable[str],
+    table_label: str,
+    table_description: str,
+) -> Callable[[type], type]:
+    """What makes a class one of the Assistants API nodes in KNIME: its name, icon and
+    category, the configuration port in and out (passed through for chaining), the optional
+    input table and the result table."""
+
+    def decorate(cls: Any) -> Any:
+        cls = knext.output_port(
             "Configuration data",
             "Configuration data (this is the same as the input port; it is provided as "
             "passthrough for sequentially chaining nodes to declutter your workflow "
             "connections).",
             openai_configuration_port_type,
-        )(node_cls)
-        node_cls = knext.output_table(
+        )(cls)
+        cls = knext.output_table(
             "Result", "Result of the request depending on the selected Result Format."
-        )(node_cls)
-        node_cls = knext.input_table(
-            "Input table",
-            "Optional: one request per row. Path parameters and body come from the chosen "
-            "columns; a missing cell falls back to the dialog's value.",
-            optional=True,
-        )(node_cls)
-        node_cls = knext.input_port(
+        )(cls)
+        cls = knext.input_table(table_label, table_description, optional=True)(cls)
+        cls = knext.input_port(
             "Configuration data",
             "The OpenAI configuration (from the OpenAI Configuration node or a previous API node).",
             openai_configuration_port_type,
-        )(node_cls)
+        )(cls)
         return knext.node(
-            name=operation.node_name,
+            name=name,
             node_type=knext.NodeType.MANIPULATOR,
             icon_path=icon,
             category=openai_assistants_category,
-            keywords=list(
-                dict.fromkeys(["OpenAI", "Assistants", operation.group, "REST", *keywords])
-            ),
-        )(node_cls)
+            keywords=list(keywords),
+        )(cls)
 
-    return register
+    return decorate
