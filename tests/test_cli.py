@@ -267,6 +267,27 @@ def test_allow_unknown_fields_sends_them_with_a_warning(target, capsys):
 # request failures: exit 1
 
 
+def test_output_that_cannot_be_written_exits_1_naming_the_runs_created(
+    target, capsys, tmp_path, monkeypatch
+):
+    """The runs exist on the server although their table is lost: the message lists them."""
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "write_table", disk_full)
+    path = tmp_path / "result.csv"
+    code, out, err = run_cli(capsys, target.args("--output", str(path)))
+    assert code == 1 and out == ""
+    created = target.server.request_log[-1]
+    assert (created.method, created.path) == ("POST", f"/v1/threads/{target.thread_id}/runs")
+    assert re.fullmatch(
+        rf"error: The runs were requested, but {re.escape(str(path))} could not be written "
+        r"\(No space left on device\)\. Runs created: Row0: run_[0-9a-f]+\.\n",
+        err,
+    ), err
+
+
 def test_http_error_exits_1_or_becomes_a_row_with_on_error_output(target, capsys):
     missing = target.args()
     missing[missing.index(target.thread_id)] = "thread_missing"

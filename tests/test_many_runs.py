@@ -199,3 +199,35 @@ def test_cancel_stops_a_table_of_runs_within_a_second() -> None:
             )
         assert time.monotonic() - cancel_at < 1.0
     assert len(server.received) == 2  # the rows not yet started were never sent
+
+
+def test_runs_from_a_table_file_fall_back_to_the_settings_cell_by_cell() -> None:
+    """The CLI's --input: one run per row, row IDs kept; a missing cell (None, NaN) takes the
+    settings' value; a JSON file's body object is sent as its JSON text."""
+    from openai_assistants.table_input import runs_from_table
+
+    settings = CreateRunSettings(thread_id="thread_dialog", body='{"assistant_id": "asst_d"}')
+    table = pd.DataFrame(
+        {
+            "thread": ["thread_a", None, float("nan")],
+            "body": [None, {"assistant_id": "asst_b"}, '{"assistant_id": "asst_c"}'],
+        },
+        index=["Row0", "Row1", "Row2"],
+    )
+    runs = runs_from_table(table, settings, "thread", "body")
+    assert [run.row_id for run in runs] == ["Row0", "Row1", "Row2"]
+    assert [run.settings.thread_id for run in runs] == [
+        "thread_a",
+        "thread_dialog",
+        "thread_dialog",
+    ]
+    assert [json.loads(run.settings.body)["assistant_id"] for run in runs] == [
+        "asst_d",
+        "asst_b",
+        "asst_c",
+    ]
+    assert runs_from_table(table, settings)[1].settings == settings
+    with pytest.raises(
+        InvalidSettingsError, match=r"no column 'missing' \(columns: thread, body\)"
+    ):
+        runs_from_table(table, settings, body_column="missing")

@@ -80,7 +80,8 @@ def test_every_operation_is_a_node_listed_under_its_exact_name() -> None:
     assert sorted(n.name for n in ours) == sorted(
         [op.node_name for op in ALL] + ["OpenAI Configuration"]
     )
-    assert set(FAMILY) == {op.operation_id for op in NEW_OPERATIONS}
+    # every operation, Create Run included, runs on OperationNode's configure/execute
+    assert set(FAMILY) == {op.operation_id for op in ALL}
 
 
 def test_every_node_has_a_16x16_icon() -> None:

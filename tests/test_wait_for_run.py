@@ -119,3 +119,27 @@ def test_a_failed_poll_is_reported_with_the_poll_request() -> None:
     message = str(caught.value)
     assert f"GET {server.base_url}/threads/thread_1/runs/run_1 failed: HTTP 404" in message
     assert "No run found" in message
+
+
+@pytest.mark.parametrize("operation_id", ["getRun", "cancelRun"])
+def test_polls_and_cancels_are_the_get_run_and_cancel_run_nodes_requests(operation_id) -> None:
+    """The wait sends what the Get Run / Cancel Run operations send (SDK-parity tested)."""
+    from openai_assistants.operations import by_id
+    from openai_assistants.request_builder import build_request
+    from openai_assistants.run_polling import cancel_run_request, get_run_request
+
+    config = ConnectionConfig(
+        base_url="http://127.0.0.1:9/v1", organization="org-1", api_version="2024-05-01"
+    )
+    ids = {"thread_id": "thread/1?x", "run_id": "run_1"}
+    node = build_request(by_id(operation_id), ids, config=config).request
+    made = {"getRun": get_run_request, "cancelRun": cancel_run_request}[operation_id]
+    ours = made(config, ids["thread_id"], ids["run_id"])
+    assert (ours.method, ours.url, ours.headers, ours.body) == (
+        node.method,
+        node.url,
+        node.headers,
+        node.body,
+    )
+    assert ours.url.startswith("http://127.0.0.1:9/v1/threads/thread%2F1%3Fx/runs/run_1")
+    assert ours.expect_object == "thread.run"

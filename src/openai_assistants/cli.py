@@ -370,9 +370,12 @@ def _run_operation(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _emit(outcome: Any, output: Path | None, with_row_ids: bool, done: str) -> None:
+def _emit(
+    outcome: Any, output: Path | None, with_row_ids: bool, done: str, created: str = "Created"
+) -> None:
     """Warnings to stderr; the table to stdout or the output file (listing, if writing fails,
-    what was created so nothing on the server goes unreported)."""
+    what was created so nothing on the server goes unreported). ``done`` and ``created`` word
+    that message: "The {done}, but ... {created}: Row0: id, ..." """
     for warning in outcome.warnings:
         _say(f"warning: {warning}", sys.stderr)
     if output is None:
@@ -389,7 +392,7 @@ def _emit(outcome: Any, output: Path | None, with_row_ids: bool, done: str) -> N
         raise OutputWriteError(
             f"The {done}, but {output} could not be written "
             f"({exc.strerror if isinstance(exc, OSError) and exc.strerror else exc})."
-            + (f" Created: {', '.join(made)}." if made else "")
+            + (f" {created}: {', '.join(made)}." if made else "")
         ) from None
     _say(f"wrote {len(outcome.table)} row(s) to {output}", sys.stderr)
 
@@ -412,18 +415,7 @@ def _create_run(args: argparse.Namespace) -> int:
     )
     if not args.body_column:
         check_format_fits_body(ResultFormat(args.format), settings.body)
-    config = ConnectionConfig(
-        base_url=args.base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL,
-        api_key_env=args.api_key_env,
-        organization=args.organization,
-        project=args.project,
-        auth_style=AuthStyle(args.auth_style),
-        api_version=args.api_version,
-        timeout=args.timeout,
-        max_retries=args.max_retries,
-        total_timeout=args.total_timeout,
-        max_response_mib=args.max_response_mib,
-    )
+    config = _config(args)
     wait = None
     if args.wait:
         wait = WaitOptions(args.poll_interval, args.max_wait, args.cancel_run_on_interrupt)
@@ -443,26 +435,7 @@ def _create_run(args: argparse.Namespace) -> int:
         outcome = execute_create_runs(
             inputs, config, options=options, is_canceled=interrupted.is_set
         )
-    for warning in outcome.warnings:
-        _say(f"warning: {warning}", sys.stderr)
-    with_row_ids = bool(args.input)
-    if args.output is None:
-        sys.stdout.write(format_table(outcome.table, with_row_ids))
-    else:
-        try:
-            write_table(outcome.table, args.output, with_row_ids)
-        except (OSError, ValueError) as exc:
-            made = [
-                f"{row.row_id}: {run_id}"
-                for row in outcome.rows
-                if row.response is not None and (run_id := _run_id(row.response.text))
-            ]
-            raise OutputWriteError(
-                f"The runs were requested, but {args.output} could not be written "
-                f"({exc.strerror if isinstance(exc, OSError) and exc.strerror else exc})."
-                + (f" Runs created: {', '.join(made)}." if made else "")
-            ) from None
-        _say(f"wrote {len(outcome.table)} row(s) to {args.output}", sys.stderr)
+    _emit(outcome, args.output, bool(args.input), "runs were requested", "Runs created")
     return EXIT_OK
 
 

@@ -209,11 +209,8 @@ def check_call(
     from .request_builder import check_settings
 
     check_options(operation, options)
-    events = options.result_format is ResultFormat.EVENTS
-    if events and "body" not in from_columns and not _asks_for_stream(settings.body):
-        raise InvalidSettingsError(
-            'Result Format "Events" needs "stream": true in the body.', setting="result_format"
-        )
+    if "body" not in from_columns:
+        check_format_fits_body(options.result_format, settings.body)
     return check_settings(
         operation,
         settings.path_values,
@@ -320,11 +317,20 @@ def _cell(cells: Sequence[str | None] | None, n: int) -> str:
     return str(cells[n])
 
 
-def _asks_for_stream(body: str | None) -> bool:
-    if body is None:
+def check_format_fits_body(result_format: ResultFormat, body_text: str | None) -> None:
+    """The Events format shows a stream's events, so the body must ask for a stream."""
+    if result_format is ResultFormat.EVENTS and not asks_for_stream(body_text):
+        raise InvalidSettingsError(
+            'Result Format "Events" needs "stream": true in the body.', setting="result_format"
+        )
+
+
+def asks_for_stream(body_text: str | None) -> bool:
+    """Whether a (valid) body asks for server-sent events."""
+    if body_text is None:
         return False
     try:
-        parsed = json.loads(body)
+        parsed = json.loads(body_text)
     except (ValueError, RecursionError, TypeError):
         return False
     return isinstance(parsed, dict) and parsed.get("stream") is True

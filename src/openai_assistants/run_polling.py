@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from .cancellation import pause
 from .connection import ConnectionConfig
-from .endpoints import api_url, request_headers
+from .endpoints import request_headers
 from .errors import CancelledError, ResponseFormatError, RunWaitTimeoutError
 from .events import loads_or_none
 from .exchange import ApiRequest, ApiResponse
@@ -41,22 +41,37 @@ class WaitOptions:
 
 
 def get_run_request(config: ConnectionConfig, thread_id: str, run_id: str) -> ApiRequest:
-    return ApiRequest(
-        method="GET",
-        url=api_url(config, thread_id, "runs", run_id, raw_path="threads"),
-        headers=request_headers(config, json_body=False),
-        subject=f"run '{run_id}' on thread '{thread_id}'",
-        expect_object="thread.run",
-    )
+    """A poll: the ``getRun`` operation's request (the Get Run node's) for this run."""
+    return _run_request("getRun", config, thread_id, run_id)
 
 
 def cancel_run_request(config: ConnectionConfig, thread_id: str, run_id: str) -> ApiRequest:
-    return ApiRequest(
-        method="POST",
-        url=api_url(config, thread_id, "runs", run_id, "cancel", raw_path="threads"),
-        headers=request_headers(config),
-        body=b"{}",
+    """The ``cancelRun`` operation's request (the Cancel Run node's) for this run."""
+    return _run_request(
+        "cancelRun",
+        config,
+        thread_id,
+        run_id,
         subject=f"a cancellation of run '{run_id}' on thread '{thread_id}'",
+    )
+
+
+def _run_request(
+    operation_id: str, config: ConnectionConfig, thread_id: str, run_id: str, subject: str = ""
+) -> ApiRequest:
+    """Method, path and headers from the operation's data, as ``request_builder`` builds them
+    for the node. The IDs are the ones the API itself named for a run it created: they are
+    sent as one encoded path segment each, not re-checked as dialog settings."""
+    from .operations import by_id  # plain data; request_builder loads with the first wait
+    from .request_builder import operation_url
+
+    operation = by_id(operation_id)
+    ids = {"thread_id": thread_id, "run_id": run_id}
+    return ApiRequest(
+        method=operation.method,
+        url=operation_url(config, operation, ids, []),
+        headers=request_headers(config, json_body=operation.has_body),
+        subject=subject or f"run '{run_id}' on thread '{thread_id}'",
         expect_object="thread.run",
     )
 

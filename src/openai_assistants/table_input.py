@@ -26,21 +26,15 @@ def runs_from_table(
     body_column: str = "",
 ) -> list[RunInput]:
     """One run per row, keeping the row IDs; a missing cell falls back to ``settings``."""
-    for column in (thread_id_column, body_column):
-        if column and column not in table.columns:
-            raise InvalidSettingsError(
-                f"The input table has no column '{column}' (columns: "
-                f"{', '.join(map(str, table.columns))}).",
-                setting="input",
-            )
+    threads = column_cells(table, thread_id_column) if thread_id_column else None
+    bodies = column_cells(table, body_column) if body_column else None
     runs = []
-    for row_id, row in table.iterrows():
+    for n, row_id in enumerate(table.index):
         values = {}
-        if thread_id_column and not _missing(row[thread_id_column]):
-            values["thread_id"] = str(row[thread_id_column])
-        if body_column and not _missing(row[body_column]):
-            body = row[body_column]  # a JSON file may hold the body as an object
-            values["body"] = json.dumps(body) if isinstance(body, (dict, list)) else str(body)
+        if threads is not None and threads[n] is not None:
+            values["thread_id"] = threads[n]
+        if bodies is not None and bodies[n] is not None:
+            values["body"] = bodies[n]
         runs.append(RunInput(str(row_id), replace(settings, **values)))
     return runs
 

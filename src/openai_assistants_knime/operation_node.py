@@ -14,7 +14,7 @@ operations are plain data, and the engine loads its HTTP and schema libraries on
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -47,8 +47,8 @@ from .table_schema import knime_schema
 # The extension version that introduced these nodes (knime.yml's version): every parameter
 # carries it, so settings saved before a parameter existed load with its default.
 SINCE_VERSION = "0.2.0"
-MAX_CONCURRENCY = 32
-MAX_ITEMS_LIMIT = 100_000
+MAX_CONCURRENCY = engine.MAX_CONCURRENCY  # the bounds the engine checks
+MAX_ITEMS_LIMIT = engine.MAX_ITEMS_LIMIT
 
 # A body a user can start from: required fields present (an empty ID still fails configure,
 # naming the field, as Create Run's template does); every field of "modify" bodies optional.
@@ -82,13 +82,25 @@ def code(text: str) -> str:
     return f"`{text}`"
 
 
-class ErrorHandlingOptions(knext.EnumParameterOptions):
-    FAIL = ("Fail the node", "An error response (HTTP 4xx/5xx) fails the node with its message.")
-    OUTPUT = (
-        "Output error responses",
-        "An error response becomes the output row (body and status, or the error column) and "
-        "the node shows a warning instead of failing.",
+def error_handling_options(
+    output_text: str = "An error response becomes the output row (body and status, or the error "
+    "column) and the node shows a warning instead of failing.",
+) -> type[knext.EnumParameterOptions]:
+    """The two answers to an API error (names = engine.ErrorHandling), with the text that
+    says where an output error goes (Create Run's dialog keeps its own wording)."""
+    members = [
+        (
+            "FAIL",
+            ("Fail the node", "An error response (HTTP 4xx/5xx) fails the node with its message."),
+        ),
+        ("OUTPUT", ("Output error responses", output_text)),
+    ]
+    return knext.EnumParameterOptions(  # type: ignore[call-arg]
+        "ErrorHandlingOptions", members, module=__name__
     )
+
+
+ErrorHandlingOptions = error_handling_options()
 
 
 class IncludeOptions(knext.EnumParameterOptions):
@@ -104,11 +116,23 @@ class OrderOptions(knext.EnumParameterOptions):
     ASC = ("Ascending", "Oldest first (`order=asc`).")
 
 
-def _result_format_options(operation: Operation) -> type[knext.EnumParameterOptions]:
-    """The result formats this operation supports, as dialog options (names = ResultFormat)."""
+def result_format_options(
+    operation: Operation,
+    described: dict[ResultFormat, tuple[str, str]] | None = None,
+) -> type[knext.EnumParameterOptions]:
+    """The result formats this operation supports, as dialog options (names = ResultFormat);
+    ``described`` replaces the generated (label, description) texts (Create Run keeps its own)."""
+    texts = described or _described_formats(operation)
+    members = [(f.name, texts[f]) for f in engine.result_formats(operation)]
+    return knext.EnumParameterOptions(  # type: ignore[call-arg]
+        "ResultFormatOptions", members, module=__name__
+    )
+
+
+def _described_formats(operation: Operation) -> dict[ResultFormat, tuple[str, str]]:
     what = _KIND_WORDS[operation.result_kind]
     rows = "one row per item of the list" if operation.returns_list else "one row"
-    described = {
+    return {
         ResultFormat.RAW: (
             "Raw Response",
             "The columns body (the response body exactly as received) and status (the HTTP "
@@ -127,13 +151,9 @@ def _result_format_options(operation: Operation) -> type[knext.EnumParameterOpti
             'One row per server-sent event (event, data); for bodies with "stream": true.',
         ),
     }
-    members = [(f.name, described[f]) for f in engine.result_formats(operation)]
-    return knext.EnumParameterOptions(  # type: ignore[call-arg]
-        "ResultFormatOptions", members, module=__name__
-    )
 
 
-def _is_string_column(column: knext.Column) -> bool:
+def is_string_column(column: knext.Column) -> bool:
     return column.ktype == knext.string()
 
 
@@ -142,7 +162,7 @@ def chosen(column: str | None) -> str:
     return "" if column in (None, "", knext.ColumnParameter.NONE) else column
 
 
-def _input_table_connected(context: knext.DialogCreationContext) -> bool:
+def input_table_connected(context: knext.DialogCreationContext) -> bool:
     """Whether the optional input table is connected (when the dialog opens)."""
     specs = list(context.get_input_specs())
     return len(specs) > 1 and specs[1] is not None
@@ -231,8 +251,11 @@ def _request_group(operation: Operation) -> Any:
     )()
 
 
-def _result_group(operation: Operation) -> Any:
-    options = _result_format_options(operation)
+def result_group(
+    operation: Operation, options: type[knext.EnumParameterOptions] | None = None
+) -> Any:
+    """The Result section; ``options``: the result formats with a node's own texts."""
+    options = options or result_format_options(operation)
     params: dict[str, Any] = {
         "result_format": knext.EnumParameter(
             "Result Format",
@@ -271,13 +294,13 @@ def _result_group(operation: Operation) -> Any:
     return _group("Result", "ResultSettings", "How the answer becomes the output table.", params)()
 
 
-def _errors_group() -> Any:
+def errors_group(options: type[knext.EnumParameterOptions] = ErrorHandlingOptions) -> Any:
     params = {
         "error_handling": knext.EnumParameter(
             "If the API answers with an error",
             "Fail the node (default), or output the error response as the result row.",
-            ErrorHandlingOptions.FAIL.name,
-            ErrorHandlingOptions,
+            options.FAIL.name,
+            options,
             since_version=SINCE_VERSION,
         )
     }
@@ -289,11 +312,12 @@ def _errors_group() -> Any:
     )()
 
 
-def _waiting_group() -> Any:
+def waiting_group(output: str = "output the final run.") -> Any:
+    """The Waiting section; ``output`` ends the description of its switch."""
     wait = knext.BoolParameter(
         "Wait until the run ends",
         "Poll the run until it is completed, failed, cancelled, expired or incomplete (or "
-        "requires action) and output the final run.",
+        f"requires action) and {output}",
         False,
         since_version=SINCE_VERSION,
     )
@@ -339,7 +363,7 @@ def _column(label: str, description: str) -> Any:
         label,
         description,
         port_index=1,
-        column_filter=_is_string_column,
+        column_filter=is_string_column,
         include_none_column=True,
         since_version=SINCE_VERSION,
     )
@@ -384,10 +408,10 @@ def _input_table_group(operation: Operation) -> Any:
     params["concurrency"] = concurrency
     doc = "With the optional input table: where each row's values come from."
     holder = _group("Input table", "InputTableSettings", doc, params)()
-    return holder.rule(knext.DialogContextCondition(_input_table_connected), knext.Effect.SHOW)
+    return holder.rule(knext.DialogContextCondition(input_table_connected), knext.Effect.SHOW)
 
 
-def _advanced_group() -> Any:
+def advanced_group() -> Any:
     params = {
         "allow_unknown_fields": knext.BoolParameter(
             "Allow unknown fields",
@@ -407,14 +431,14 @@ def parameter_groups(operation: Operation) -> dict[str, Any]:
     """The dialog sections of a node for ``operation``, by settings key."""
     groups = {
         "request": _request_group(operation),
-        "result": _result_group(operation),
-        "errors": _errors_group(),
+        "result": result_group(operation),
+        "errors": errors_group(),
     }
     if engine.can_wait(operation):
-        groups["waiting"] = _waiting_group()
+        groups["waiting"] = waiting_group()
     groups["input_table"] = _input_table_group(operation)
     if operation.has_body:
-        groups["advanced"] = _advanced_group()
+        groups["advanced"] = advanced_group()
     return groups
 
 
@@ -449,6 +473,15 @@ class OperationNode:
     """configure() and execute() of every Assistants API node; see :func:`operation_node`."""
 
     operation: ClassVar[Operation]
+    # the settings key of the optional input table's section (Create Run's is "runs_table")
+    table_group: ClassVar[str] = "input_table"
+
+    def _table_settings(self) -> Any:
+        return getattr(self, self.table_group)
+
+    def progress_message(self, count: int) -> str:
+        """What the progress bar says when execution starts."""
+        return f"{self.operation.node_name}: {count} request(s)"
 
     # --- the dialog as the engine's plain data -------------------------------------------
 
@@ -492,18 +525,19 @@ class OperationNode:
             result_format=ResultFormat[self.result.result_format],
             include_headers=bool(self.result.include_headers),
             wait=wait,
-            concurrency=int(self.input_table.concurrency),
+            concurrency=int(self._table_settings().concurrency),
             **paging,
         )
 
     def column_choices(self, schema: knext.Schema) -> dict[str, str]:
         """settings key (path parameter name or "body") -> the chosen input column."""
         keys = [*self.operation.path_parameters, *(["body"] if self.operation.has_body else [])]
+        table = self._table_settings()
         found = {}
         for key in keys:
-            column = chosen(getattr(self.input_table, f"{key}_column"))
+            column = chosen(getattr(table, f"{key}_column"))
             if column:
-                _check_string_column(schema, column, f"{key}_column")
+                check_string_column(schema, column, f"{key}_column")
                 found[key] = column
         return found
 
@@ -525,8 +559,8 @@ class OperationNode:
                 "column (or name a column 'output').",
                 setting="output_column",
             )
-        _check_string_column(schema, call, "tool_call_id_column")
-        _check_string_column(schema, output, "output_column")
+        check_string_column(schema, call, "tool_call_id_column")
+        check_string_column(schema, output, "output_column")
         return call, output
 
     # --- KNIME's calls ---------------------------------------------------------------------
@@ -570,7 +604,7 @@ class OperationNode:
             if table is None
             else self._inputs_from_table(table, settings)
         )
-        exec_context.set_progress(0.0, f"{self.operation.node_name}: {len(inputs)} request(s)")
+        exec_context.set_progress(0.0, self.progress_message(len(inputs)))
         outcome = engine.execute_operation(
             self.operation,
             inputs,
@@ -641,7 +675,7 @@ def key_lookup(
     return lambda name: exec_context.get_credentials(name).password
 
 
-def _check_string_column(schema: knext.Schema, column: str, setting: str) -> None:
+def check_string_column(schema: knext.Schema, column: str, setting: str) -> None:
     if column not in schema.column_names:
         raise InvalidSettingsError(
             f"The input table has no column '{column}'. Choose another column.", setting=setting
@@ -668,35 +702,52 @@ def operation_node(
             **parameter_groups(operation),
         }
         node_cls: Any = type(cls.__name__, (cls,), attrs)
-        node_cls = knext.output_port(
+        return api_node(
+            operation.node_name,
+            icon,
+            dict.fromkeys(["OpenAI", "Assistants", operation.group, "REST", *keywords]),
+            "Input table",
+            "Optional: one request per row. Path parameters and body come from the chosen "
+            "columns; a missing cell falls back to the dialog's value.",
+        )(node_cls)
+
+    return register
+
+
+def api_node(
+    name: str,
+    icon: str,
+    keywords: Iterable[str],
+    table_label: str,
+    table_description: str,
+) -> Callable[[type], type]:
+    """What makes a class one of the Assistants API nodes in KNIME: its name, icon and
+    category, the configuration port in and out (passed through for chaining), the optional
+    input table and the result table."""
+
+    def decorate(cls: Any) -> Any:
+        cls = knext.output_port(
             "Configuration data",
             "Configuration data (this is the same as the input port; it is provided as "
             "passthrough for sequentially chaining nodes to declutter your workflow "
             "connections).",
             openai_configuration_port_type,
-        )(node_cls)
-        node_cls = knext.output_table(
+        )(cls)
+        cls = knext.output_table(
             "Result", "Result of the request depending on the selected Result Format."
-        )(node_cls)
-        node_cls = knext.input_table(
-            "Input table",
-            "Optional: one request per row. Path parameters and body come from the chosen "
-            "columns; a missing cell falls back to the dialog's value.",
-            optional=True,
-        )(node_cls)
-        node_cls = knext.input_port(
+        )(cls)
+        cls = knext.input_table(table_label, table_description, optional=True)(cls)
+        cls = knext.input_port(
             "Configuration data",
             "The OpenAI configuration (from the OpenAI Configuration node or a previous API node).",
             openai_configuration_port_type,
-        )(node_cls)
+        )(cls)
         return knext.node(
-            name=operation.node_name,
+            name=name,
             node_type=knext.NodeType.MANIPULATOR,
             icon_path=icon,
             category=openai_assistants_category,
-            keywords=list(
-                dict.fromkeys(["OpenAI", "Assistants", operation.group, "REST", *keywords])
-            ),
-        )(node_cls)
+            keywords=list(keywords),
+        )(cls)
 
-    return register
+    return decorate

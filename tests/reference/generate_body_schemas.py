@@ -26,51 +26,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-PROSE = {"description", "example", "title", "default", "deprecated"}
+from openapi_resolver import resolve  # next to this script
+
 OUT = Path(__file__).resolve().parents[2] / "src" / "openai_assistants" / "schemas"
 SOURCE = "openai/openai-openapi, openapi.json (MIT license), via openai-assistants-openapi.json"
-
-
-def _null_or(target: Any) -> Any:
-    """``target`` or ``null``; a top-level ``anyOf``/``oneOf`` just gains a null branch."""
-    if isinstance(target, dict):
-        for key in ("anyOf", "oneOf"):
-            if set(target) == {key}:
-                return {key: [*target[key], {"type": "null"}]}
-    return {"anyOf": [target, {"type": "null"}]}
-
-
-def resolve(node: Any, schemas: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
-    """Inline ``$ref``s, turn ``nullable`` into ``null`` alternatives, drop prose."""
-    if isinstance(node, list):
-        return [resolve(item, schemas, seen) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        name = node["$ref"].rsplit("/", 1)[-1]
-        if name in seen:
-            raise ValueError(f"recursive schema {name}")
-        target = resolve(schemas[name], schemas, (*seen, name))
-        return _null_or(target) if node.get("nullable") else target
-    all_of = node.get("allOf")
-    if isinstance(all_of, list) and len(all_of) == 2 and all_of[1] == {"nullable": True}:
-        return _null_or(resolve(all_of[0], schemas, seen))
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "properties" and isinstance(value, dict):
-            # property *names* such as "description" are data, not prose: keep every one
-            out[key] = {name: resolve(sub, schemas, seen) for name, sub in value.items()}
-        elif key not in PROSE and not key.startswith("x-") and key != "nullable":
-            out[key] = resolve(value, schemas, seen)
-    if node.get("nullable"):
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-            if "enum" in out and None not in out["enum"]:
-                out["enum"] = [*out["enum"], None]
-        elif "anyOf" in out or "oneOf" in out:
-            key = "anyOf" if "anyOf" in out else "oneOf"
-            out[key] = [*out[key], {"type": "null"}]
-    return out
 
 
 def body_schema_names(openapi: dict[str, Any]) -> list[str]:
