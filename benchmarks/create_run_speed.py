@@ -249,13 +249,14 @@ def _peak(call: Callable[[], object]) -> tuple[int, object]:
     """The peak of Python plus Arrow memory while ``call`` runs (an upper bound).
 
     tracemalloc sees Python's allocations only; Arrow's own (the table's buffers) are counted
-    with ``pa.total_allocated_bytes``. Arrow allocates only once the result table is built,
-    so the Python peak is taken apart before and from then on: the peak is the larger of
-    the Python peak before the table and the Python peak after it plus Arrow's bytes.
+    with ``pa.total_allocated_bytes``. Arrow allocates only once the result table is built
+    (``ResultRows.to_arrow``), so the Python peak is taken apart before and from then on:
+    the peak is the larger of the Python peak before the table and the Python peak after it
+    plus Arrow's bytes.
     """
-    import openai_assistants.execution as execution
+    from openai_assistants.results import ResultRows
 
-    build = execution.result_table
+    build = ResultRows.to_arrow
     before: list[int] = []
 
     def measured_build(*args: object, **kwargs: object) -> object:
@@ -263,7 +264,7 @@ def _peak(call: Callable[[], object]) -> tuple[int, object]:
         tracemalloc.reset_peak()
         return build(*args, **kwargs)
 
-    execution.result_table = measured_build
+    ResultRows.to_arrow = measured_build  # type: ignore[method-assign]
     arrow_before = pa.total_allocated_bytes()
     tracemalloc.start()
     try:
@@ -271,7 +272,7 @@ def _peak(call: Callable[[], object]) -> tuple[int, object]:
         after = tracemalloc.get_traced_memory()[1] + pa.total_allocated_bytes() - arrow_before
     finally:
         tracemalloc.stop()
-        execution.result_table = build
+        ResultRows.to_arrow = build  # type: ignore[method-assign]
     return max([*before, after]), result
 
 

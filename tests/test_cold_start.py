@@ -21,6 +21,8 @@ import sys
 from openai_assistants.cli import main
 code = main(sys.argv[2:])
 print("pandas loaded:", "pandas" in sys.modules, file=sys.stderr)
+print("pyarrow loaded:", "pyarrow" in sys.modules, file=sys.stderr)
+print("server loaded:", any(m in sys.modules for m in ("starlette", "uvicorn")), file=sys.stderr)
 sys.exit(code)
 """
 
@@ -37,7 +39,7 @@ def _create_run(base_url: str, *extra: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_one_run_to_stdout_or_json_does_not_load_pandas(tmp_path: Path) -> None:
+def test_one_run_to_stdout_or_json_does_not_load_pandas_or_pyarrow(tmp_path: Path) -> None:
     with StubServer() as server:
         server.reply(Reply(200, RUN))
         server.reply(Reply(200, RUN))
@@ -49,6 +51,11 @@ def test_one_run_to_stdout_or_json_does_not_load_pandas(tmp_path: Path) -> None:
     assert written.returncode == 0, written.stderr
     assert json.loads((tmp_path / "run.json").read_text())[0]["status"] == 200
     assert "pandas loaded: False" in written.stderr
+    # the rows are printed / written from plain columns; Arrow is built only for KNIME, CSV
+    # and Parquet; the server's modules belong to `serve` only
+    for result in (printed, written):
+        assert "pyarrow loaded: False" in result.stderr
+        assert "server loaded: False" in result.stderr
 
 
 def test_csv_output_still_gets_pandas_when_it_needs_it(tmp_path: Path) -> None:

@@ -60,6 +60,8 @@ from .results import ROW_ID, ResultFormat
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from .results import ResultRows
+
 EXIT_OK, EXIT_REQUEST_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 OUTPUT_FORMATS = (".csv", ".json", ".parquet")
 LONG_COLUMNS = ("body",)  # printed last, on their own lines
@@ -376,10 +378,10 @@ def _emit(outcome: Any, output: Path | None, with_row_ids: bool, done: str) -> N
     for warning in outcome.warnings:
         _say(f"warning: {warning}", sys.stderr)
     if output is None:
-        sys.stdout.write(format_table(outcome.table, with_row_ids))
+        sys.stdout.write(format_table(outcome.data, with_row_ids))
         return
     try:
-        write_table(outcome.table, output, with_row_ids)
+        write_table(outcome.data, output, with_row_ids)
     except (OSError, ValueError) as exc:
         made = [
             f"{row.row_id}: {object_id}"
@@ -391,7 +393,7 @@ def _emit(outcome: Any, output: Path | None, with_row_ids: bool, done: str) -> N
             f"({exc.strerror if isinstance(exc, OSError) and exc.strerror else exc})."
             + (f" Created: {', '.join(made)}." if made else "")
         ) from None
-    _say(f"wrote {len(outcome.table)} row(s) to {output}", sys.stderr)
+    _say(f"wrote {len(outcome.data)} row(s) to {output}", sys.stderr)
 
 
 def _create_run(args: argparse.Namespace) -> int:
@@ -447,10 +449,10 @@ def _create_run(args: argparse.Namespace) -> int:
         _say(f"warning: {warning}", sys.stderr)
     with_row_ids = bool(args.input)
     if args.output is None:
-        sys.stdout.write(format_table(outcome.table, with_row_ids))
+        sys.stdout.write(format_table(outcome.data, with_row_ids))
     else:
         try:
-            write_table(outcome.table, args.output, with_row_ids)
+            write_table(outcome.data, args.output, with_row_ids)
         except (OSError, ValueError) as exc:
             made = [
                 f"{row.row_id}: {run_id}"
@@ -462,7 +464,7 @@ def _create_run(args: argparse.Namespace) -> int:
                 f"({exc.strerror if isinstance(exc, OSError) and exc.strerror else exc})."
                 + (f" Runs created: {', '.join(made)}." if made else "")
             ) from None
-        _say(f"wrote {len(outcome.table)} row(s) to {args.output}", sys.stderr)
+        _say(f"wrote {len(outcome.data)} row(s) to {args.output}", sys.stderr)
     return EXIT_OK
 
 
@@ -564,14 +566,15 @@ def _run_id(text: str) -> str:
     return run_status(ApiResponse(200, text=text))[0]
 
 
-def format_table(table: pa.Table, with_row_ids: bool = False) -> str:
+def format_table(table: pa.Table | ResultRows, with_row_ids: bool = False) -> str:
     """Each row as ``name: value`` lines (missing values left out), the body last.
 
     A raw row reads ``status: 200`` then ``body:`` and the body as received; an events row
     reads like the event stream itself. Rows are separated by a blank line.
     """
     blocks = []
-    for row_id, row in zip(_row_ids(table), table_rows(table), strict=True):
+    listed = table.to_pylist()
+    for row_id, row in zip(_row_ids(listed), _plain_rows(listed), strict=True):
         lines = [f"row: {row_id}"] if with_row_ids else []
         lines += [
             f"{name}: {value}"
@@ -585,16 +588,19 @@ def format_table(table: pa.Table, with_row_ids: bool = False) -> str:
     return _printable("\n".join(blocks))
 
 
-def table_rows(table: pa.Table) -> list[dict[str, Any]]:
+def table_rows(table: pa.Table | ResultRows) -> list[dict[str, Any]]:
     """The table as plain JSON-ready rows (without the row IDs): missing -> None, times ->
-    ISO 8601."""
+    ISO 8601. ``table``: Arrow, or the plain rows the engine builds it from (no pyarrow)."""
+    return _plain_rows(table.to_pylist())
+
+
+def _plain_rows(listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {name: _plain(value) for name, value in row.items() if name != ROW_ID}
-        for row in table.to_pylist()
+        {name: _plain(value) for name, value in row.items() if name != ROW_ID} for row in listed
     ]
 
 
-def write_table(table: pa.Table, path: Path, with_row_ids: bool = False) -> None:
+def write_table(table: pa.Table | ResultRows, path: Path, with_row_ids: bool = False) -> None:
     """By extension: ``.csv``, ``.json`` (a list of row objects) or ``.parquet``.
 
     With an input table the row IDs come first as a ``row_id`` column, so each result can
@@ -602,9 +608,10 @@ def write_table(table: pa.Table, path: Path, with_row_ids: bool = False) -> None
     """
     suffix = path.suffix.lower()
     if suffix == ".json":
-        rows = table_rows(table)
+        listed = table.to_pylist()
+        rows = _plain_rows(listed)
         if with_row_ids:
-            rows = [{"row_id": rid, **row} for rid, row in zip(_row_ids(table), rows, strict=True)]
+            rows = [{"row_id": rid, **row} for rid, row in zip(_row_ids(listed), rows, strict=True)]
         text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
         path.write_text(text, "utf-8", errors="backslashreplace")
         return
@@ -626,8 +633,8 @@ def write_table(table: pa.Table, path: Path, with_row_ids: bool = False) -> None
         frame.to_parquet(path, index=False)
 
 
-def _row_ids(table: pa.Table) -> list[str]:
-    return table.column(ROW_ID).to_pylist()
+def _row_ids(listed: list[dict[str, Any]]) -> list[str]:
+    return [row[ROW_ID] for row in listed]
 
 
 def _printable(text: str) -> str:

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from .cancellation import POLL_SECONDS
@@ -45,7 +45,7 @@ from .execution import MAX_CONCURRENCY, ErrorHandling, check_wait
 from .operations.model import Operation, ResultKind
 from .pagination import next_page_query, parse_page
 from .response_checks import http_error_message, success_body_problem
-from .results import Columns, ResultFormat, RowResult, result_columns, result_table
+from .results import Columns, ResultFormat, ResultRows, RowResult, result_columns, result_rows
 from .run_polling import STOP_STATUSES, WaitOptions, get_run_request, run_status, wait_for_run
 
 if TYPE_CHECKING:
@@ -121,9 +121,20 @@ class OperationOptions:
 
 @dataclass(frozen=True)
 class OperationOutcome:
-    table: pa.Table  # "<RowID>" first, then exactly output_columns(...)
+    """What an execution gave: ``table`` (Arrow, ``"<RowID>"`` first, then exactly
+    ``output_columns(...)``) is built from ``data`` on first use, so a command that prints
+    the rows (``data``) never loads pyarrow."""
+
+    data: ResultRows
     rows: list[RowResult]
     warnings: list[str] = field(default_factory=list)
+
+    @cached_property
+    def table(self) -> pa.Table:
+        try:
+            return self.data.to_arrow()
+        except _TABLE_ERRORS as exc:  # data.check() refused these already; a last net
+            raise _table_error(exc, self.data.result_format, self.rows) from None
 
     @property
     def response(self) -> ApiResponse | None:
@@ -484,7 +495,7 @@ def execute_operation(
         logger.warning(warning)
     rows = [results[i] for i in range(total)]
     try:
-        table = result_table(
+        data = result_rows(
             rows,
             options.result_format,
             options.include_headers,
@@ -493,16 +504,26 @@ def execute_operation(
             paged=operation.returns_list and options.all_pages,
             max_items=options.max_items if options.all_pages else None,
         )
-    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        data.check()
+    except _TABLE_ERRORS as exc:
         # a last net under the table code: an answer it cannot type is reported, not crashed on
-        made = [f"{r.row_id}: {run_status(r.response)[0]}" for r in rows if r.response]
-        made = [m for m in made if not m.endswith(": ")]
-        raise ResponseFormatError(
-            f"The answer could not be put into the {options.result_format.value} table "
-            f"({type(exc).__name__}: {str(exc)[:200]}); choose the Raw Response format to see "
-            "it as received." + (f" Created: {', '.join(made)}." if made else "")
-        ) from None
-    return OperationOutcome(table=table, rows=rows, warnings=warnings)
+        raise _table_error(exc, options.result_format, rows) from None
+    return OperationOutcome(data=data, rows=rows, warnings=warnings)
+
+
+_TABLE_ERRORS = (TypeError, ValueError, OverflowError, RecursionError)
+
+
+def _table_error(
+    exc: BaseException, result_format: ResultFormat, rows: Sequence[RowResult]
+) -> ResponseFormatError:
+    made = [f"{r.row_id}: {run_status(r.response)[0]}" for r in rows if r.response]
+    made = [m for m in made if not m.endswith(": ")]
+    return ResponseFormatError(
+        f"The answer could not be put into the {result_format.value} table "
+        f"({type(exc).__name__}: {str(exc)[:200]}); choose the Raw Response format to see "
+        "it as received." + (f" Created: {', '.join(made)}." if made else "")
+    )
 
 
 def _row_settings(operation: Operation) -> tuple[str, ...]:
@@ -762,6 +783,8 @@ def _run_one(
 ) -> tuple[RowResult, list[str]]:
     """One call (then its wait or its further pages); its row and warnings, or raise (FAIL)."""
     request = ready.request
+    if request.stream and options.result_format is not ResultFormat.RAW:
+        request = replace(request, keep_stream_text=False)  # only Raw shows a stream's text
     notes: list[str] = []
     pages: tuple[ApiResponse, ...] = ()
     try:
