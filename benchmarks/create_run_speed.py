@@ -162,7 +162,7 @@ def per_request(requests: int, knime: Knime | None) -> list[tuple[str, str]]:
         BARE: lambda: bare.post(request.url, headers=headers, content=request.body),
         "transport.send alone (no table)": lambda: send(
             request, config, KEY, is_canceled=lambda: False),
-        "core execute, Raw (command line)": lambda: execute_create_run(
+        "core execute, Raw (command line: rows, no Arrow table)": lambda: execute_create_run(
             settings, config, environ=ENV),
     }  # fmt: skip
     if knime is not None:
@@ -220,6 +220,7 @@ def batch(rows: int, latency_ms: int, concurrency: int) -> list[tuple[str, str]]
     execute_create_runs(inputs[:concurrency], config, environ=ENV, options=options)  # warm-up
     wall, cpu = time.perf_counter(), time.process_time()
     outcome = execute_create_runs(inputs, config, options=options, environ=ENV)
+    assert outcome.table.num_rows == rows  # the Arrow table KNIME gets, built within the time
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert len(outcome.rows) == rows and all(r.response.status == 200 for r in outcome.rows)
     requests = [prepare_create_run(i.settings, config).request for i in inputs]
