@@ -15,6 +15,12 @@ from pathlib import Path
 
 from http_stub import Reply, StubServer
 
+import openai_assistants
+
+# the fresh interpreter imports the code under test, not another installed copy of it
+SOURCE = str(Path(openai_assistants.__file__).resolve().parents[1])
+PATH = os.pathsep.join(p for p in (SOURCE, os.environ.get("PYTHONPATH")) if p)
+
 RUN = json.dumps({"id": "run_1", "object": "thread.run", "status": "queued", "created_at": 1})
 SCRIPT = """
 import sys
@@ -35,7 +41,12 @@ def _create_run(base_url: str, *extra: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "OPENAI_API_KEY": "sk-cold-start-test", "NO_PROXY": "127.0.0.1"},
+        env={
+            **os.environ,
+            "OPENAI_API_KEY": "sk-cold-start-test",
+            "NO_PROXY": "127.0.0.1",
+            "PYTHONPATH": PATH,
+        },
     )
 
 
@@ -77,7 +88,8 @@ def test_outside_the_command_line_pyarrow_keeps_its_usual_pandas_probe() -> None
         "print('pandas loaded:', 'pandas' in sys.modules)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": PATH},
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "pandas loaded: True" in result.stdout

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -19,9 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import openai_assistants
 from openai_assistants.body_schema import check_body, load_schema, schema_names
 from openai_assistants.quick_schema import surely_valid
 
+SOURCE = str(Path(openai_assistants.__file__).resolve().parents[1])  # the code under test
+PATH = os.pathsep.join(p for p in (SOURCE, os.environ.get("PYTHONPATH")) if p)
 SCALARS = (
     st.none()
     | st.booleans()
@@ -127,7 +131,7 @@ def test_a_valid_body_is_checked_without_loading_jsonschema() -> None:
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-        env={**os.environ},
+        env={**os.environ, "PYTHONPATH": PATH},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["[]", "[]", "False"]
