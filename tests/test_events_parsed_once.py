@@ -68,3 +68,26 @@ def test_a_cut_stream_still_shows_its_last_unfinished_event() -> None:
     assert "cut off" in outcome.warnings[0]
     rows = outcome.table.to_pylist()
     assert [row["event"] for row in rows][-1] == "thread.run.completed"
+
+
+@pytest.mark.parametrize("result_format", list(ResultFormat))
+def test_a_whole_stream_is_held_once_unless_the_raw_format_shows_its_text(
+    result_format: ResultFormat,
+) -> None:
+    """Events and Structured show the events, so the stream's text is dropped once read (a
+    long stream would otherwise be in memory twice); Raw shows the text as received."""
+    outcome = _execute(STREAM, result_format)
+    response = outcome.response
+    assert response is not None and len(response.events) == 4
+    if result_format is ResultFormat.RAW:
+        assert response.text == STREAM
+        assert outcome.table.to_pylist()[0]["body"] == STREAM
+    else:
+        assert response.text == ""
+        assert outcome.table.num_rows == (4 if result_format is ResultFormat.EVENTS else 1)
+
+
+def test_a_cut_stream_keeps_its_text_to_show_what_arrived() -> None:
+    cut = STREAM.split("event: done")[0]
+    outcome = _execute(cut, ResultFormat.EVENTS, on_error="output")
+    assert outcome.response is not None and outcome.response.text == cut

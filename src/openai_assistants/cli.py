@@ -60,6 +60,9 @@ from .results import ROW_ID, ResultFormat
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from .exchange import ApiResponse
+    from .results import ResultRows
+
 EXIT_OK, EXIT_REQUEST_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 OUTPUT_FORMATS = (".csv", ".json", ".parquet")
 LONG_COLUMNS = ("body",)  # printed last, on their own lines
@@ -379,22 +382,22 @@ def _emit(
     for warning in outcome.warnings:
         _say(f"warning: {warning}", sys.stderr)
     if output is None:
-        sys.stdout.write(format_table(outcome.table, with_row_ids))
+        sys.stdout.write(format_table(outcome.data, with_row_ids))
         return
     try:
-        write_table(outcome.table, output, with_row_ids)
+        write_table(outcome.data, output, with_row_ids)
     except (OSError, ValueError) as exc:
         made = [
             f"{row.row_id}: {object_id}"
             for row in outcome.rows
-            if row.response is not None and (object_id := _run_id(row.response.text))
+            if row.response is not None and (object_id := _run_id(row.response))
         ]
         raise OutputWriteError(
             f"The {done}, but {output} could not be written "
             f"({exc.strerror if isinstance(exc, OSError) and exc.strerror else exc})."
             + (f" {created}: {', '.join(made)}." if made else "")
         ) from None
-    _say(f"wrote {len(outcome.table)} row(s) to {output}", sys.stderr)
+    _say(f"wrote {len(outcome.data)} row(s) to {output}", sys.stderr)
 
 
 def _create_run(args: argparse.Namespace) -> int:
@@ -530,21 +533,21 @@ def _sandbox(args: argparse.Namespace) -> int:
 # output
 
 
-def _run_id(text: str) -> str:
-    from .exchange import ApiResponse
+def _run_id(response: ApiResponse) -> str:
     from .run_polling import run_status
 
-    return run_status(ApiResponse(200, text=text))[0]
+    return run_status(response)[0]
 
 
-def format_table(table: pa.Table, with_row_ids: bool = False) -> str:
+def format_table(table: pa.Table | ResultRows, with_row_ids: bool = False) -> str:
     """Each row as ``name: value`` lines (missing values left out), the body last.
 
     A raw row reads ``status: 200`` then ``body:`` and the body as received; an events row
     reads like the event stream itself. Rows are separated by a blank line.
     """
     blocks = []
-    for row_id, row in zip(_row_ids(table), table_rows(table), strict=True):
+    listed = table.to_pylist()
+    for row_id, row in zip(_row_ids(listed), _plain_rows(listed), strict=True):
         lines = [f"row: {row_id}"] if with_row_ids else []
         lines += [
             f"{name}: {value}"
@@ -558,16 +561,19 @@ def format_table(table: pa.Table, with_row_ids: bool = False) -> str:
     return _printable("\n".join(blocks))
 
 
-def table_rows(table: pa.Table) -> list[dict[str, Any]]:
+def table_rows(table: pa.Table | ResultRows) -> list[dict[str, Any]]:
     """The table as plain JSON-ready rows (without the row IDs): missing -> None, times ->
-    ISO 8601."""
+    ISO 8601. ``table``: Arrow, or the plain rows the engine builds it from (no pyarrow)."""
+    return _plain_rows(table.to_pylist())
+
+
+def _plain_rows(listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {name: _plain(value) for name, value in row.items() if name != ROW_ID}
-        for row in table.to_pylist()
+        {name: _plain(value) for name, value in row.items() if name != ROW_ID} for row in listed
     ]
 
 
-def write_table(table: pa.Table, path: Path, with_row_ids: bool = False) -> None:
+def write_table(table: pa.Table | ResultRows, path: Path, with_row_ids: bool = False) -> None:
     """By extension: ``.csv``, ``.json`` (a list of row objects) or ``.parquet``.
 
     With an input table the row IDs come first as a ``row_id`` column, so each result can
@@ -575,9 +581,10 @@ def write_table(table: pa.Table, path: Path, with_row_ids: bool = False) -> None
     """
     suffix = path.suffix.lower()
     if suffix == ".json":
-        rows = table_rows(table)
+        listed = table.to_pylist()
+        rows = _plain_rows(listed)
         if with_row_ids:
-            rows = [{"row_id": rid, **row} for rid, row in zip(_row_ids(table), rows, strict=True)]
+            rows = [{"row_id": rid, **row} for rid, row in zip(_row_ids(listed), rows, strict=True)]
         text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
         path.write_text(text, "utf-8", errors="backslashreplace")
         return
@@ -599,8 +606,8 @@ def write_table(table: pa.Table, path: Path, with_row_ids: bool = False) -> None
         frame.to_parquet(path, index=False)
 
 
-def _row_ids(table: pa.Table) -> list[str]:
-    return table.column(ROW_ID).to_pylist()
+def _row_ids(listed: list[dict[str, Any]]) -> list[str]:
+    return [row[ROW_ID] for row in listed]
 
 
 def _printable(text: str) -> str:

@@ -109,8 +109,34 @@ class ConnectionConfig:
         return f"the environment variable {self.api_key_env}"
 
 
+_VALIDATED: dict[tuple, tuple[str, ...]] = {}
+_VALIDATED_LIMIT = 64
+
+
 def validate_connection(config: ConnectionConfig) -> list[str]:
-    """Check the configuration before anything is sent; returns warnings, raises on errors."""
+    """Check the configuration before anything is sent; returns warnings, raises on errors.
+
+    Every request of a table is built with the same configuration: a configuration that
+    passed is remembered (with each value's type, since ``True == 1``), so a 2,000-row batch
+    does not check it 2,000 times on the calling thread. The CA bundle is looked for every
+    time (the file can go away).
+    """
+    try:
+        key = tuple((type(value), value) for value in vars(config).values())
+        known = _VALIDATED.get(key)
+    except TypeError:  # an unhashable value in a hand-made configuration: no memory
+        return _validate_connection(config)
+    if known is None:
+        known = tuple(_validate_connection(config))
+        if len(_VALIDATED) >= _VALIDATED_LIMIT:
+            _VALIDATED.clear()
+        _VALIDATED[key] = known
+    elif config.ca_bundle and not os.path.isfile(config.ca_bundle):
+        return _validate_connection(config)  # raises, as the first time would have
+    return list(known)
+
+
+def _validate_connection(config: ConnectionConfig) -> list[str]:
     warnings = []
     url = config.base_url.strip()
     if any(ch.isspace() or ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in url):

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from .cancellation import POLL_SECONDS
@@ -45,7 +45,7 @@ from .execution import MAX_CONCURRENCY, ErrorHandling, check_wait
 from .operations.model import Operation, ResultKind
 from .pagination import next_page_query, parse_page
 from .response_checks import http_error_message, success_body_problem
-from .results import Columns, ResultFormat, RowResult, result_columns, result_table
+from .results import Columns, ResultFormat, ResultRows, RowResult, result_columns, result_rows
 from .run_polling import STOP_STATUSES, WaitOptions, get_run_request, run_status, wait_for_run
 
 if TYPE_CHECKING:
@@ -121,9 +121,20 @@ class OperationOptions:
 
 @dataclass(frozen=True)
 class OperationOutcome:
-    table: pa.Table  # "<RowID>" first, then exactly output_columns(...)
+    """What an execution gave: ``table`` (Arrow, ``"<RowID>"`` first, then exactly
+    ``output_columns(...)``) is built from ``data`` on first use, so a command that prints
+    the rows (``data``) never loads pyarrow."""
+
+    data: ResultRows
     rows: list[RowResult]
     warnings: list[str] = field(default_factory=list)
+
+    @cached_property
+    def table(self) -> pa.Table:
+        try:
+            return self.data.to_arrow()
+        except _TABLE_ERRORS as exc:  # data.check() refused these already; a last net
+            raise _table_error(exc, self.data.result_format, self.rows) from None
 
     @property
     def response(self) -> ApiResponse | None:
@@ -441,7 +452,7 @@ def execute_operation(
     """
     options = options or OperationOptions()
     check_options(operation, options)
-    results, pending, warnings = _prepare_rows(operation, inputs, config, options.on_error)
+    results, pending, warnings = _prepare_rows(operation, inputs, config, options)
     total = len(inputs)
     noun = "runs" if operation.operation_id == "createRun" else "requests"
     row_notes: dict[int, list[str]] = {}
@@ -490,7 +501,7 @@ def execute_operation(
         logger.warning(warning)
     rows = [results[i] for i in range(total)]
     try:
-        table = result_table(
+        data = result_rows(
             rows,
             options.result_format,
             options.include_headers,
@@ -499,16 +510,26 @@ def execute_operation(
             paged=operation.returns_list and options.all_pages,
             max_items=options.max_items if options.all_pages else None,
         )
-    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        data.check()
+    except _TABLE_ERRORS as exc:
         # a last net under the table code: an answer it cannot type is reported, not crashed on
-        made = [f"{r.row_id}: {run_status(r.response)[0]}" for r in rows if r.response]
-        made = [m for m in made if not m.endswith(": ")]
-        raise ResponseFormatError(
-            f"The answer could not be put into the {options.result_format.value} table "
-            f"({type(exc).__name__}: {str(exc)[:200]}); choose the Raw Response format to see "
-            "it as received." + (f" Created: {', '.join(made)}." if made else "")
-        ) from None
-    return OperationOutcome(table=table, rows=rows, warnings=warnings)
+        raise _table_error(exc, options.result_format, rows) from None
+    return OperationOutcome(data=data, rows=rows, warnings=warnings)
+
+
+_TABLE_ERRORS = (TypeError, ValueError, OverflowError, RecursionError)
+
+
+def _table_error(
+    exc: BaseException, result_format: ResultFormat, rows: Sequence[RowResult]
+) -> ResponseFormatError:
+    made = [f"{r.row_id}: {run_status(r.response)[0]}" for r in rows if r.response]
+    made = [m for m in made if not m.endswith(": ")]
+    return ResponseFormatError(
+        f"The answer could not be put into the {result_format.value} table "
+        f"({type(exc).__name__}: {str(exc)[:200]}); choose the Raw Response format to see "
+        "it as received." + (f" Created: {', '.join(made)}." if made else "")
+    )
 
 
 def _row_settings(operation: Operation) -> tuple[str, ...]:
@@ -520,14 +541,17 @@ def _prepare_rows(
     operation: Operation,
     inputs: Sequence[CallInput],
     config: ConnectionConfig,
-    on_error: ErrorHandling,
+    options: OperationOptions,
 ) -> tuple[dict[int, RowResult], dict[int, _Ready], list[str]]:
     """Validate every row before anything is sent.
 
     Returns the rows that already failed (only when errors are output), the requests to
     send, and the warnings so far. A problem with the configuration concerns every row and
-    always raises; so does a row's problem when errors fail the node.
+    always raises; so does a row's problem when errors fail the node. Only Raw shows a
+    stream's text; the other formats show its events, so the text is not kept.
     """
+    on_error = options.on_error
+    drop_stream_text = options.result_format is not ResultFormat.RAW
     total = len(inputs)
     row_settings = _row_settings(operation)
     failed: dict[int, RowResult] = {}
@@ -542,6 +566,8 @@ def _prepare_rows(
             failed[i] = RowResult(item.row_id, None, str(exc))
             warnings.append(_prefixed(item.row_id, total, str(exc)))
             continue
+        if drop_stream_text and prepared.request.stream:
+            prepared = replace(prepared, request=replace(prepared.request, keep_stream_text=False))
         ready[i] = prepared
         warnings += [_prefixed(item.row_id, total, w) for w in prepared.warnings]
     return failed, ready, warnings

@@ -30,6 +30,10 @@ class ApiRequest:
     stream: bool = False  # the body asked for server-sent events
     subject: str = ""
     expect_object: str = ""
+    # False: a 2xx event stream that reaches [DONE] is answered with its events only (text
+    # ""), the text dropped as soon as it was read. The engine asks so when the output shows
+    # the events (Events, Structured), not the text (Raw): a long stream is held once, not twice.
+    keep_stream_text: bool = True
 
     @property
     def idempotent(self) -> bool:
@@ -53,7 +57,8 @@ class ApiResponse:
     The body is kept only as text (UTF-8, as the API sends it; undecodable bytes replaced,
     not dropped): the output table needs text, and holding bytes beside it would double the
     memory a large answer takes. For an event stream, ``events`` holds the events parsed while
-    it was read (up to ``data: [DONE]``), so nothing parses it a second time.
+    it was read (up to ``data: [DONE]``), so nothing parses it a second time; ``text`` is then
+    empty if the request did not ask to keep it (``ApiRequest.keep_stream_text``).
     """
 
     status: int

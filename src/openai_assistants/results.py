@@ -17,13 +17,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
-
-import pyarrow as pa
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from .events import DONE, ServerEvent, final_run, parse_event_stream
 from .exchange import ApiResponse
 from .lazy_imports import pandas_not_probed
+
+if TYPE_CHECKING:  # pyarrow loads when a table is built: a command printing JSON never needs it
+    import pyarrow as pa
 
 
 class ResultFormat(str, Enum):
@@ -87,14 +89,27 @@ HEADER_COLUMNS: Columns = tuple(
 
 ROW_ID = "<RowID>"  # KNIME's name for the row-ID column of an Arrow table
 
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "int32": pa.int32(),
-    "int64": pa.int64(),
-    "double": pa.float64(),
-    "bool": pa.bool_(),
-    "datetime": pa.timestamp("us", tz="UTC"),
-}
+
+@cache
+def arrow_types() -> dict[str, pa.DataType]:
+    """The Arrow type of each column type name."""
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "int32": pa.int32(),
+        "int64": pa.int64(),
+        "double": pa.float64(),
+        "bool": pa.bool_(),
+        "datetime": pa.timestamp("us", tz="UTC"),
+    }
+
+
+def __getattr__(name: str) -> object:
+    """``ARROW_TYPES``, as before, built when first used (it needs pyarrow)."""
+    if name == "ARROW_TYPES":
+        return arrow_types()
+    raise AttributeError(name)
 
 
 EXCHANGE_COLUMNS: Columns = (("http_status", "int32"), ("error", "string"))
@@ -122,9 +137,10 @@ def result_columns(
 
 def arrow_schema(columns: Columns) -> pa.Schema:
     """The Arrow schema of a result table: the row IDs, then each declared column."""
-    return pa.schema(
-        [pa.field(ROW_ID, pa.string()), *(pa.field(n, ARROW_TYPES[k]) for n, k in columns)]
-    )
+    import pyarrow as pa
+
+    types = arrow_types()
+    return pa.schema([pa.field(ROW_ID, pa.string()), *(pa.field(n, types[k]) for n, k in columns)])
 
 
 def result_table(
@@ -137,30 +153,110 @@ def result_table(
     paged: bool = False,
     max_items: int | None = None,
 ) -> pa.Table:
-    """One row per input row; the first column holds the row IDs.
+    """One row per input row; the first column holds the row IDs (see :func:`result_rows`).
+    Every column has its declared Arrow type whatever the cells hold (all missing included).
+    """
+    data = result_rows(
+        rows,
+        result_format,
+        include_headers,
+        kind=kind,
+        returns_list=returns_list,
+        paged=paged,
+        max_items=max_items,
+    )
+    return data.to_arrow()
+
+
+@dataclass(frozen=True)
+class ResultRows:
+    """The result table as plain Python columns, before (or instead of) Arrow.
+
+    The command line prints and writes JSON from these without loading pyarrow (about a
+    third of a ``create-run`` process's start); KNIME and the file formats get
+    :meth:`to_arrow`. :meth:`check` refuses, up front, every value Arrow would refuse, so
+    both ways fail at the same place for the same answers.
+    """
+
+    columns: Columns
+    row_ids: list[str]
+    values: dict[str, list[Any]]
+    result_format: ResultFormat = ResultFormat.RAW
+
+    def __len__(self) -> int:
+        return len(self.row_ids)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.row_ids)
+
+    def check(self) -> None:
+        """Raise OverflowError for a number the declared column type cannot hold."""
+        for name, kind in self.columns:
+            if kind == "int32":
+                for cell in self.values[name]:
+                    if cell is not None and not -(2**31) <= cell < 2**31:
+                        raise OverflowError(f"{name}: {cell} does not fit a 32-bit integer")
+
+    def to_arrow(self) -> pa.Table:
+        import pyarrow as pa
+
+        schema = arrow_schema(self.columns)
+        with pandas_not_probed():  # plain lists: pyarrow need not import pandas to see that
+            arrays = [_array(self.row_ids, "string")]
+            arrays += [_array(self.values[name], kind) for name, kind in self.columns]
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    def to_pylist(self) -> list[dict[str, Any]]:
+        """Rows as ``pa.Table.to_pylist()`` gives them from :meth:`to_arrow`: the row ID
+        first, then every column; text Arrow could not hold as is, as :func:`_array` keeps it."""
+        names = [ROW_ID, *(name for name, _ in self.columns)]
+        cells = [self.row_ids]
+        for name, kind in self.columns:
+            column = self.values[name]
+            cells.append([_valid_utf8(c) for c in column] if kind == "string" else column)
+        return [dict(zip(names, row, strict=True)) for row in zip(*cells, strict=True)]
+
+    def to_pandas(self) -> Any:
+        return self.to_arrow().to_pandas()
+
+
+def result_rows(
+    rows: Sequence[RowResult],
+    result_format: ResultFormat,
+    include_headers: bool = False,
+    *,
+    kind: Any = "run",
+    returns_list: bool = False,
+    paged: bool = False,
+    max_items: int | None = None,
+) -> ResultRows:
+    """The result table's rows, one per input row, as plain columns.
 
     More rows per input, with RowIDs ``Row0#0``, ``Row0#1``, …: one per event (EVENTS), one
     per item of a list (STRUCTURED with ``returns_list``; an empty list gives no row), one
     per page when pages were followed (RAW with ``paged``). ``max_items`` caps a list's
-    items across its pages. Every column has its declared Arrow type whatever the cells
-    hold (all missing included).
+    items across its pages.
     """
     columns = result_columns(result_format, include_headers, kind=kind)
     values: dict[str, list[Any]] = {name: [] for name, _ in columns}
     row_ids: list[str] = []
     shape = _Shape(getattr(kind, "value", kind), returns_list, paged, max_items)
     for row in rows:
+        if result_format is ResultFormat.EVENTS and not include_headers:
+            events = _stream_events(row)
+            if events is not None:  # the common long case: columns straight from the events
+                row_ids += [f"{row.row_id}#{n}" for n in range(len(events))]
+                values["event"] += [e.event for e in events]
+                values["data"] += [e.data for e in events]
+                continue
         for suffix, record, response in _records(row, result_format, shape):
             if include_headers:
                 record.update(_header_values(response))
             row_ids.append(row.row_id + suffix)
             for name, cells in values.items():
                 cells.append(record.get(name))
-    schema = arrow_schema(columns)
-    with pandas_not_probed():  # plain lists: pyarrow need not import pandas to see that
-        arrays = [_array(row_ids, "string")]
-        arrays += [_array(values[name], kind) for name, kind in columns]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return ResultRows(columns, row_ids, values, result_format)
 
 
 @dataclass(frozen=True)
@@ -174,18 +270,25 @@ class _Shape:
 def _array(cells: list[Any], kind: str) -> pa.Array:
     """A column of the declared type. Arrow strings are UTF-8, so text holding lone surrogates
     (``\\ud800`` escapes in an answer) is kept readable as ``\\ud800`` instead of failing."""
+    import pyarrow as pa
+
+    arrow_type = arrow_types()[kind]
     try:
-        return pa.array(cells, ARROW_TYPES[kind])
+        return pa.array(cells, arrow_type)
     except UnicodeEncodeError:
         if kind != "string":
             raise
-        return pa.array([_valid_utf8(c) for c in cells], ARROW_TYPES[kind])
+        return pa.array([_valid_utf8(c) for c in cells], arrow_type)
 
 
 def _valid_utf8(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 Record = tuple[str, dict[str, Any], "ApiResponse | None"]
@@ -211,10 +314,19 @@ def _records(row: RowResult, result_format: ResultFormat, shape: _Shape) -> list
     if response is None:
         return [("", {"event": "error", "data": row.error}, None)]
     events = _received_events(response)
-    if not events or not _is_event_stream(response):
+    if not events or not _is_event_stream(response):  # (kept in step with _stream_events)
         kind = "error" if not response.ok else "response"
         return [("", {"event": kind, "data": response.text}, response)]
     return [(f"#{n}", {"event": e.event, "data": e.data}, response) for n, e in enumerate(events)]
+
+
+def _stream_events(row: RowResult) -> Sequence[ServerEvent] | None:
+    """The events an EVENTS row shows one per row, None when the row is something else."""
+    response = row.response
+    if response is None:
+        return None
+    events = _received_events(response)
+    return events if events and _is_event_stream(response) else None
 
 
 def _item_records(row: RowResult, shape: _Shape) -> list[Record]:

@@ -700,6 +700,9 @@ def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfi
             f"The connection was cut while reading the answer to {where} (HTTP "
             f"{status}; {exc or type(exc).__name__})."
         ) from None
+    if parser is not None and parser.done and not request.keep_stream_text and 200 <= status < 300:
+        parts.clear()  # the events hold the whole stream; nobody asked for its text
+        return ApiResponse(status=status, headers=headers, text="", events=tuple(parser.events))
     text = "".join(parts)
     parts.clear()
     events = None
