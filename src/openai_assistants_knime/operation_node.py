@@ -506,27 +506,31 @@ class OperationNode:
             allow_unknown_fields=bool(self.advanced.allow_unknown_fields) if op.has_body else False,
         )
 
-    def call_options(self) -> engine.OperationOptions:
+    def call_options(self, with_table: bool = True) -> engine.OperationOptions:
+        """The dialog's options. KNIME deep-copies a section on every attribute access of the
+        node, so each section is read once, and the input table's only when one is connected
+        (its concurrency is hidden and unused otherwise)."""
+        result = self.result
         wait = None
-        if engine.can_wait(self.operation) and self.waiting.wait_for_completion:
-            wait = WaitOptions(
-                poll_interval=float(self.waiting.poll_interval),
-                max_wait=float(self.waiting.max_wait),
-                cancel_run_on_abort=bool(self.waiting.cancel_run_on_cancel),
-            )
-        paging: dict[str, Any] = {}
+        if engine.can_wait(self.operation):
+            waiting = self.waiting
+            if waiting.wait_for_completion:
+                wait = WaitOptions(
+                    poll_interval=float(waiting.poll_interval),
+                    max_wait=float(waiting.max_wait),
+                    cancel_run_on_abort=bool(waiting.cancel_run_on_cancel),
+                )
+        extra: dict[str, Any] = {}
         if self.operation.returns_list:
-            paging = {
-                "all_pages": bool(self.result.all_pages),
-                "max_items": int(self.result.max_items),
-            }
+            extra = {"all_pages": bool(result.all_pages), "max_items": int(result.max_items)}
+        if with_table:
+            extra["concurrency"] = int(self._table_settings().concurrency)
         return engine.OperationOptions(
             on_error=engine.ErrorHandling[self.errors.error_handling],
-            result_format=ResultFormat[self.result.result_format],
-            include_headers=bool(self.result.include_headers),
+            result_format=ResultFormat[result.result_format],
+            include_headers=bool(result.include_headers),
             wait=wait,
-            concurrency=int(self._table_settings().concurrency),
-            **paging,
+            **extra,
         )
 
     def column_choices(self, schema: knext.Schema) -> dict[str, str]:
@@ -572,7 +576,7 @@ class OperationNode:
         table_schema: knext.Schema | None = None,
     ) -> tuple[knext.Schema, OpenAIConfigurationSpec]:
         with settings_errors_as_invalid_parameters():
-            options = self.call_options()
+            options = self.call_options(with_table=table_schema is not None)
             settings = self.call_settings()
             from_columns: list[str] = []
             if table_schema is not None:
@@ -609,7 +613,7 @@ class OperationNode:
             self.operation,
             inputs,
             configuration.spec.connection,
-            options=self.call_options(),
+            options=self.call_options(with_table=table is not None),
             credential_password=key_lookup(exec_context, configuration.spec.connection),
             is_canceled=exec_context.is_canceled,
             progress=exec_context.set_progress,
