@@ -56,3 +56,24 @@ def test_build_task_uses_the_documented_bundling_command() -> None:
     build = re.search(r'^build = .*cmd = "([^"]+)"', (ROOT / "pixi.toml").read_text(), re.M)
     assert build.group(1) == "build_python_extension.py . {{ dest }}"
     assert "--knime-build" not in (ROOT / "pixi.toml").read_text()
+
+
+def _section(text: str, header: str) -> str:
+    """The lines of one TOML table (up to the next ``[...]`` header)."""
+    match = re.search(rf"^\[{re.escape(header)}\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    assert match, header
+    return match.group(1)
+
+
+def test_pixi_test_environment_has_what_the_suite_needs() -> None:
+    """``pixi run test`` runs this suite: every package of pyproject's test extra (except
+    ruff, which ./dev runs) and every server and table dependency must be in it too."""
+    pixi = (ROOT / "pixi.toml").read_text()
+    names = set(re.findall(r"^([\w-]+) = ", _section(pixi, "dependencies"), re.M))
+    names |= set(re.findall(r"^([\w-]+) = ", _section(pixi, "feature.test.dependencies"), re.M))
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    extra = re.search(r"^test = \[(.*?)\]", pyproject, re.M | re.S).group(1)
+    needed = set(re.findall(r'"([\w-]+)[^"]*"', extra))
+    runtime = re.search(r"^dependencies = \[(.*?)\]", pyproject, re.M | re.S).group(1)
+    needed |= set(re.findall(r'^\s*"([\w-]+)', runtime, re.M))
+    assert needed - {"ruff"} <= names, sorted(needed - {"ruff"} - names)
