@@ -55,3 +55,12 @@ def test_pages_that_advance_are_all_followed() -> None:
     assert len(server.received) == 3
     assert outcome.table["id"].to_pylist() == ["a", "b", "c"]
     assert not outcome.warnings
+
+
+def test_list_items_that_are_no_objects_are_reported() -> None:
+    body = json.dumps({"object": "list", "data": [1, "x", {"id": "a"}], "has_more": False})
+    with StubServer() as server:
+        server.reply(Reply(200, body))
+        outcome = list_assistants(server.base_url)
+    assert outcome.table["id"].to_pylist() == [None, None, "a"]
+    assert any("2 item(s) that are no objects" in w for w in outcome.warnings)

@@ -43,7 +43,7 @@ from .events import final_run, parse_event_stream
 from .exchange import ApiRequest, ApiResponse
 from .execution import MAX_CONCURRENCY, ErrorHandling, check_wait
 from .operations.model import Operation, ResultKind
-from .pagination import next_page_query, parse_page
+from .pagination import Page, next_page_query, parse_page
 from .response_checks import http_error_message, success_body_problem
 from .results import Columns, ResultFormat, ResultRows, RowResult, result_columns, result_rows
 from .run_polling import STOP_STATUSES, WaitOptions, get_run_request, run_status, wait_for_run
@@ -807,7 +807,7 @@ def _run_one(
                 request, response, ready, config, options, transmit, is_stopped, notes
             )
         elif fine and operation.returns_list:
-            _check_page(request, response)
+            _check_page(request, response, notes)
             if options.all_pages:
                 pages, request = _follow_pages(
                     operation, ready, response, config, options, transmit, notes
@@ -856,20 +856,28 @@ def _checked_object(operation: Operation) -> str:
     return "" if operation.returns_list else expected_object(operation)
 
 
-def _check_page(request: ApiRequest, response: ApiResponse) -> None:
+def _check_page(request: ApiRequest, response: ApiResponse, notes: list[str]) -> Page:
     """A list answer must be a ``list`` object holding a ``data`` array (what the table
-    shows)."""
+    shows). Items that are no objects cannot fill a row: they stay rows of missing values,
+    and a note says how many there were."""
     try:
-        page = json.loads(response.text)
-        found = page.get("object") if isinstance(page, dict) else None
+        body = json.loads(response.text)
+        found = body.get("object") if isinstance(body, dict) else None
         if found is not None and found != "list":
             raise ResponseFormatError(
                 f"answered HTTP {response.status}, but not with a list object: its object is "
                 f"{str(found)[:60]!r}."
             )
-        parse_page(response.text)
+        page = parse_page(body)
     except ResponseFormatError as exc:
         raise ResponseFormatError(f"{request.where}: {exc}", request=request) from None
+    odd = sum(not isinstance(item, dict) for item in page.items)
+    if odd:
+        notes.append(
+            f"{request.where} answered a list with {odd} item(s) that are no objects; their "
+            "rows hold missing values."
+        )
+    return page
 
 
 def _follow_pages(
@@ -912,8 +920,7 @@ def _follow_pages(
         pages.append(response)
         if not response.ok or success_body_problem(request, response) is not None:
             break
-        _check_page(request, response)
-        page = parse_page(response.text)
+        page = _check_page(request, response, notes)
         count += len(page.items)
     return tuple(pages), request
 
