@@ -9,6 +9,7 @@ and neither do ``repr()`` or ``args``: the key is never passed to an exception.
     ├── InvalidSettingsError      a setting is unusable; nothing was sent      (CLI exit 2)
     │   ├── InvalidBodyError      the JSON body breaks the schema or rules;    (CLI exit 2)
     │   │                         .violations lists every one, not only the first
+    │   ├── InvalidRequestSettingsError  several settings at once; .problems holds each
     │   └── MissingApiKeyError    no usable key where the configuration says   (CLI exit 2)
     ├── RequestFailedError        the exchange did not produce a usable answer  (CLI exit 1)
     │   │                         .request: what was sent (method, URL without secrets)
@@ -52,6 +53,30 @@ class InvalidBodyError(InvalidSettingsError):
         count = len(self.violations)
         head = "The JSON body is invalid" if count == 1 else f"The JSON body has {count} problems"
         super().__init__(f"{prefix}{head}: " + "; ".join(self.violations), setting="body")
+
+
+class InvalidRequestSettingsError(InvalidSettingsError):
+    """More than one setting is unusable; ``problems`` holds each error, in the order found.
+
+    ``setting`` is the first problem's setting, so a caller that shows one place still points
+    the user somewhere useful; the message lists them all.
+    """
+
+    def __init__(self, problems: list[InvalidSettingsError]) -> None:
+        self.problems = list(problems)
+        text = " ".join(_sentence(str(p)) for p in self.problems)
+        super().__init__(
+            f"{len(self.problems)} settings are invalid: {text}", setting=self.problems[0].setting
+        )
+
+    @property
+    def settings(self) -> list[str | None]:
+        return [p.setting for p in self.problems]
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 class MissingApiKeyError(InvalidSettingsError):

@@ -29,7 +29,7 @@ from typing import Any
 from .body_schema import check_body, load_schema
 from .connection import ConnectionConfig, validate_connection
 from .endpoints import api_url, request_headers
-from .errors import InvalidBodyError, InvalidSettingsError
+from .errors import InvalidBodyError, InvalidRequestSettingsError, InvalidSettingsError
 from .exchange import ApiRequest
 from .operations.model import Operation, QueryKind, QueryParameter
 from .request_parts import (
@@ -50,25 +50,6 @@ QUERY_LABELS = {
     "run_id": "Run ID",
     "include": "Include[]",
 }
-
-
-class InvalidRequestSettingsError(InvalidSettingsError):
-    """More than one setting is unusable; ``problems`` holds each error, in the order found.
-
-    ``setting`` is the first problem's setting, so a caller that shows one place still points
-    the user somewhere useful; the message lists them all.
-    """
-
-    def __init__(self, problems: list[InvalidSettingsError]) -> None:
-        self.problems = list(problems)
-        text = " ".join(_sentence(str(p)) for p in self.problems)
-        super().__init__(
-            f"{len(self.problems)} settings are invalid: {text}", setting=self.problems[0].setting
-        )
-
-    @property
-    def settings(self) -> list[str | None]:
-        return [p.setting for p in self.problems]
 
 
 @dataclass(frozen=True)
@@ -388,8 +369,3 @@ def _collect(problems: list[InvalidSettingsError], check: Any, *args: Any) -> An
     except InvalidSettingsError as exc:
         problems.append(exc)
     return None
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else text + "."
