@@ -31,6 +31,7 @@ from openai_assistants.operations import (
     by_id,
 )
 from openai_assistants.operations.model import LIST_LIMIT_MAX, LIST_LIMIT_MIN, ResultKind
+from openai_assistants.request_builder import QUERY_LABELS
 from openai_assistants.request_parts import path_id_label
 from openai_assistants.results import ResultFormat
 from openai_assistants.run_polling import WaitOptions
@@ -183,14 +184,7 @@ def _group(label: str, name: str, doc: str, params: dict[str, Any], **kw: Any) -
 
 
 def _query_parameter(query: QueryParameter) -> Any:
-    label = {
-        "limit": "Limit",
-        "order": "Order",
-        "after": "After",
-        "before": "Before",
-        "run_id": "Run ID",
-        "include": "Include[]",
-    }.get(query.setting, query.setting)
+    label = QUERY_LABELS.get(query.setting, query.setting)
     if query.setting == "include":
         return knext.EnumSetParameter(
             label, query.description, [], IncludeOptions, since_version=SINCE_VERSION
