@@ -13,10 +13,13 @@ import socket
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from raw_server import RawServer, http_head
 
 from openai_assistants import transport
 from openai_assistants.connection import AuthStyle, ConnectionConfig
+from openai_assistants.endpoints import api_url, path_segment
 from openai_assistants.exchange import ApiRequest
 
 KEY = "sk-route-test"
@@ -41,6 +44,9 @@ def _requests(base_url: str) -> list[ApiRequest]:
                    b'{"assistant_id": "asst_1"}', subject="a run"),
         ApiRequest("GET", f"{base_url}/threads/thread_1/runs/run_1", common[1:]),
         ApiRequest("POST", f"{base_url}/threads/thread_1/runs", common, b"{}"),
+        ApiRequest("POST", f"{base_url}/threads/{path_segment('th r/e@d:1')}/runs", common,
+                   b"{}"),
+        ApiRequest("GET", f"{base_url}/threads/thread_2/runs/run_9?after=run%2B1", common[1:]),
     ]  # fmt: skip
 
 
@@ -65,7 +71,7 @@ def test_the_bytes_on_the_wire_are_the_ones_httpx_sends(auth_style: AuthStyle) -
     routed, by_httpx = _sent(True, config), _sent(False, config)
     ports = [r.split(b"Host: 127.0.0.1:")[1].split(b"\r\n")[0] for r in routed + by_httpx]
     normalise = [r.replace(port, b"PORT") for r, port in zip(routed + by_httpx, ports, strict=True)]
-    assert normalise[:3] == normalise[3:]
+    assert normalise[:5] == normalise[5:]
     assert KEY.encode() in routed[0]
 
 
@@ -110,3 +116,61 @@ def test_a_routed_answer_is_decoded_as_httpx_decodes_it(
         finally:
             client.close()
     assert response.text == text
+
+
+def test_one_route_serves_every_thread_on_an_origin() -> None:
+    """A table whose rows name different threads works out its route once, not per row."""
+    config = ConnectionConfig(base_url="http://127.0.0.1:9/v1")
+    client = transport.new_client(config)
+    try:
+        first, other = (
+            ApiRequest("POST", f"http://127.0.0.1:9/v1/threads/{thread}/runs", (), b"{}")
+            for thread in ("thread_1", "thread_2")
+        )
+        (route, target), (same, other_target) = (
+            transport._route(client, first),
+            transport._route(client, other),
+        )
+        assert same is route
+        assert (target, other_target) == (
+            b"/v1/threads/thread_1/runs",
+            b"/v1/threads/thread_2/runs",
+        )
+    finally:
+        client.close()
+
+
+_ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+
+
+@given(
+    base_path=_ANY_TEXT,
+    segments=st.lists(_ANY_TEXT.filter(lambda s: s not in ("", ".", "..")), max_size=3),
+    query=st.lists(st.tuples(_ANY_TEXT, _ANY_TEXT), max_size=3),
+)
+def test_a_target_taken_as_written_is_the_one_httpx_sends(
+    base_path: str, segments: list[str], query: list[tuple[str, str]]
+) -> None:
+    """Whatever the base URL's path, the IDs and the query: when the route takes a URL's
+    target as written, httpx would have sent exactly that target."""
+    config = ConnectionConfig(base_url=f"http://127.0.0.1:9/{base_path}")
+    url = api_url(config, *segments, query=query)
+    split = transport._split_target(url)
+    try:
+        by_httpx = httpx.URL(url)
+    except httpx.InvalidURL:
+        assert split is None
+        return
+    if split is not None:
+        origin, target = split
+        assert target.encode("ascii") == by_httpx.raw_path
+        assert httpx.URL(origin + "/").netloc == by_httpx.netloc
+
+
+def test_ids_built_by_the_request_builder_are_taken_as_written() -> None:
+    config = ConnectionConfig(base_url="https://api.example.com/v1")
+    url = api_url(config, "threads", "th r/e@d", "runs", query=[("include[]", "a[*].b")])
+    assert transport._split_target(url) == (
+        "https://api.example.com",
+        "/v1/threads/th%20r%2Fe@d/runs?include%5B%5D=a%5B%2A%5D.b",
+    )

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import InvalidSettingsError, MissingApiKeyError
+from .memo import Memo
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_BETA_HEADER = "assistants=v2"
@@ -109,8 +110,7 @@ class ConnectionConfig:
         return f"the environment variable {self.api_key_env}"
 
 
-_VALIDATED: dict[tuple, tuple[str, ...]] = {}
-_VALIDATED_LIMIT = 64
+_VALIDATED: Memo[tuple[str, ...]] = Memo("validated connections", 64)
 
 
 def validate_connection(config: ConnectionConfig) -> list[str]:
@@ -121,16 +121,11 @@ def validate_connection(config: ConnectionConfig) -> list[str]:
     does not check it 2,000 times on the calling thread. The CA bundle is looked for every
     time (the file can go away).
     """
-    try:
-        key = tuple((type(value), value) for value in vars(config).values())
-        known = _VALIDATED.get(key)
-    except TypeError:  # an unhashable value in a hand-made configuration: no memory
-        return _validate_connection(config)
+    key = tuple((type(value), value) for value in vars(config).values())
+    known = _VALIDATED.get(key)
     if known is None:
         known = tuple(_validate_connection(config))
-        if len(_VALIDATED) >= _VALIDATED_LIMIT:
-            _VALIDATED.clear()
-        _VALIDATED[key] = known
+        _VALIDATED.put(key, known)
     elif config.ca_bundle and not os.path.isfile(config.ca_bundle):
         return _validate_connection(config)  # raises, as the first time would have
     return list(known)

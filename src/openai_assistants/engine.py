@@ -42,6 +42,7 @@ from .errors import (
 from .events import final_run, parse_event_stream
 from .exchange import ApiRequest, ApiResponse
 from .execution import MAX_CONCURRENCY, ErrorHandling, check_wait
+from .memo import Memo
 from .operations.model import Operation, ResultKind
 from .pagination import Page, next_page_query, parse_page
 from .response_checks import http_error_message, success_body_problem
@@ -49,8 +50,6 @@ from .results import Columns, ResultFormat, ResultRows, RowResult, result_column
 from .run_polling import STOP_STATUSES, WaitOptions, get_run_request, run_status, wait_for_run
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     import pyarrow as pa
 
 logger = logging.getLogger("openai_assistants.engine")
@@ -575,24 +574,24 @@ def _prepare_rows(
 
 def _prepare(operation: Operation, item: CallInput, config: ConnectionConfig) -> _Ready:
     """One row's request, built as every operation's is (``request_builder``, the SDK's
-    request). The same settings give the same request, so a table whose rows share a body
-    is validated once per distinct row, and a node executed again not at all."""
+    request). The same settings give the same request, so a node executed again is not
+    validated again (rows of a table that share a body share its check, see
+    ``request_builder``)."""
     settings = item.settings
     query = dict(settings.query_values)
-    try:
-        key = (
-            operation,
-            tuple(sorted(settings.path_values.items())),
-            tuple(sorted((k, _frozen(v)) for k, v in query.items())),
-            settings.body,
-            settings.allow_unknown_fields,
-            config,
-        )
-        hash(key)
-    except TypeError:  # unhashable values (e.g. a dict in a hand-made config): no cache
-        request, path_values, warnings = _build(operation, settings, query, config)
-    else:
-        request, path_values, warnings = _build_cached(key, operation, settings, query, config)
+    key = (
+        operation,
+        tuple(sorted(settings.path_values.items())),
+        tuple(sorted((k, _frozen(v)) for k, v in query.items())),
+        settings.body,
+        settings.allow_unknown_fields,
+        config,
+    )
+    known = _BUILT.get(key)
+    if known is None:
+        known = _build(operation, settings, query, config)
+        _BUILT.put(key, known, size=len(known[0].body))
+    request, path_values, warnings = known
     return _Ready(item.row_id, request, dict(path_values), query, list(warnings))
 
 
@@ -600,25 +599,11 @@ def _frozen(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-_BUILT: dict[tuple, tuple[ApiRequest, dict[str, str], list[str]]] = {}
-_BUILT_LIMIT = 512
-
-
-def _build_cached(
-    key: tuple,
-    operation: Operation,
-    settings: CallSettings,
-    query: dict[str, Any],
-    config: ConnectionConfig,
-) -> tuple[ApiRequest, dict[str, str], list[str]]:
-    """:func:`_build`, remembered for valid settings (invalid ones are reported every time)."""
-    known = _BUILT.get(key)
-    if known is None:
-        known = _build(operation, settings, query, config)
-        if len(_BUILT) >= _BUILT_LIMIT:
-            _BUILT.clear()
-        _BUILT[key] = known
-    return known
+# built requests of valid settings, by everything they depend on (invalid ones are reported
+# every time); large bodies are not kept
+_BUILT: Memo[tuple[ApiRequest, dict[str, str], list[str]]] = Memo(
+    "built requests", 512, max_size=64 * 1024
+)
 
 
 def _build(
@@ -726,47 +711,65 @@ def _run_pool(
 ) -> None:
     """Up to ``concurrency`` rows at once; the calling thread watches for cancel and reports.
 
-    Only this thread calls ``is_canceled`` and ``finished`` (KNIME's progress), so the KNIME
-    context is never used from a worker thread. Finished rows arrive through a queue, so
-    each costs constant work however many are pending.
+    Each worker takes the next row as soon as its last one is done, until none is left or
+    the batch stops; no row is taken once a stop was decided. Only the calling thread calls
+    ``is_canceled`` and ``finished`` (KNIME's progress), so the KNIME context is never used
+    from a worker thread. Finished rows arrive through a queue, so each costs constant work
+    however many are pending; no thread outlives the call.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     pending, stop = batch.pending, batch.stop
-    done: queue.SimpleQueue[Future] = queue.SimpleQueue()
-    pool = ThreadPoolExecutor(
-        max_workers=min(concurrency, len(pending)),
-        thread_name_prefix=batch.operation.cli_name,
-    )
-    futures: dict[Future, int] = {}
+    rows = iter(list(pending.items()))
+    take = threading.Lock()
+    done: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
+
+    def work() -> None:
+        while not stop.is_set():
+            with take:
+                item = next(rows, None)
+            if item is None:
+                return
+            i, ready = item
+            try:
+                done.put((i, run_row(i, ready), None))
+            except BaseException as exc:  # run_row decided the stop; the caller raises it
+                done.put((i, None, exc))
+                return
+
+    workers = [
+        threading.Thread(target=work, name=f"{batch.operation.cli_name}_{n}", daemon=True)
+        for n in range(min(concurrency, len(pending)))
+    ]
     try:
-        for i, ready in pending.items():
-            future = pool.submit(run_row, i, ready)
-            futures[future] = i
-            future.add_done_callback(done.put)
-        remaining = len(futures)
+        for worker in workers:
+            worker.start()
+        remaining = len(pending)
         next_check = 0.0
         while remaining:
             try:
-                future = done.get(timeout=POLL_SECONDS)
+                item = done.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                future = None
+                item = None
             now = time.monotonic()
             if is_canceled is not None and now >= next_check:
                 next_check = now + POLL_SECONDS / 2
                 if is_canceled():
                     raise CancelledError("Execution cancelled.")
-            if future is None:
+            if item is None:
                 continue
             remaining -= 1
-            if not future.cancelled():
-                finished(futures[future], *future.result())  # FAIL mode raises here
+            i, result, error = item
+            if error is not None:
+                raise error  # FAIL mode: the first failure stops the table
+            finished(i, *result)
     except BaseException as exc:
         stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)  # workers stop within POLL_SECONDS
+        for worker in workers:
+            if worker.is_alive():
+                worker.join()  # a worker gives up within POLL_SECONDS once stopped
         _add_batch_report(exc, batch)
         raise
-    pool.shutdown(wait=True)
+    for worker in workers:
+        worker.join()
 
 
 def _add_batch_report(exc: BaseException, batch: _Batch) -> None:

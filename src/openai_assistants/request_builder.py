@@ -31,6 +31,7 @@ from .connection import ConnectionConfig, validate_connection
 from .endpoints import api_url, request_headers
 from .errors import InvalidBodyError, InvalidRequestSettingsError, InvalidSettingsError
 from .exchange import ApiRequest
+from .memo import Memo
 from .operations.model import Operation, QueryKind, QueryParameter
 from .request_parts import (
     empty_path_id_error,
@@ -80,22 +81,41 @@ def build_request(
     config = config or ConnectionConfig()
     problems: list[InvalidSettingsError] = []
     warnings = _collect(problems, validate_connection, config) or []
-    parsed = _collect(problems, _parse_body, operation, body)
+    body_key = (operation, body, allow_unknown_fields) if isinstance(body, str) else None
+    checked = _CHECKED_BODIES.get(body_key)
+    if checked is not None:
+        parsed: dict | None = dict(checked.parsed)
+    else:
+        parsed = _collect(problems, _parse_body, operation, body)
     sent_body = dict(parsed) if parsed is not None else None
     resolved = _resolve_path_values(operation, path_values or {}, sent_body, problems)
     query = _collect(problems, build_query, operation, query_values or {})
+    body_warnings: list[str] = []
     if sent_body is not None:
-        warnings += (
-            _collect(problems, validate_body, operation, sent_body, allow_unknown_fields) or []
-        )
+        if checked is not None:
+            body_warnings = list(checked.warnings)
+        else:
+            body_warnings = (
+                _collect(problems, validate_body, operation, sent_body, allow_unknown_fields) or []
+            )
+    warnings += body_warnings
     if problems:
         raise problems[0] if len(problems) == 1 else InvalidRequestSettingsError(problems)
     stream = operation.can_stream and sent_body is not None and sent_body.get("stream") is True
+    if sent_body is None:
+        encoded = b""
+    elif checked is not None:
+        encoded = checked.encoded
+    else:
+        encoded = encode_body(sent_body)
+        if body_key is not None and parsed is not None:
+            memo = _CheckedBody(parsed, tuple(body_warnings), encoded)
+            _CHECKED_BODIES.put(body_key, memo, size=len(encoded))
     request = ApiRequest(
         method=operation.method,
         url=operation_url(config, operation, resolved, query or []),
         headers=request_headers(config, stream=stream, json_body=operation.has_body),
-        body=b"" if sent_body is None else encode_body(sent_body),
+        body=encoded,
         stream=stream,
         subject=operation.describe_subject(resolved),
     )
@@ -106,6 +126,20 @@ def build_request(
         subject=operation.describe_subject(resolved),
         warnings=warnings,
     )
+
+
+@dataclass(frozen=True)
+class _CheckedBody:
+    """A body text that parsed and passed its schema: what a row with it sends."""
+
+    parsed: dict[str, Any]  # as parsed, path parameters not yet taken out (never mutated)
+    warnings: tuple[str, ...]
+    encoded: bytes
+
+
+# Rows of a table usually share their body and differ in an ID: the body is parsed and
+# checked once per distinct text (and operation, and allow_unknown_fields), not per row.
+_CHECKED_BODIES: Memo[_CheckedBody] = Memo("checked bodies", 256, max_size=64 * 1024)
 
 
 def check_settings(

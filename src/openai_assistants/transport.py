@@ -25,6 +25,7 @@ import errno
 import logging
 import os
 import random as _random
+import re
 import select
 import socket
 import ssl
@@ -490,11 +491,11 @@ def _exchange_once(
     watch: _Watch,
 ) -> ApiResponse:
     where = request.where
-    route = None
+    routed = None
     try:
         auth = auth_header(config, api_key)
-        route = _route(client, request)
-        if route is None:
+        routed = _route(client, request)
+        if routed is None:
             http_request = client.build_request(
                 request.method,
                 request.url,
@@ -503,14 +504,15 @@ def _exchange_once(
                 timeout=timeout,
             )
         else:
-            core_request = route.core_request(request, auth, timeout)
+            route, target = routed
+            core_request = route.core_request(request, auth, timeout, target)
     except (httpx.InvalidURL, UnicodeError, ValueError, TypeError) as exc:
         # settings validation should make this unreachable; never show the header values
         raise _NotSentError(
             f"Cannot build {where}: {type(exc).__name__}.", retryable=False
         ) from None
     try:
-        if route is None:
+        if routed is None:
             response = client.send(http_request, stream=True)
         else:
             response = route.send(core_request)
@@ -566,23 +568,38 @@ class _Route:
     mounts), with exactly the headers httpx builds (taken from ``client.build_request``, in
     its order), and the answer is wrapped as httpx wraps it, so reading, decoding and errors
     are httpx's. The key is not part of a route: it is put into each request's headers.
+
+    What httpx derives from a URL for these (the pool, the proxy, the ``Host`` header)
+    depends on its origin only, so one route serves every path on an origin: a table whose
+    rows name different threads is worked out once, not once per row. Each request brings
+    its own target (path and query), see :func:`_split_target`.
     """
 
     client: httpx.Client
     pool: httpcore.ConnectionPool
     method: bytes
-    url: httpcore.URL
+    scheme: bytes
+    host: bytes
+    port: int | None
+    target: bytes | None  # the target of every request on this route (None: per request)
     headers: tuple[tuple[bytes, bytes], ...]  # httpx's headers for the request, minus the key
     key_at: int  # where httpx puts the key's header among them
 
     def core_request(
-        self, request: ApiRequest, auth: tuple[str, str], timeout: httpx.Timeout
+        self,
+        request: ApiRequest,
+        auth: tuple[str, str],
+        timeout: httpx.Timeout,
+        target: bytes | None = None,
     ) -> httpcore.Request:
         headers = list(self.headers)
         headers.insert(self.key_at, (auth[0].encode("ascii"), auth[1].encode("ascii")))
+        url = httpcore.URL(
+            scheme=self.scheme, host=self.host, port=self.port, target=target or self.target
+        )
         return httpcore.Request(
             self.method,
-            self.url,
+            url,
             headers=headers,
             content=request.body,
             extensions={"timeout": timeout.as_dict()},
@@ -607,17 +624,47 @@ _ROUTES: dict[tuple[Any, ...], _Route] = {}
 _ROUTES_LOCK = threading.Lock()
 MAX_ROUTES = 256
 
+# A path and query httpx sends exactly as written: RFC 3986 unreserved characters,
+# sub-delimiters, ":", "@", "/" (and "?" in the query), percent escapes in upper case, as
+# the request builder writes them (endpoints.path_segment, urlencode). Anything else, e.g. a
+# base URL with spaces or non-ASCII in its path, is left to httpx to normalise.
+_PLAIN = r"A-Za-z0-9\-._~!$&'()*+,;=:@"
+_CANONICAL_TARGET = re.compile(
+    rf"/(?:[{_PLAIN}/]|%[0-9A-F]{{2}})*(?:\?(?:[{_PLAIN}/?]|%[0-9A-F]{{2}})*)?"
+)
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
 
-def _route(client: httpx.Client, request: ApiRequest) -> _Route | None:
-    """The route for ``request`` through ``client``; None: httpx's own path (a client made
-    elsewhere, e.g. injected by tests, or one holding cookies)."""
+
+def _split_target(url: str) -> tuple[str, str] | None:
+    """``(origin, target)`` of ``url`` when httpx would send its target unchanged, else None.
+
+    The origin is everything before the path (scheme, host, port); one without user info,
+    since httpx takes that out of the URL."""
+    start = url.find("://")
+    slash = url.find("/", start + 3) if start > 0 else -1
+    if slash < 0:
+        return None
+    origin, target = url[:slash], url[slash:]
+    if "@" in origin or not _CANONICAL_TARGET.fullmatch(target):
+        return None
+    if _DOT_SEGMENT.search(target.split("?", 1)[0]):
+        return None  # httpx removes "." and ".." segments
+    return origin, target
+
+
+def _route(client: httpx.Client, request: ApiRequest) -> tuple[_Route, bytes | None] | None:
+    """The route for ``request`` through ``client`` and the request's own target (None: the
+    route's); None: httpx's own path (a client made elsewhere, e.g. injected by tests, or one
+    holding cookies)."""
     if _ResponseStream is None or client not in _OURS or client.cookies or client.is_closed:
         return None
-    key = (id(client), request.method, request.url, request.headers, len(request.body))
+    split = _split_target(request.url)
+    where, target = (request.url, None) if split is None else split
+    key = (id(client), request.method, where, request.headers, len(request.body))
     with _ROUTES_LOCK:
         route = _ROUTES.get(key)
     if route is not None and route.client is client:
-        return route
+        return route, None if target is None else target.encode("ascii")
     built = client.build_request(
         request.method, request.url, headers=request.headers, content=request.body
     )
@@ -634,17 +681,18 @@ def _route(client: httpx.Client, request: ApiRequest) -> _Route | None:
         client=client,
         pool=pool,
         method=request.method.encode("ascii"),
-        url=httpcore.URL(
-            scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-        ),
+        scheme=url.raw_scheme,
+        host=url.raw_host,
+        port=url.port,
+        target=None if target is not None else url.raw_path,
         headers=headers,
         key_at=key_at,
     )
     with _ROUTES_LOCK:
         if len(_ROUTES) >= MAX_ROUTES:
-            _ROUTES.pop(next(iter(_ROUTES)))  # the oldest: a batch's URLs come and go
+            _ROUTES.pop(next(iter(_ROUTES)))  # the oldest
         _ROUTES[key] = route
-    return route
+    return route, None if target is None else target.encode("ascii")
 
 
 def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfig) -> ApiResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 INCLUDE_FILE_SEARCH_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
@@ -75,7 +76,7 @@ class Operation:
     subject: str = ""  # what a POST acts on, e.g. "a run on thread '{thread_id}'"
     summary: str = ""  # the reference's summary, for node descriptions and --help
 
-    @property
+    @cached_property  # read for every row of a table
     def path_parameters(self) -> tuple[str, ...]:
         """The API names of the path parameters, in path order."""
         return tuple(re.findall(r"\{(\w+)\}", self.path))

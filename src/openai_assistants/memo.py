@@ -1,0 +1,59 @@
+"""Remembered results of pure checks: the process state besides the cache of HTTP clients.
+
+A table of 2,000 rows is validated on the calling thread before its first request goes
+out, and a node executed again repeats the checks of its last execution. A :class:`Memo`
+keeps what a check that passed returned, keyed by everything the check depends on, so each
+distinct input is checked once. Memos hold no key (secrets never enter a memo key or value)
+and nothing a server answered; each is bounded in entries (emptied when full) and, where its
+values can be large, in the size of an entry. A check that fails is never remembered: it
+runs, and reports, every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any, Generic, TypeVar
+
+V = TypeVar("V")
+
+MEMOS: list[Memo[Any]] = []  # every memo of the process, for clear_all()
+
+
+class Memo(Generic[V]):
+    """A bounded dictionary of results; an unhashable key is simply not remembered."""
+
+    def __init__(self, name: str, limit: int, max_size: int | None = None) -> None:
+        self.name = name
+        self.limit = limit
+        self.max_size = max_size  # an entry larger than this (in bytes) is not kept
+        self._values: dict[Hashable, V] = {}
+        MEMOS.append(self)
+
+    def get(self, key: Hashable) -> V | None:
+        try:
+            return self._values.get(key)
+        except TypeError:  # unhashable (e.g. a list in a hand-made configuration)
+            return None
+
+    def put(self, key: Hashable, value: V, size: int = 0) -> None:
+        if self.max_size is not None and size > self.max_size:
+            return
+        try:
+            hash(key)
+        except TypeError:
+            return
+        if len(self._values) >= self.limit:
+            self._values.clear()  # dict operations are atomic: safe from worker threads
+        self._values[key] = value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Memo({self.name!r}, {len(self)}/{self.limit})"
+
+
+def clear_all() -> None:
+    """Forget every remembered result (tests; never needed for correctness)."""
+    for memo in MEMOS:
+        memo._values.clear()
