@@ -255,7 +255,7 @@ def _peak(call: Callable[[], object]) -> tuple[int, object]:
 
     tracemalloc sees Python's allocations only; Arrow's own (the table's buffers) are counted
     with ``pa.total_allocated_bytes``. Arrow allocates only once the result table is built
-    (``ResultRows.to_arrow``), so the Python peak is taken apart before and from then on:
+    (``ResultRows.to_arrow_batch``), so the Python peak is taken apart before and from then on:
     the peak is the larger of the Python peak before the table and the Python peak after it
     plus Arrow's bytes.
     """
@@ -263,7 +263,7 @@ def _peak(call: Callable[[], object]) -> tuple[int, object]:
         from openai_assistants.results import ResultRows as owner
     except ImportError:  # an older checkout, measured for comparison: one eager table function
         import openai_assistants.engine as owner  # type: ignore[no-redef]
-    name = "to_arrow" if hasattr(owner, "to_arrow") else "result_table"
+    name = next(n for n in ("to_arrow_batch", "to_arrow", "result_table") if hasattr(owner, n))
     build = getattr(owner, name)
     before: list[int] = []
 

@@ -6,9 +6,10 @@ when its sources are importable (see ``knime_fidelity.py``) and this stand-in ot
 (the test double, or the pixi environment whose ``knime-extension`` package lacks
 ``knime._arrow``). It is at least as strict as KNIME about declared vs actual types:
 
-* ``knext.Table.from_pyarrow(t)`` keeps a first ``<RowID>`` string column (else generates
-  ``Row0``, ``Row1``, ...); ``from_pandas(df)`` converts with pyarrow and turns the index into
-  the ``<RowID>`` column. A RowID column that is not ``string`` is a TypeError.
+* ``knext.Table.from_pyarrow(t)`` (a table or, as KNIME's backend takes, a record batch)
+  keeps a first ``<RowID>`` string column (else generates ``Row0``, ``Row1``, ...);
+  ``from_pandas(df)`` converts with pyarrow and turns the index into the ``<RowID>``
+  column. A RowID column that is not ``string`` is a TypeError.
 * Every column must have an Arrow type KNIME can store: ``string``, ``int32``, ``int64``,
   ``double``, ``bool``, ``null`` (an all-missing column of unknown type: KNIME's *void*),
   ``large_binary`` and timestamps (naive: Local Date Time, with a zone: Zoned Date Time, both
@@ -60,8 +61,12 @@ def _checked(data):
     """A pa.Table whose first column is the string RowID and whose types KNIME can store."""
     import pyarrow as pa
 
+    if isinstance(data, pa.RecordBatch):  # KNIME's backend takes one as it is
+        data = pa.Table.from_batches([data])
     if not isinstance(data, pa.Table):
-        raise TypeError(f"Table.from_pyarrow expects a pyarrow.Table, but got {type(data)}")
+        raise TypeError(
+            f"Table.from_pyarrow expects a pyarrow.Table or RecordBatch, but got {type(data)}"
+        )
     if data.num_columns == 0 or data.schema.names[0] != _ROW_ID:
         row_ids = pa.array([f"Row{i}" for i in range(data.num_rows)], pa.string())
         data = data.add_column(0, _ROW_ID, row_ids)

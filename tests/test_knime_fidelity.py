@@ -113,3 +113,28 @@ def test_structured_run_has_all_missing_date_times_and_headers() -> None:
     frame = output.to_pandas()
     assert frame["cancelled_at"].isna().all() and frame["x-request-id"].isna().all()
     assert frame["status"].tolist() == ["queued"]
+
+
+def test_a_result_beyond_knimes_batch_size_goes_as_a_table_with_the_same_content(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Up to KNIME's batch size the node hands KNIME one record batch, beyond it a table
+    (which KNIME cuts into batches); KNIME reads and writes both alike."""
+    import openai_assistants_knime.operation_node as operation_node
+
+    settings, replies, frame = SCENARIOS["table"]
+    outputs = []
+    with StubServer() as server:
+        port = configuration_port(server.base_url, credentials="openai")
+        for limit in (operation_node.KNIME_BATCH_BYTES, 0):
+            monkeypatch.setattr(operation_node, "KNIME_BATCH_BYTES", limit)
+            node = create_run_node(**settings, result_format="STRUCTURED")
+            server.reply(*replies)
+            output, _ = node.execute(
+                ExecutionContext(CREDENTIALS), port, knext.Table.from_pandas(frame)
+            )
+            write_output(output)
+            outputs.append(output.to_pandas())
+    as_batch, as_table = outputs
+    pd.testing.assert_frame_equal(as_batch, as_table)
+    assert list(as_batch.index) == ["r1", "r2"] and as_batch["http_status"].tolist() == [200, 404]

@@ -204,6 +204,26 @@ def test_saved_settings_load_again() -> None:
     assert again.result.max_items == 9
 
 
+@pytest.mark.parametrize("op_id", ["createRun", "listMessages", "getRun"])
+def test_each_node_keeps_its_own_values_in_every_section(op_id: str) -> None:
+    """A section is copied on each access (KNIME binds it to the node's values; the copy
+    shares only what never changes): a value set on one node, or on a section read
+    earlier, never shows up on another node or in a fresh node's defaults."""
+    op = by_id(op_id)
+    first, second = node_for(op), node_for(op)
+    fresh_defaults = kp.extract_parameters(node_for(op))
+    first.request.thread_id = "thread_first"
+    first.result.result_format = "STRUCTURED"
+    first.errors.error_handling = "OUTPUT"
+    held = first.request  # a copy read before the next change
+    first.request.thread_id = "thread_changed"
+    assert first.request.thread_id == "thread_changed" and held.thread_id == "thread_changed"
+    assert second.request.thread_id == "" and second.result.result_format == "RAW"
+    assert second.errors.error_handling == "FAIL"
+    assert kp.extract_parameters(node_for(op)) == fresh_defaults
+    assert type(first).__dict__["request"] is type(second).__dict__["request"]
+
+
 @pytest.mark.parametrize(
     ("op_id", "section", "key", "value", "message"),
     [

@@ -290,7 +290,7 @@ def _is_loopback(host: str) -> bool:
 
 def is_header_safe(text: str) -> bool:
     """Printable ASCII only: what every HTTP implementation sends unchanged (no CR/LF)."""
-    return isinstance(text, str) and all(32 <= ord(ch) < 127 for ch in text)
+    return isinstance(text, str) and text.isascii() and text.isprintable()
 
 
 def _is_number(value: object) -> bool:

@@ -198,14 +198,21 @@ class ResultRows:
                     if cell is not None and not -(2**31) <= cell < 2**31:
                         raise OverflowError(f"{name}: {cell} does not fit a 32-bit integer")
 
-    def to_arrow(self) -> pa.Table:
+    def to_arrow_batch(self) -> pa.RecordBatch:
+        """The rows as one Arrow record batch: the row IDs, then every declared column."""
         import pyarrow as pa
 
         schema = arrow_schema(self.columns)
         with pandas_not_probed():  # plain lists: pyarrow need not import pandas to see that
             arrays = [_array(self.row_ids, "string")]
             arrays += [_array(self.values[name], kind) for name, kind in self.columns]
-        return pa.Table.from_arrays(arrays, schema=schema)
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def to_arrow(self) -> pa.Table:
+        import pyarrow as pa
+
+        batch = self.to_arrow_batch()
+        return pa.Table.from_batches([batch], schema=batch.schema)
 
     def to_pylist(self) -> list[dict[str, Any]]:
         """Rows as ``pa.Table.to_pylist()`` gives them from :meth:`to_arrow`: the row ID

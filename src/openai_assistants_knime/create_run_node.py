@@ -16,6 +16,7 @@ from .operation_node import (
     advanced_group,
     api_node,
     code,
+    copy_values_only,
     error_handling_options,
     errors_group,
     input_table_connected,
@@ -61,6 +62,8 @@ _GROUPED_SINCE = "0.2.0"  # the sections were introduced with settings version 0
 class RequestSettings:
     """What is sent: the thread, extra response fields and the JSON body."""
 
+    __deepcopy__ = copy_values_only
+
     thread_id = knext.StringParameter(
         "Thread ID", "The ID of the thread to run, e.g. thread_abc123.", ""
     )
@@ -85,6 +88,8 @@ class RequestSettings:
 class RunsTableSettings:
     """With the optional Runs table: where each row's thread and body come from, and how
     many runs are created at once."""
+
+    __deepcopy__ = copy_values_only
 
     thread_id_column = knext.ColumnParameter(
         "Thread ID column",
