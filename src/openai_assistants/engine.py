@@ -471,31 +471,21 @@ def execute_operation(
             progress(len(results) / total, f"{len(results)} of {total} {noun} done ({status})")
 
     try:
-        stop = threading.Event()  # set on cancel or on the first failure; workers poll it
-        api = ApiClient.connect(
-            config, credential_password, environ, http=client, is_canceled=stop.is_set
-        )
-        transmit = api.send
-
-        def run(ready: _Ready, send_one: Callable[..., ApiResponse], stopped: Callable[[], bool]):
-            return _run_one(operation, ready, config, options, send_one, stopped)
-
-        if total == 1 and pending:
+        if total == 1:
             # one call: no pool; the calling thread checks the caller's cancel flag itself
-            ((i, ready),) = pending.items()
-            cancel = is_canceled or stop.is_set
-            finished(i, *run(ready, partial(transmit, cancel=is_canceled), cancel))
-        elif pending:
-            batch = _Batch(operation, pending, stop)
-
-            def run_row(i: int, ready: _Ready) -> tuple[RowResult, list[str]]:
-                try:
-                    return run(ready, partial(batch.transmit, i, transmit), stop.is_set)
-                except BaseException:
-                    stop.set()  # decided here: no further row is sent from now on
-                    raise
-
-            _run_pool(batch, options.concurrency, run_row, finished, is_canceled)
+            api = ApiClient.connect(
+                config, credential_password, environ, http=client, is_canceled=is_canceled
+            )
+            for i, ready in pending.items():
+                stopped = is_canceled or _never
+                finished(i, *_run_one(operation, ready, config, options, api.send, stopped))
+        else:
+            stop = threading.Event()  # set on cancel or on the first failure; workers poll it
+            api = ApiClient.connect(
+                config, credential_password, environ, http=client, is_canceled=stop.is_set
+            )
+            if pending:
+                _run_batch(operation, pending, config, options, api, stop, finished, is_canceled)
     except OpenAIAssistantsError:
         for warning in dict.fromkeys(warnings):  # still worth seeing in the log
             logger.warning(warning)
@@ -631,6 +621,30 @@ def _build(
     )
     request = replace(built.request, expect_object=_checked_object(operation))
     return request, built.path_values, built.warnings
+
+
+def _run_batch(
+    operation: Operation,
+    pending: dict[int, _Ready],
+    config: ConnectionConfig,
+    options: OperationOptions,
+    api: ApiClient,
+    stop: threading.Event,
+    finished: Callable[[int, RowResult, list[str]], None],
+    is_canceled: Callable[[], bool] | None,
+) -> None:
+    """The rows of a table, up to ``options.concurrency`` at once (see :func:`_run_pool`)."""
+    batch = _Batch(operation, pending, stop)
+
+    def run_row(i: int, ready: _Ready) -> tuple[RowResult, list[str]]:
+        send_one = partial(batch.transmit, i, api.send)
+        try:
+            return _run_one(operation, ready, config, options, send_one, stop.is_set)
+        except BaseException:
+            stop.set()  # decided here: no further row is sent from now on
+            raise
+
+    _run_pool(batch, options.concurrency, run_row, finished, is_canceled)
 
 
 class _Batch:
@@ -779,6 +793,10 @@ def _run_pool(
         worker.join()
 
 
+def _never() -> bool:
+    return False
+
+
 def _add_batch_report(exc: BaseException, batch: _Batch) -> None:
     """Append what exists on the server to the stopping error's message."""
     if not isinstance(exc, OpenAIAssistantsError):
@@ -811,19 +829,19 @@ def _run_one(
             raise CancelledError()
         response = transmit(request)
         notes += _retry_note(response)
-        fine = response.ok and success_body_problem(request, response) is None
-        if fine and options.wait is not None:
+        problem = success_body_problem(request, response) if response.ok else None
+        answered = response
+        if response.ok and problem is None and options.wait is not None:
             response, request = _wait(
                 request, response, ready, config, options, transmit, is_stopped, notes
             )
-        elif fine and operation.returns_list:
+        elif response.ok and problem is None and operation.returns_list:
             _check_page(request, response, notes)
             if options.all_pages:
                 pages, request = _follow_pages(
                     operation, ready, response, config, options, transmit, notes
                 )
                 response = pages[-1]
-        problem = None
         if not response.ok:
             problem = http_error_message(
                 request, response, not_found_hint=_not_found_hint(operation)
@@ -833,7 +851,8 @@ def _run_one(
                     " ".join([problem, *_retry_note(response)]), response, request=request
                 )
         else:
-            problem = success_body_problem(request, response)
+            if response is not answered:  # waited or paged: check the last answer
+                problem = success_body_problem(request, response)
             if problem and options.on_error is ErrorHandling.FAIL:
                 raise ResponseFormatError(problem, request=request)
         if problem:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .events import DONE, ServerEvent, final_run, parse_event_stream
@@ -135,6 +135,7 @@ def result_columns(
     return base + HEADER_COLUMNS if include_headers else base
 
 
+@lru_cache(maxsize=64)  # a node's columns are the same on every execution
 def arrow_schema(columns: Columns) -> pa.Schema:
     """The Arrow schema of a result table: the row IDs, then each declared column."""
     import pyarrow as pa
@@ -202,10 +203,13 @@ class ResultRows:
         """The rows as one Arrow record batch: the row IDs, then every declared column."""
         import pyarrow as pa
 
-        schema = arrow_schema(self.columns)
+        schema = arrow_schema(tuple(self.columns))
+        cells = [self.row_ids, *(self.values[name] for name, _ in self.columns)]
         with pandas_not_probed():  # plain lists: pyarrow need not import pandas to see that
-            arrays = [_array(self.row_ids, "string")]
-            arrays += [_array(self.values[name], kind) for name, kind in self.columns]
+            arrays = [
+                _array(column, arrow_type)
+                for column, arrow_type in zip(cells, schema.types, strict=True)
+            ]
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def to_arrow(self) -> pa.Table:
@@ -274,16 +278,15 @@ class _Shape:
     max_items: int | None
 
 
-def _array(cells: list[Any], kind: str) -> pa.Array:
+def _array(cells: list[Any], arrow_type: pa.DataType) -> pa.Array:
     """A column of the declared type. Arrow strings are UTF-8, so text holding lone surrogates
     (``\\ud800`` escapes in an answer) is kept readable as ``\\ud800`` instead of failing."""
     import pyarrow as pa
 
-    arrow_type = arrow_types()[kind]
     try:
         return pa.array(cells, arrow_type)
     except UnicodeEncodeError:
-        if kind != "string":
+        if arrow_type != pa.string():
             raise
         return pa.array([_valid_utf8(c) for c in cells], arrow_type)
 
