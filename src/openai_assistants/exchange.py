@@ -7,11 +7,16 @@ authentication header at the moment of sending.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .events import ServerEvent
+
+NOT_JSON: Any = object()  # ApiResponse.json of a body that is not JSON
+TOO_DEEP: Any = object()  # ApiResponse.json of JSON nested too deeply to read
+_UNREAD: Any = object()
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,28 @@ class ApiResponse:
     def header(self, name: str) -> str | None:
         lowered = name.lower()
         return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON, once however many checks read it; :data:`NOT_JSON` or
+        :data:`TOO_DEEP` when it cannot be read. (Kept in the instance's ``__dict__``, not a
+        ``cached_property``, whose lock Python 3.11 shares among all instances and threads.)"""
+        known = self.__dict__.get("_json", _UNREAD)
+        if known is _UNREAD:
+            try:
+                known = json.loads(self.text)
+            except RecursionError:
+                known = TOO_DEEP
+            except ValueError:
+                known = NOT_JSON
+            self.__dict__["_json"] = known
+        return known
+
+    @property
+    def json_or_none(self) -> Any:
+        """:attr:`json`, or None when the body cannot be read as JSON."""
+        value = self.json
+        return None if value is NOT_JSON or value is TOO_DEEP else value
 
     @property
     def media_type(self) -> str:

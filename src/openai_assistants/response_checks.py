@@ -10,8 +10,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-from .events import error_event, is_complete, loads_or_none, parse_event_stream
-from .exchange import ApiRequest, ApiResponse
+from .events import error_event, is_complete, parse_event_stream
+from .exchange import NOT_JSON, TOO_DEEP, ApiRequest, ApiResponse
 from .retry_policy import Outcome, may_have_been_processed
 
 EXCERPT_CHARS = 200
@@ -53,7 +53,7 @@ def api_error_message(response: ApiResponse) -> str:
     if 300 <= response.status < 400:
         location = response.header("location") or "(no location)"
         return f"redirected to {_origin(location)}; redirects are not followed"
-    payload = loads_or_none(response.text)
+    payload = response.json_or_none
     if isinstance(payload, dict):
         error = payload.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
@@ -83,13 +83,13 @@ def success_body_problem(request: ApiRequest, response: ApiResponse) -> str | No
         return None
     if not response.text.strip():
         return f"{where} answered HTTP {response.status} with an empty body."
-    payload = _parse(response.text)
-    if payload is _TOO_DEEP:
+    payload = response.json
+    if payload is TOO_DEEP:
         return (
             f"{where} answered HTTP {response.status} with JSON nested too deeply to read: "
             f"{excerpt(response.text)}"
         )
-    if payload is _INVALID:
+    if payload is NOT_JSON:
         return (
             f"{where} answered HTTP {response.status} with a body that is not JSON: "
             f"{excerpt(response.text)}"
@@ -97,21 +97,6 @@ def success_body_problem(request: ApiRequest, response: ApiResponse) -> str | No
     if request.expect_object:
         return _object_problem(request, response, payload)
     return None
-
-
-_INVALID = object()
-_TOO_DEEP = object()
-
-
-def _parse(text: str) -> Any:
-    import json
-
-    try:
-        return json.loads(text)
-    except RecursionError:
-        return _TOO_DEEP
-    except ValueError:
-        return _INVALID
 
 
 def _object_problem(request: ApiRequest, response: ApiResponse, payload: Any) -> str | None:

@@ -17,7 +17,7 @@ from .cancellation import pause
 from .connection import ConnectionConfig
 from .endpoints import request_headers
 from .errors import CancelledError, ResponseFormatError, RunWaitTimeoutError
-from .events import final_run, loads_or_none
+from .events import final_run
 from .exchange import ApiRequest, ApiResponse
 from .response_checks import success_body_problem
 
@@ -79,7 +79,7 @@ def _run_request(
 def run_status(response: ApiResponse) -> tuple[str, str]:
     """(run id, status) from a run object body, or from the last run event of a stream
     (whose text may not be kept); empty strings when it is neither."""
-    run: Any = final_run(response.events) if response.events else loads_or_none(response.text)
+    run: Any = final_run(response.events) if response.events else response.json_or_none
     if not isinstance(run, dict):
         return "", ""
     run_id, status = run.get("id"), run.get("status")
