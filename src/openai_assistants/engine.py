@@ -618,9 +618,9 @@ def _build(
         body,
         config,
         allow_unknown_fields=settings.allow_unknown_fields,
+        expect_object=_checked_object(operation),
     )
-    request = replace(built.request, expect_object=_checked_object(operation))
-    return request, built.path_values, built.warnings
+    return built.request, built.path_values, built.warnings
 
 
 def _run_batch(

@@ -72,8 +72,11 @@ def build_request(
     config: ConnectionConfig | None = None,
     *,
     allow_unknown_fields: bool = False,
+    expect_object: str = "",
 ) -> BuiltRequest:
     """Validate every input and build the request; raise with every problem at once.
+
+    ``expect_object``: the ``object`` a success answer must carry (``ApiRequest``).
 
     Raises the single :class:`InvalidSettingsError` (or :class:`InvalidBodyError`) when one
     setting is wrong, :class:`InvalidRequestSettingsError` when several are.
@@ -111,19 +114,21 @@ def build_request(
         if body_key is not None and parsed is not None:
             memo = _CheckedBody(parsed, tuple(body_warnings), encoded)
             _CHECKED_BODIES.put(body_key, memo, size=len(encoded))
+    subject = operation.describe_subject(resolved)
     request = ApiRequest(
         method=operation.method,
         url=operation_url(config, operation, resolved, query or []),
         headers=request_headers(config, stream=stream, json_body=operation.has_body),
         body=encoded,
         stream=stream,
-        subject=operation.describe_subject(resolved),
+        subject=subject,
+        expect_object=expect_object,
     )
     return BuiltRequest(
         operation=operation,
         request=request,
         path_values=resolved,
-        subject=operation.describe_subject(resolved),
+        subject=subject,
         warnings=warnings,
     )
 

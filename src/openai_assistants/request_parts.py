@@ -41,8 +41,7 @@ def validate_path_id(name: str, value: str) -> None:
             f"The {label} '{value}' is not a {kind} ID (it would change the URL path).",
             setting=name,
         )
-    bad = [ch for ch in value if ord(ch) < 33 or ord(ch) == 127 or ord(ch) > 126]
-    if bad:
+    if not (value.isascii() and value.isprintable()) or " " in value:  # ASCII 33..126 only
         raise InvalidSettingsError(
             f"The {label} {value!r} contains spaces, line breaks, control or non-ASCII "
             f"characters; {kind} IDs look like {example}.",
