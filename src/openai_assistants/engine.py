@@ -42,6 +42,7 @@ from .errors import (
 from .events import final_run, parse_event_stream
 from .exchange import ApiRequest, ApiResponse
 from .execution import MAX_CONCURRENCY, ErrorHandling, check_wait
+from .gc_pause import existing_objects_frozen
 from .memo import Memo
 from .operations.model import Operation, ResultKind
 from .pagination import Page, next_page_query, parse_page
@@ -485,7 +486,10 @@ def execute_operation(
                 config, credential_password, environ, http=client, is_canceled=stop.is_set
             )
             if pending:
-                _run_batch(operation, pending, config, options, api, stop, finished, is_canceled)
+                with existing_objects_frozen():
+                    _run_batch(
+                        operation, pending, config, options, api, stop, finished, is_canceled
+                    )
     except OpenAIAssistantsError:
         for warning in dict.fromkeys(warnings):  # still worth seeing in the log
             logger.warning(warning)
