@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 
@@ -42,13 +42,20 @@ def keep_pandas_unloaded() -> None:
     _OPTED_IN = True
 
 
-@contextmanager
-def pandas_not_probed() -> Iterator[None]:
+_NOTHING_TO_DO = nullcontext()
+
+
+def pandas_not_probed() -> AbstractContextManager[None]:
     """Within the block, ``import pandas`` on this thread fails unless pandas is loaded
-    (only in a process that called :func:`keep_pandas_unloaded`)."""
+    (only in a process that called :func:`keep_pandas_unloaded`; elsewhere, e.g. in KNIME,
+    the block costs nothing)."""
     if not _OPTED_IN or "pandas" in sys.modules:
-        yield
-        return
+        return _NOTHING_TO_DO
+    return _pandas_refused()
+
+
+@contextmanager
+def _pandas_refused() -> Iterator[None]:
     finder = _NoPandasHere()
     sys.meta_path.insert(0, finder)
     try:

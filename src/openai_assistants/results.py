@@ -144,6 +144,14 @@ def arrow_schema(columns: Columns) -> pa.Schema:
     return pa.schema([pa.field(ROW_ID, pa.string()), *(pa.field(n, types[k]) for n, k in columns)])
 
 
+@lru_cache(maxsize=64)
+def _arrow_layout(columns: Columns) -> tuple[pa.Schema, tuple[pa.DataType, ...]]:
+    """The schema of :func:`arrow_schema` and its column types (as the row IDs, then each
+    declared column), worked out once per column set."""
+    schema = arrow_schema(columns)
+    return schema, tuple(schema.types)
+
+
 def result_table(
     rows: Sequence[RowResult],
     result_format: ResultFormat,
@@ -203,13 +211,10 @@ class ResultRows:
         """The rows as one Arrow record batch: the row IDs, then every declared column."""
         import pyarrow as pa
 
-        schema = arrow_schema(tuple(self.columns))
+        schema, types = _arrow_layout(tuple(self.columns))
         cells = [self.row_ids, *(self.values[name] for name, _ in self.columns)]
         with pandas_not_probed():  # plain lists: pyarrow need not import pandas to see that
-            arrays = [
-                _array(column, arrow_type)
-                for column, arrow_type in zip(cells, schema.types, strict=True)
-            ]
+            arrays = [_array(cells_, type_) for cells_, type_ in zip(cells, types, strict=True)]
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def to_arrow(self) -> pa.Table:

@@ -136,6 +136,8 @@ class _WatchedStream(httpcore.NetworkStream):
                 continue  # step() raises once the real read timeout has passed
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return  # e.g. the end of a body whose length was given: nothing to send
         watch = _WATCH.get()
         sock = self._inner.get_extra_info("socket")
         if watch is None or sock is None:
@@ -412,6 +414,8 @@ def send(
         else:
             retryable = should_retry(request.idempotent, Outcome.ANSWERED, response.status)
             if not (retries_left and retryable):
+                if not attempt:
+                    return response  # the first answer: attempts=1, no retry reasons
                 return replace(response, attempts=attempt + 1, retry_reasons=tuple(reasons))
             reason = f"HTTP {response.status}"
             delay = retry_delay(attempt, dict(response.headers), random=random)
@@ -635,6 +639,7 @@ _CANONICAL_TARGET = re.compile(
 _DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
 
 
+@lru_cache(maxsize=1024)
 def _split_target(url: str) -> tuple[str, str] | None:
     """``(origin, target)`` of ``url`` when httpx would send its target unchanged, else None.
 
