@@ -580,10 +580,10 @@ def _prepare(operation: Operation, item: CallInput, config: ConnectionConfig) ->
     ``request_builder``)."""
     settings = item.settings
     query = dict(settings.query_values)
-    key = (
+    key = (  # dicts in another order only miss the memo
         operation,
-        tuple(sorted(settings.path_values.items())),
-        tuple(sorted((k, _frozen(v)) for k, v in query.items())),
+        tuple(settings.path_values.items()),
+        tuple((k, _frozen(v)) for k, v in query.items()),
         settings.body,
         settings.allow_unknown_fields,
         config,

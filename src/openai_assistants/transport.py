@@ -390,7 +390,7 @@ def send(
     included, ends by ``config.total_timeout``.
     """
     client = client or _shared(config)
-    timeout = httpx.Timeout(config.timeout, connect=min(config.connect_timeout, config.timeout))
+    timeout = _timeouts(config.timeout, config.connect_timeout)
     deadline = time.monotonic() + config.total_timeout
     reasons: list[str] = []
     for attempt in range(config.max_retries + 1):
@@ -441,6 +441,12 @@ def send(
         else:
             pause(delay, is_canceled, sleep)
     raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+@lru_cache(maxsize=16)
+def _timeouts(timeout: float, connect_timeout: float) -> httpx.Timeout:
+    """httpx's timeouts for a configuration (``httpx.Timeout`` is immutable, so shared)."""
+    return httpx.Timeout(timeout, connect=min(connect_timeout, timeout))
 
 
 def maybe_created(request: ApiRequest) -> str:
