@@ -18,7 +18,8 @@ holds none of the server's.
     and the ratio is the median of the per-iteration ratios): a bare pooled
     ``httpx.Client().post()``; ``transport.send`` alone; the core's execute path (command
     line); the node's ``execute`` (Raw, Structured) with KNIME's contexts; the node plus
-    KNIME writing its output table (when ``knime._arrow`` is importable); the official SDK
+    KNIME writing its output table (when ``knime._arrow`` is importable); KNIME's part alone
+    (what any node with these sections costs in KNIME, without a request); the official SDK
     when installed.
 (b) --rows runs at --latency-ms server latency, --concurrency at once, through the core's
     execute path: wall time vs. the ideal rows * latency / concurrency, and CPU time vs. a
@@ -139,6 +140,31 @@ class Knime:
 
         return call
 
+    def knime_part(self) -> Callable[[], object]:
+        """What any node with the Create Run node's sections hands KNIME, and nothing else:
+        read its five sections (KNIME copies each on access) and the settings an execute
+        reads, and give KNIME a 1-row, 3-column record batch; no request, no engine."""
+        import knime.extension as knext
+        from node_factories import create_run_node
+
+        node = create_run_node()
+        schema = pa.schema(
+            [("<RowID>", pa.string()), ("body", pa.string()), ("status", pa.int32())]
+        )
+
+        def call() -> object:
+            request = node.request
+            _ = (request.thread_id, request.include, request.body)
+            _ = node.advanced.allow_unknown_fields
+            result = node.result
+            _ = (result.result_format, result.include_headers, node.errors.error_handling)
+            _ = node.waiting.wait_for_completion
+            arrays = [pa.array(["Row0"], pa.string()), pa.array(['{"id": "run_1"}'], pa.string()),
+                      pa.array([200], pa.int32())]  # fmt: skip
+            return knext.Table.from_pyarrow(pa.RecordBatch.from_arrays(arrays, schema=schema))
+
+        return call
+
 
 def load_knime() -> Knime | None:
     try:
@@ -175,6 +201,9 @@ def per_request(requests: int, knime: Knime | None) -> list[tuple[str, str]]:
             contenders["node execute, Raw, + KNIME writes the output table"] = lambda: (
                 knime.write_output(raw_node())
             )
+        contenders[
+            "KNIME's part alone: 5 sections read, a 1-row batch handed over (no request)"
+        ] = knime.knime_part()
     try:
         import openai
 
