@@ -18,18 +18,15 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
-import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .cancellation import POLL_SECONDS
+from .batch import run_rows
 from .connection import ConnectionConfig
 from .errors import (
-    AmbiguousSendError,
     CancelledError,
     HttpStatusError,
     InvalidBodyError,
@@ -39,16 +36,15 @@ from .errors import (
     RequestFailedError,
     ResponseFormatError,
 )
-from .events import final_run, parse_event_stream
 from .exchange import ApiRequest, ApiResponse
 from .execution import MAX_CONCURRENCY, ErrorHandling, check_wait
+from .follow_ups import check_page, follow_pages, retry_note, wait_until_run_ends
 from .gc_pause import existing_objects_frozen
 from .memo import Memo
 from .operations.model import Operation, ResultKind
-from .pagination import Page, next_page_query, parse_page
 from .response_checks import http_error_message, success_body_problem
 from .results import Columns, ResultFormat, ResultRows, RowResult, result_columns, result_rows
-from .run_polling import STOP_STATUSES, WaitOptions, get_run_request, run_status, wait_for_run
+from .run_polling import WaitOptions, run_status
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -486,10 +482,17 @@ def execute_operation(
                 config, credential_password, environ, http=client, is_canceled=stop.is_set
             )
             if pending:
+
+                def run_one(
+                    ready: _Ready, send_one: Callable[..., ApiResponse], stopped: Callable[[], bool]
+                ) -> tuple[RowResult, list[str]]:
+                    return _run_one(operation, ready, config, options, send_one, stopped)
+
                 with existing_objects_frozen():
-                    _run_batch(
-                        operation, pending, config, options, api, stop, finished, is_canceled
-                    )
+                    run_rows(
+                        operation, pending, options.concurrency, run_one, api.send, stop,
+                        finished, is_canceled,
+                    )  # fmt: skip
     except OpenAIAssistantsError:
         for warning in dict.fromkeys(warnings):  # still worth seeing in the log
             logger.warning(warning)
@@ -627,193 +630,8 @@ def _build(
     return built.request, built.path_values, built.warnings
 
 
-def _run_batch(
-    operation: Operation,
-    pending: dict[int, _Ready],
-    config: ConnectionConfig,
-    options: OperationOptions,
-    api: ApiClient,
-    stop: threading.Event,
-    finished: Callable[[int, RowResult, list[str]], None],
-    is_canceled: Callable[[], bool] | None,
-) -> None:
-    """The rows of a table, up to ``options.concurrency`` at once (see :func:`_run_pool`)."""
-    batch = _Batch(operation, pending, stop)
-
-    def run_row(i: int, ready: _Ready) -> tuple[RowResult, list[str]]:
-        send_one = partial(batch.transmit, i, api.send)
-        try:
-            return _run_one(operation, ready, config, options, send_one, stop.is_set)
-        except BaseException:
-            stop.set()  # decided here: no further row is sent from now on
-            raise
-
-    _run_pool(batch, options.concurrency, run_row, finished, is_canceled)
-
-
-class _Batch:
-    """What a table of calls has done so far: what was created and what is still in flight.
-
-    When the batch stops (an error with "Fail the node", or a cancel), the message lists them,
-    so nothing that exists on the server goes unreported. Only requests that change
-    something (POST) are listed; reads and deletes are safe to repeat.
-    """
-
-    def __init__(self, operation: Operation, pending: dict[int, _Ready], stop: threading.Event):
-        self.operation = operation
-        self.pending = pending
-        self.stop = stop
-        self._lock = threading.Lock()
-        self.created: dict[int, str] = {}  # row index -> id of the object answered
-        self.in_flight: set[int] = set()  # rows whose first request was sent, no answer yet
-
-    def transmit(
-        self, i: int, transmit: Callable[..., ApiResponse], request: ApiRequest, **kwargs: Any
-    ) -> ApiResponse:
-        first = request is self.pending[i].request
-        if first:
-            with self._lock:
-                if self.stop.is_set():
-                    raise CancelledError()  # decided to stop: send no further row
-                self.in_flight.add(i)
-        try:
-            response = transmit(request, **kwargs)
-        except (CancelledError, AmbiguousSendError):
-            raise  # stays in flight: it may have been processed
-        except BaseException:
-            with self._lock:
-                self.in_flight.discard(i)
-            raise
-        if first:
-            object_id = run_status(response)[0] if response.ok else ""
-            with self._lock:
-                self.in_flight.discard(i)
-                if object_id:
-                    self.created[i] = object_id
-        return response
-
-    def report(self) -> str:
-        """``Runs already created: …; requests in flight …`` for the stop message."""
-        if self.operation.idempotent:
-            return ""
-        with self._lock:
-            created, in_flight = dict(self.created), set(self.in_flight)
-        parts = []
-        if self.operation.operation_id == "createRun":
-
-            def what(i: int) -> str:
-                return f"thread '{self.pending[i].path_values.get('thread_id', '')}'"
-
-            done, flying = (
-                "Runs already created",
-                "Requests in flight when stopped (a run may exist)",
-            )
-        else:
-
-            def what(i: int) -> str:
-                return self.pending[i].request.subject or self.pending[i].request.where
-
-            done = f"Already done by {self.operation.node_name}"
-            flying = "Requests in flight when stopped (they may have been processed)"
-        if created:
-            listed = ", ".join(
-                f"{object_id} ({self.pending[i].row_id}, {what(i)})"
-                for i, object_id in sorted(created.items())
-            )
-            parts.append(f"{done}: {listed}.")
-        if in_flight:
-            listed = ", ".join(f"{what(i)} ({self.pending[i].row_id})" for i in sorted(in_flight))
-            parts.append(f"{flying}: {listed}.")
-        return " ".join(parts)
-
-
-def _run_pool(
-    batch: _Batch,
-    concurrency: int,
-    run_row: Callable[[int, _Ready], tuple[RowResult, list[str]]],
-    finished: Callable[[int, RowResult, list[str]], None],
-    is_canceled: Callable[[], bool] | None,
-) -> None:
-    """Up to ``concurrency`` rows at once; the calling thread watches for cancel and reports.
-
-    Each worker takes the next row as soon as its last one is done, until none is left or
-    the batch stops; no row is taken once a stop was decided. Only the calling thread calls
-    ``is_canceled`` and ``finished`` (KNIME's progress), so the KNIME context is never used
-    from a worker thread. Finished rows arrive through a queue, so each costs constant work
-    however many are pending; no thread outlives the call.
-    """
-    pending, stop = batch.pending, batch.stop
-    rows = iter(list(pending.items()))
-    take = threading.Lock()
-    done: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
-
-    def work() -> None:
-        while not stop.is_set():
-            with take:
-                item = next(rows, None)
-            if item is None:
-                return
-            i, ready = item
-            try:
-                done.put((i, run_row(i, ready), None))
-            except BaseException as exc:  # run_row decided the stop; the caller raises it
-                done.put((i, None, exc))
-                return
-
-    workers = [
-        threading.Thread(target=work, name=f"{batch.operation.cli_name}_{n}", daemon=True)
-        for n in range(min(concurrency, len(pending)))
-    ]
-    try:
-        for worker in workers:
-            worker.start()
-        remaining = len(pending)
-        next_check = 0.0
-        while remaining:
-            try:
-                item = done.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                item = None
-            now = time.monotonic()
-            if is_canceled is not None and now >= next_check:
-                next_check = now + POLL_SECONDS / 2
-                if is_canceled():
-                    raise CancelledError("Execution cancelled.")
-            if item is None:
-                continue
-            remaining -= 1
-            i, result, error = item
-            if error is not None:
-                raise error  # FAIL mode: the first failure stops the table
-            finished(i, *result)
-    except BaseException as exc:
-        stop.set()
-        for worker in workers:
-            if worker.is_alive():
-                worker.join()  # a worker gives up within POLL_SECONDS once stopped
-        _add_batch_report(exc, batch)
-        raise
-    for worker in workers:
-        worker.join()
-
-
 def _never() -> bool:
     return False
-
-
-def _add_batch_report(exc: BaseException, batch: _Batch) -> None:
-    """Append what exists on the server to the stopping error's message."""
-    if not isinstance(exc, OpenAIAssistantsError):
-        return
-    report = batch.report()
-    if isinstance(exc, CancelledError) and not report and batch.operation.may_create:
-        report = (
-            "No run was created."
-            if batch.operation.operation_id == "createRun"
-            else "Nothing was created."
-        )
-    if report:
-        exc.args = (f"{exc} {report}",)
 
 
 def _run_one(
@@ -832,19 +650,20 @@ def _run_one(
         if is_stopped():
             raise CancelledError()
         response = transmit(request)
-        notes += _retry_note(response)
+        notes += retry_note(response)
         problem = success_body_problem(request, response) if response.ok else None
         answered = response
         if response.ok and problem is None and options.wait is not None:
-            response, request = _wait(
+            response, request = wait_until_run_ends(
                 request, response, ready, config, options, transmit, is_stopped, notes
             )
         elif response.ok and problem is None and operation.returns_list:
-            _check_page(request, response, notes)
+            check_page(request, response, notes)
             if options.all_pages:
-                pages, request = _follow_pages(
-                    operation, ready, response, config, options, transmit, notes
-                )
+                pages, request = follow_pages(
+                    operation, ready, response, config, options, transmit, notes,
+                    expect_object=_checked_object(operation),
+                )  # fmt: skip
                 response = pages[-1]
         if not response.ok:
             problem = http_error_message(
@@ -852,7 +671,7 @@ def _run_one(
             )
             if options.on_error is ErrorHandling.FAIL:
                 raise HttpStatusError(
-                    " ".join([problem, *_retry_note(response)]), response, request=request
+                    " ".join([problem, *retry_note(response)]), response, request=request
                 )
         else:
             if response is not answered:  # waited or paged: check the last answer
@@ -887,144 +706,6 @@ def _checked_object(operation: Operation) -> str:
     """The object the transport's answer check expects; a list page has no ``id``, so lists
     are checked by :func:`_check_page` instead."""
     return "" if operation.returns_list else expected_object(operation)
-
-
-def _check_page(request: ApiRequest, response: ApiResponse, notes: list[str]) -> Page:
-    """A list answer must be a ``list`` object holding a ``data`` array (what the table
-    shows). Items that are no objects cannot fill a row: they stay rows of missing values,
-    and a note says how many there were."""
-    try:
-        body = json.loads(response.text)
-        found = body.get("object") if isinstance(body, dict) else None
-        if found is not None and found != "list":
-            raise ResponseFormatError(
-                f"answered HTTP {response.status}, but not with a list object: its object is "
-                f"{str(found)[:60]!r}."
-            )
-        page = parse_page(body)
-    except ResponseFormatError as exc:
-        raise ResponseFormatError(f"{request.where}: {exc}", request=request) from None
-    odd = sum(not isinstance(item, dict) for item in page.items)
-    if odd:
-        notes.append(
-            f"{request.where} answered a list with {odd} item(s) that are no objects; their "
-            "rows hold missing values."
-        )
-    return page
-
-
-def _follow_pages(
-    operation: Operation,
-    ready: _Ready,
-    first: ApiResponse,
-    config: ConnectionConfig,
-    options: OperationOptions,
-    transmit: Callable[..., ApiResponse],
-    notes: list[str],
-) -> tuple[tuple[ApiResponse, ...], ApiRequest]:
-    """Ask for the next page (``after`` = the last item's ID, as the SDK) while ``has_more``,
-    until ``max_items`` items are there. Each page is a GET, retried as idempotent. An error
-    answer ends the paging and is the row's answer (its pages so far are kept)."""
-    from .request_builder import build_request
-
-    pages = [first]
-    request = ready.request
-    page = parse_page(first.text)
-    count = len(page.items)
-    query: dict[str, Any] = dict(ready.query_values)
-    cursors: set[str] = set()  # a server that hands out a cursor twice would page forever
-    while count < options.max_items:
-        next_query = next_page_query(query, page)
-        if next_query is None:
-            break
-        if next_query["after"] in cursors:
-            notes.append(
-                f"{request.where} answered has_more with a page ending at "
-                f"'{next_query['after']}' again; stopped following pages there, since the "
-                "server would only repeat them."
-            )
-            break
-        cursors.add(next_query["after"])
-        query = next_query
-        built = build_request(operation, ready.path_values, query, None, config)
-        request = replace(built.request, expect_object=_checked_object(operation))
-        response = transmit(request)
-        notes += _retry_note(response)
-        pages.append(response)
-        if not response.ok or success_body_problem(request, response) is not None:
-            break
-        page = _check_page(request, response, notes)
-        count += len(page.items)
-    return tuple(pages), request
-
-
-def _wait(
-    request: ApiRequest,
-    response: ApiResponse,
-    ready: _Ready,
-    config: ConnectionConfig,
-    options: OperationOptions,
-    transmit: Callable[..., ApiResponse],
-    is_stopped: Callable[[], bool],
-    notes: list[str],
-) -> tuple[ApiResponse, ApiRequest]:
-    """Wait until the answered run stops; return the answer to output and its request.
-
-    The thread is the path's, else the run's own ``thread_id`` (Create Thread and Run). A
-    stream already ends with the run's final state, so it is output as it is; only when it
-    ended while the run was still going on is the run polled, and the final run is output
-    (the Events format keeps the stream and says how the run ended).
-    """
-    assert options.wait is not None
-    created = response
-    if request.stream:
-        events = response.events
-        if events is None:
-            events = tuple(parse_event_stream(response.text))
-        run = final_run(events)
-        if run is None or not isinstance(run.get("id"), str) or run.get("status") in STOP_STATUSES:
-            return response, request
-        created = ApiResponse(
-            status=response.status, headers=response.headers, text=json.dumps(run)
-        )
-        run_thread = run.get("thread_id")
-    else:
-        parsed = _loads(created.text)
-        run_thread = parsed.get("thread_id") if isinstance(parsed, dict) else None
-    thread_id = ready.path_values.get("thread_id") or (
-        run_thread if isinstance(run_thread, str) else ""
-    )
-    if not thread_id:
-        return response, request  # nothing to poll: the run names no thread
-    final = wait_for_run(created, config, thread_id, options.wait, transmit, is_canceled=is_stopped)
-    if final is created:
-        return response, request
-    run_id = run_status(created)[0]
-    poll = get_run_request(config, thread_id, run_id)  # messages name the last poll
-    if request.stream and options.result_format is ResultFormat.EVENTS:
-        status = run_status(final)[1] or f"unknown (HTTP {final.status})"
-        notes.append(
-            f"The event stream ended while run '{run_id}' was still going on; after waiting, "
-            f"its status is '{status}'."
-        )
-        return response, request
-    return final, poll
-
-
-def _loads(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _retry_note(response: ApiResponse) -> list[str]:
-    if response.attempts <= 1:
-        return []
-    retries = response.attempts - 1
-    what = "Succeeded after" if response.ok else "Gave up after"
-    plural = "retry" if retries == 1 else "retries"
-    return [f"{what} {retries} {plural} ({', '.join(response.retry_reasons)})."]
 
 
 def _prefixed(row_id: str, total: int, message: str) -> str:
