@@ -473,8 +473,8 @@ def execute_operation(
             api = ApiClient.connect(
                 config, credential_password, environ, http=client, is_canceled=is_canceled
             )
+            stopped = is_canceled or _never
             for i, ready in pending.items():
-                stopped = is_canceled or _never
                 finished(i, *_run_one(operation, ready, config, options, api.send, stopped))
         else:
             stop = threading.Event()  # set on cancel or on the first failure; workers poll it

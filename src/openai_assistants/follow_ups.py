@@ -28,7 +28,7 @@ def check_page(request: ApiRequest, response: ApiResponse, notes: list[str]) -> 
     shows). Items that are no objects cannot fill a row: they stay rows of missing values,
     and a note says how many there were."""
     try:
-        body = json.loads(response.text)
+        body = response.json  # a success answer: already parsed, and JSON
         found = body.get("object") if isinstance(body, dict) else None
         if found is not None and found != "list":
             raise ResponseFormatError(
@@ -65,7 +65,7 @@ def follow_pages(
 
     pages = [first]
     request = ready.request
-    page = parse_page(first.text)
+    page = parse_page(first.json)
     count = len(page.items)
     query: dict[str, Any] = dict(ready.query_values)
     cursors: set[str] = set()  # a server that hands out a cursor twice would page forever
@@ -127,7 +127,7 @@ def wait_until_run_ends(
         )
         run_thread = run.get("thread_id")
     else:
-        parsed = _loads(created.text)
+        parsed = created.json_or_none
         run_thread = parsed.get("thread_id") if isinstance(parsed, dict) else None
     thread_id = ready.path_values.get("thread_id") or (
         run_thread if isinstance(run_thread, str) else ""
@@ -147,13 +147,6 @@ def wait_until_run_ends(
         )
         return response, request
     return final, poll
-
-
-def _loads(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
 
 
 def retry_note(response: ApiResponse) -> list[str]:

@@ -13,7 +13,6 @@ schema configure() declared. Building Arrow directly is also the fastest path (n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -377,10 +376,7 @@ def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:
 def _answer_object(response: ApiResponse) -> dict[str, Any] | None:
     if _is_event_stream(response):
         return final_run(_received_events(response))
-    try:
-        value = json.loads(response.text)
-    except ValueError:
-        return None
+    value = response.json  # parsed once, shared with the answer's checks
     return value if isinstance(value, dict) and "error" not in value else None
 
 
