@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import InvalidSettingsError, MissingApiKeyError
-from .memo import Memo
+from .memo import Memo, typed
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_BETA_HEADER = "assistants=v2"
@@ -113,6 +113,12 @@ class ConnectionConfig:
 _VALIDATED: Memo[tuple[str, ...]] = Memo("validated connections", 64)
 
 
+def config_key(config: ConnectionConfig) -> tuple:
+    """The configuration as a memo key: each setting with its type (``timeout=True`` is
+    refused where ``timeout=1`` is not, though the two configurations compare equal)."""
+    return tuple(typed(value) for value in vars(config).values())
+
+
 def validate_connection(config: ConnectionConfig) -> list[str]:
     """Check the configuration before anything is sent; returns warnings, raises on errors.
 
@@ -121,7 +127,7 @@ def validate_connection(config: ConnectionConfig) -> list[str]:
     does not check it 2,000 times on the calling thread. The CA bundle is looked for every
     time (the file can go away).
     """
-    key = tuple((type(value), value) for value in vars(config).values())
+    key = config_key(config)
     known = _VALIDATED.get(key)
     if known is None:
         known = tuple(_validate_connection(config))

@@ -11,11 +11,11 @@ one ``include[]`` query pair per value, JSON body and the OpenAI headers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
-from .connection import ConnectionConfig
+from .connection import ConnectionConfig, config_key
 from .engine import check_format_fits_body as check_format_fits_body
 from .exchange import ApiRequest
+from .memo import Memo, typed
 from .operations import by_id
 from .operations.model import INCLUDE_FILE_SEARCH_CONTENT as INCLUDE_FILE_SEARCH_CONTENT
 from .request_parts import ALLOWED_INCLUDE_VALUES as ALLOWED_INCLUDE_VALUES
@@ -52,16 +52,17 @@ def prepare_create_run(settings: CreateRunSettings, config: ConnectionConfig) ->
     The same settings and configuration give the same request, so the result is remembered:
     the same settings are validated once.
     """
-    try:
-        prepared = _prepare_cached(settings, config)
-    except TypeError:  # unhashable values (e.g. a list in a hand-made config): no cache
+    key = (tuple(typed(value) for value in vars(settings).values()), config_key(config))
+    prepared = _PREPARED.get(key)
+    if prepared is None:
         prepared = _prepare(settings, config)
+        _PREPARED.put(key, prepared, size=len(prepared.request.body))
     return PreparedRequest(prepared.request, list(prepared.warnings), prepared.thread_id)
 
 
-@lru_cache(maxsize=256)
-def _prepare_cached(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedRequest:
-    return _prepare(settings, config)
+# prepared requests of valid settings, each value with its type (True == 1, but only one of
+# them is a valid setting); large bodies are not kept
+_PREPARED: Memo[PreparedRequest] = Memo("prepared Create Run requests", 256, max_size=64 * 1024)
 
 
 def _prepare(settings: CreateRunSettings, config: ConnectionConfig) -> PreparedRequest:

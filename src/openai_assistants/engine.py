@@ -25,7 +25,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .batch import run_rows
-from .connection import ConnectionConfig
+from .connection import ConnectionConfig, config_key
 from .errors import (
     CancelledError,
     HttpStatusError,
@@ -40,7 +40,7 @@ from .exchange import ApiRequest, ApiResponse
 from .execution import MAX_CONCURRENCY, ErrorHandling, check_wait
 from .follow_ups import check_page, follow_pages, retry_note, wait_until_run_ends
 from .gc_pause import existing_objects_frozen
-from .memo import Memo
+from .memo import Memo, typed
 from .operations.model import Operation, ResultKind
 from .response_checks import http_error_message, success_body_problem
 from .results import Columns, ResultFormat, ResultRows, RowResult, result_columns, result_rows
@@ -583,13 +583,13 @@ def _prepare(operation: Operation, item: CallInput, config: ConnectionConfig) ->
     ``request_builder``)."""
     settings = item.settings
     query = dict(settings.query_values)
-    key = (  # dicts in another order only miss the memo
+    key = (  # values with their types (True == 1); dicts in another order only miss it
         operation,
-        tuple(settings.path_values.items()),
-        tuple((k, _frozen(v)) for k, v in query.items()),
-        settings.body,
-        settings.allow_unknown_fields,
-        config,
+        typed(settings.path_values),
+        typed(query),
+        typed(settings.body),
+        typed(settings.allow_unknown_fields),
+        config_key(config),
     )
     known = _BUILT.get(key)
     if known is None:
@@ -597,10 +597,6 @@ def _prepare(operation: Operation, item: CallInput, config: ConnectionConfig) ->
         _BUILT.put(key, known, size=len(known[0].body))
     request, path_values, warnings = known
     return _Ready(item.row_id, request, dict(path_values), query, list(warnings))
-
-
-def _frozen(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 # built requests of valid settings, by everything they depend on (invalid ones are reported
