@@ -478,6 +478,18 @@ def test_a_list_outputs_one_row_per_item_and_follows_pages(sandbox, world) -> No
     assert set(three["object"]) == {"assistant"}
 
 
+def test_an_empty_list_gives_knime_an_empty_table_of_the_declared_columns(sandbox) -> None:
+    """No item, no row: KNIME still gets (and writes) a table with every declared column."""
+    port = configuration_port(sandbox.base_url, credentials="openai")
+    thread = call(port, "createThread", body={})["id"]
+    node = set_values(node_for(by_id("listMessages")), result_format="STRUCTURED",
+                      thread_id=thread)  # fmt: skip
+    declared, _ = node.configure(ConfigurationContext(CREDENTIALS), port.spec)
+    output = node.execute(ExecutionContext(CREDENTIALS), port)[0]
+    assert output.num_rows == 0 and output.schema == declared
+    write_output(output)
+
+
 def test_a_table_of_ids_sends_one_request_per_row_keeping_row_ids(sandbox, world) -> None:
     port = configuration_port(sandbox.base_url, credentials="openai")
     other = call(port, "createThread", body={"metadata": {"n": "2"}})["id"]

@@ -697,9 +697,10 @@ def knime_table(outcome: engine.OperationOutcome) -> knext.Table:
     Up to KNIME's batch size it goes as one record batch: KNIME's Arrow backend takes a
     record batch as it is (since 5.8 at least) and wraps its columns for half of what a
     table's chunked columns cost (about 50 µs of the ~1 ms of a single call). A larger
-    result goes as a table, which KNIME cuts into its batches."""
+    result goes as a table, which KNIME cuts into its batches, and so does an empty one
+    (KNIME writes an empty table's schema its own way)."""
     batch = outcome.batch
-    if batch.get_total_buffer_size() <= KNIME_BATCH_BYTES:
+    if batch.num_rows and batch.get_total_buffer_size() <= KNIME_BATCH_BYTES:
         return knext.Table.from_pyarrow(batch)
     return knext.Table.from_pyarrow(outcome.table)
 
