@@ -111,12 +111,20 @@ class ConnectionConfig:
 
 
 _VALIDATED: Memo[tuple[str, ...]] = Memo("validated connections", 64)
+_CONFIG_FIELDS = tuple(f.name for f in fields(ConnectionConfig))
 
 
 def config_key(config: ConnectionConfig) -> tuple:
     """The configuration as a memo key: each setting with its type (``timeout=True`` is
-    refused where ``timeout=1`` is not, though the two configurations compare equal)."""
-    return tuple(typed(value) for value in vars(config).values())
+    refused where ``timeout=1`` is not, though the two configurations compare equal).
+
+    Worked out once per configuration object (kept in its ``__dict__``, beside the frozen
+    fields): every row of a table asks for it twice."""
+    known = config.__dict__.get("_memo_key")
+    if known is None:
+        known = tuple(typed(getattr(config, name)) for name in _CONFIG_FIELDS)
+        config.__dict__["_memo_key"] = known
+    return known
 
 
 def validate_connection(config: ConnectionConfig) -> list[str]:

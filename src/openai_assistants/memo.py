@@ -53,11 +53,17 @@ class Memo(Generic[V]):
         return f"Memo({self.name!r}, {len(self)}/{self.limit})"
 
 
+_ATOMIC = frozenset({str, int, float, bool, bytes, type(None)})
+
+
 def typed(value: Any) -> Any:
     """``value`` as part of a memo key that keeps apart what Python finds equal: ``True``,
     ``1`` and ``1.0`` are equal (and hash alike), but a setting of ``True`` is refused where
     ``1`` is accepted, so each value goes with its type; lists, tuples and dicts part by part
     (a key of an unhashable value then fails to hash: it is simply not remembered)."""
+    kind = type(value)
+    if kind in _ATOMIC:
+        return (kind, value)
     if isinstance(value, (list, tuple)):
         return (type(value), tuple(typed(item) for item in value))
     if isinstance(value, dict):
