@@ -52,7 +52,7 @@ def prepare_create_run(settings: CreateRunSettings, config: ConnectionConfig) ->
     The same settings and configuration give the same request, so the result is remembered:
     the same settings are validated once.
     """
-    key = (tuple(typed(value) for value in vars(settings).values()), config_key(config))
+    key = (typed(vars(settings)), config_key(config))
     prepared = _PREPARED.get(key)
     if prepared is None:
         prepared = _prepare(settings, config)

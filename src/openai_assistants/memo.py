@@ -65,10 +65,10 @@ def typed(value: Any) -> Any:
     if kind in _ATOMIC:
         return (kind, value)
     if isinstance(value, (list, tuple)):
-        return (type(value), tuple(typed(item) for item in value))
+        return (kind, tuple(typed(item) for item in value))
     if isinstance(value, dict):
         return (dict, tuple((key, typed(item)) for key, item in value.items()))
-    return (type(value), value)
+    return (kind, value)
 
 
 def clear_all() -> None:

@@ -646,8 +646,9 @@ _DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
 
 
 @lru_cache(maxsize=1024)
-def _split_target(url: str) -> tuple[str, str] | None:
-    """``(origin, target)`` of ``url`` when httpx would send its target unchanged, else None.
+def _split_target(url: str) -> tuple[str, bytes] | None:
+    """``(origin, target)`` of ``url`` when httpx would send its target unchanged, else None;
+    the target as the bytes sent.
 
     The origin is everything before the path (scheme, host, port); one without user info,
     since httpx takes that out of the URL."""
@@ -660,7 +661,7 @@ def _split_target(url: str) -> tuple[str, str] | None:
         return None
     if _DOT_SEGMENT.search(target.split("?", 1)[0]):
         return None  # httpx removes "." and ".." segments
-    return origin, target
+    return origin, target.encode("ascii")  # the pattern admits ASCII only
 
 
 def _route(client: httpx.Client, request: ApiRequest) -> tuple[_Route, bytes | None] | None:
@@ -675,7 +676,7 @@ def _route(client: httpx.Client, request: ApiRequest) -> tuple[_Route, bytes | N
     with _ROUTES_LOCK:
         route = _ROUTES.get(key)
     if route is not None and route.client is client:
-        return route, None if target is None else target.encode("ascii")
+        return route, target
     built = client.build_request(
         request.method, request.url, headers=request.headers, content=request.body
     )
@@ -703,7 +704,7 @@ def _route(client: httpx.Client, request: ApiRequest) -> tuple[_Route, bytes | N
         if len(_ROUTES) >= MAX_ROUTES:
             _ROUTES.pop(next(iter(_ROUTES)))  # the oldest
         _ROUTES[key] = route
-    return route, None if target is None else target.encode("ascii")
+    return route, target
 
 
 def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfig) -> ApiResponse:
