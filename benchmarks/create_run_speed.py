@@ -55,16 +55,16 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 import httpx  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from openai_assistants.connection import ConnectionConfig  # noqa: E402
-from openai_assistants.create_run import CreateRunSettings, prepare_create_run  # noqa: E402
-from openai_assistants.execution import (  # noqa: E402
+from openai_assistants.client.connection import ConnectionConfig  # noqa: E402
+from openai_assistants.client.transport import send  # noqa: E402
+from openai_assistants.engine.create_run import CreateRunSettings, prepare_create_run  # noqa: E402
+from openai_assistants.engine.execution import (  # noqa: E402
     ExecutionOptions,
     RunInput,
     execute_create_run,
     execute_create_runs,
 )
-from openai_assistants.results import ResultFormat  # noqa: E402
-from openai_assistants.transport import send  # noqa: E402
+from openai_assistants.tables.results import ResultFormat  # noqa: E402
 
 KEY = "sk-benchmark-not-a-real-key"
 ENV = {"OPENAI_API_KEY": KEY}
@@ -289,7 +289,7 @@ def _peak(call: Callable[[], object]) -> tuple[int, object]:
     plus Arrow's bytes.
     """
     try:
-        from openai_assistants.results import ResultRows as owner
+        from openai_assistants.tables.results import ResultRows as owner
     except ImportError:  # an older checkout, measured for comparison: one eager table function
         import openai_assistants.engine as owner  # type: ignore[no-redef]
     name = next(n for n in ("to_arrow_batch", "to_arrow", "result_table") if hasattr(owner, n))

@@ -32,8 +32,8 @@ from knime_fidelity import (  # noqa: E402
     write_output,
 )
 
-from openai_assistants.exchange import ApiResponse  # noqa: E402
-from openai_assistants.results import ResultFormat, RowResult, result_table  # noqa: E402
+from openai_assistants.client.exchange import ApiResponse  # noqa: E402
+from openai_assistants.tables.results import ResultFormat, RowResult, result_table  # noqa: E402
 
 
 def best_of(repeats: int, func) -> float:

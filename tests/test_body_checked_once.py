@@ -8,12 +8,12 @@ import json
 
 import pytest
 
-import openai_assistants.request_builder as request_builder
-from openai_assistants.connection import ConnectionConfig
+import openai_assistants.engine.request_builder as request_builder
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.request_builder import build_request
 from openai_assistants.errors import InvalidBodyError
 from openai_assistants.memo import clear_all
 from openai_assistants.operations import by_id
-from openai_assistants.request_builder import build_request
 
 CREATE_RUN = by_id("createRun")
 CONFIG = ConnectionConfig(base_url="http://127.0.0.1:9/v1")

@@ -9,15 +9,15 @@ import json
 
 import pytest
 
-from openai_assistants.body_schema import allowed_fields, load_body_schema
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import (
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.create_run import (
     INCLUDE_FILE_SEARCH_CONTENT,
     MAX_BODY_BYTES,
     CreateRunSettings,
     prepare_create_run,
 )
 from openai_assistants.errors import InvalidBodyError, InvalidSettingsError
+from openai_assistants.operations.body_schema import allowed_fields, load_body_schema
 
 CONFIG = ConnectionConfig(base_url="http://127.0.0.1:9/v1")
 

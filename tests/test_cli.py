@@ -20,7 +20,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from openai_assistants import cli
+from openai_assistants.cli import main as cli
 from openai_assistants.sandbox import Faults, SandboxServer, start_sandbox
 
 SENTINEL = "sk-SENTINEL-7f3a9c0e-never-print-me"

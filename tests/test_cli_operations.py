@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from openai_assistants import cli, operations
+from openai_assistants import operations
+from openai_assistants.cli import main as cli
 from openai_assistants.sandbox import SandboxServer, start_sandbox
 
 SENTINEL = "sk-SENTINEL-cli-operations-never-print-me"

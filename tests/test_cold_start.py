@@ -24,7 +24,7 @@ PATH = os.pathsep.join(p for p in (SOURCE, os.environ.get("PYTHONPATH")) if p)
 RUN = json.dumps({"id": "run_1", "object": "thread.run", "status": "queued", "created_at": 1})
 SCRIPT = """
 import sys
-from openai_assistants.cli import main
+from openai_assistants.cli.main import main
 code = main(sys.argv[2:])
 print("pandas loaded:", "pandas" in sys.modules, file=sys.stderr)
 print("pyarrow loaded:", "pyarrow" in sys.modules, file=sys.stderr)
@@ -82,8 +82,8 @@ def test_outside_the_command_line_pyarrow_keeps_its_usual_pandas_probe() -> None
     """Only the one-shot CLI opts in: a library user (or KNIME) sees pyarrow unchanged."""
     code = (
         "import sys\n"
-        "from openai_assistants.exchange import ApiResponse\n"
-        "from openai_assistants.results import ResultFormat, RowResult, result_table\n"
+        "from openai_assistants.client.exchange import ApiResponse\n"
+        "from openai_assistants.tables.results import ResultFormat, RowResult, result_table\n"
         "result_table([RowResult('Row0', ApiResponse(200, text='{}'))], ResultFormat.RAW)\n"
         "print('pandas loaded:', 'pandas' in sys.modules)\n"
     )

@@ -9,7 +9,7 @@ import pytest
 from knime_contexts import ConfigurationContext, ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_node
 
-from openai_assistants.connection import AuthStyle, ConnectionConfig, KeySource
+from openai_assistants.client.connection import AuthStyle, ConnectionConfig, KeySource
 from openai_assistants_knime.configuration_port import (
     OpenAIConfigurationPortObject,
     OpenAIConfigurationSpec,

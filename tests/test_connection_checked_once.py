@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import openai_assistants.connection as connection
-from openai_assistants.connection import ConnectionConfig, validate_connection
+import openai_assistants.client.connection as connection
+from openai_assistants.client.connection import ConnectionConfig, validate_connection
 from openai_assistants.errors import InvalidSettingsError
 
 

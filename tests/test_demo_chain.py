@@ -8,9 +8,9 @@ requires action) -> Submit Tool Outputs to Run (wait, completed) -> List Message
 from __future__ import annotations
 
 from openai_assistants import operations
-from openai_assistants.engine import output_columns
-from openai_assistants.results import ResultFormat, arrow_schema
+from openai_assistants.engine.execute import output_columns
 from openai_assistants.sandbox.demo import run_demo
+from openai_assistants.tables.results import ResultFormat, arrow_schema
 
 
 def test_the_chain_runs_every_node_and_the_reply_is_one_cell_away() -> None:

@@ -17,8 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openai_assistants import operations
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.engine import (
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.execute import (
     CallInput,
     CallSettings,
     ErrorHandling,
@@ -34,8 +34,8 @@ from openai_assistants.engine import (
     tool_output_inputs,
 )
 from openai_assistants.errors import HttpStatusError, InvalidSettingsError
-from openai_assistants.results import ResultFormat, arrow_schema
 from openai_assistants.sandbox import SandboxServer, start_sandbox
+from openai_assistants.tables.results import ResultFormat, arrow_schema
 
 ENV = {"OPENAI_API_KEY": "sk-engine-test"}
 FUNCTION_TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {}}}
@@ -601,7 +601,7 @@ def test_rows_that_fail_before_sending_keep_their_place_with_typed_missing_cells
 
 
 def test_the_api_client_never_shows_its_key() -> None:
-    from openai_assistants.engine import ApiClient
+    from openai_assistants.engine.execute import ApiClient
 
     api = ApiClient.connect(
         ConnectionConfig(base_url="https://api.example.test/v1"),

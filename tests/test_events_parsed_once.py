@@ -5,12 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-import openai_assistants.events as events_module
-import openai_assistants.results as results
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import CreateRunSettings
-from openai_assistants.execution import ErrorHandling, ExecutionOptions, execute_create_run
-from openai_assistants.results import ResultFormat
+import openai_assistants.client.events as events_module
+import openai_assistants.tables.results as results
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.create_run import CreateRunSettings
+from openai_assistants.engine.execution import ErrorHandling, ExecutionOptions, execute_create_run
+from openai_assistants.tables.results import ResultFormat
 
 RUN = '{"id": "run_1", "object": "thread.run", "status": "completed", "created_at": 1}'
 STREAM = (

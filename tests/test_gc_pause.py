@@ -12,8 +12,13 @@ import httpx
 import pytest
 
 from openai_assistants import operations
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.engine import CallInput, CallSettings, OperationOptions, execute_operation
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.execute import (
+    CallInput,
+    CallSettings,
+    OperationOptions,
+    execute_operation,
+)
 from openai_assistants.errors import HttpStatusError
 
 ENV = {"OPENAI_API_KEY": "sk-gc-test"}

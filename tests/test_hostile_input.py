@@ -21,9 +21,18 @@ from http_stub import Reply, StubServer
 from node_factories import SENTINEL_KEY
 from raw_server import RawServer, http_head
 
-from openai_assistants import cli
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import CreateRunSettings
+from openai_assistants.cli import main as cli
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.client.events import parse_event_stream
+from openai_assistants.engine.create_run import CreateRunSettings
+from openai_assistants.engine.execution import (
+    ErrorHandling,
+    ExecutionOptions,
+    RunInput,
+    execute_create_run,
+    execute_create_runs,
+)
+from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import (
     AmbiguousSendError,
     CancelledError,
@@ -35,16 +44,7 @@ from openai_assistants.errors import (
     ResponseFormatError,
     TransportError,
 )
-from openai_assistants.events import parse_event_stream
-from openai_assistants.execution import (
-    ErrorHandling,
-    ExecutionOptions,
-    RunInput,
-    execute_create_run,
-    execute_create_runs,
-)
-from openai_assistants.results import ResultFormat
-from openai_assistants.run_polling import WaitOptions
+from openai_assistants.tables.results import ResultFormat
 
 ENV = {"OPENAI_API_KEY": SENTINEL_KEY}
 BODY = '{"assistant_id": "asst_1"}'

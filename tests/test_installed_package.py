@@ -77,10 +77,12 @@ def _run(target: Path, *command: str, cwd: Path) -> subprocess.CompletedProcess[
 
 
 def test_the_installed_package_ships_every_body_schema(installed: Path, tmp_path: Path) -> None:
-    schemas = sorted(p.name for p in (installed / "openai_assistants" / "schemas").glob("*.json"))
+    schemas = sorted(
+        p.name for p in (installed / "openai_assistants" / "operations" / "schemas").glob("*.json")
+    )
     assert "CreateRunRequest.json" in schemas and len(schemas) == 10
     probe = (
-        "import openai_assistants, openai_assistants.body_schema as b;"
+        "import openai_assistants, openai_assistants.operations.body_schema as b;"
         "print(openai_assistants.__file__);"
         "print(len(b.schema_names()), b.allowed_fields('CreateMessageRequest'))"
     )

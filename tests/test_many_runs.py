@@ -12,15 +12,15 @@ from http_stub import Reply, StubServer
 from knime_contexts import ConfigurationContext, ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_port, create_run_node
 
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import CreateRunSettings
-from openai_assistants.errors import CancelledError, HttpStatusError, InvalidSettingsError
-from openai_assistants.execution import (
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.create_run import CreateRunSettings
+from openai_assistants.engine.execution import (
     ErrorHandling,
     ExecutionOptions,
     RunInput,
     execute_create_runs,
 )
+from openai_assistants.errors import CancelledError, HttpStatusError, InvalidSettingsError
 
 CREDENTIALS = {"openai": SENTINEL_KEY}
 ERROR = '{"error": {"message": "No thread", "type": "x", "param": null, "code": null}}'
@@ -204,7 +204,7 @@ def test_cancel_stops_a_table_of_runs_within_a_second() -> None:
 def test_runs_from_a_table_file_fall_back_to_the_settings_cell_by_cell() -> None:
     """The CLI's --input: one run per row, row IDs kept; a missing cell (None, NaN) takes the
     settings' value; a JSON file's body object is sent as its JSON text."""
-    from openai_assistants.table_input import runs_from_table
+    from openai_assistants.engine.table_input import runs_from_table
 
     settings = CreateRunSettings(thread_id="thread_dialog", body='{"assistant_id": "asst_d"}')
     table = pd.DataFrame(

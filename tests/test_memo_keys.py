@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from openai_assistants import operations
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import CreateRunSettings, prepare_create_run
-from openai_assistants.engine import CallInput, CallSettings, execute_operation
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.create_run import CreateRunSettings, prepare_create_run
+from openai_assistants.engine.execute import CallInput, CallSettings, execute_operation
 from openai_assistants.errors import InvalidSettingsError
 from openai_assistants.memo import clear_all, typed
 

@@ -27,12 +27,12 @@ from node_factories import configuration_port, create_run_node
 from test_extension_module import settings_of
 
 import extension  # noqa: F401  (registers every node, as KNIME's listing does)
-from openai_assistants import engine
+from openai_assistants.engine import execute as engine
+from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import CancelledError, HttpStatusError
 from openai_assistants.operations import ALL, INCLUDE_FILE_SEARCH_CONTENT, Operation, by_id
-from openai_assistants.results import ResultFormat
-from openai_assistants.run_polling import WaitOptions
 from openai_assistants.sandbox.server import start_sandbox
+from openai_assistants.tables.results import ResultFormat
 from openai_assistants_knime.category import openai_assistants_category
 from openai_assistants_knime.operation_node import SINCE_VERSION, OperationNode
 from openai_assistants_knime.table_schema import knime_schema

@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from openai_assistants import operations, results
-from openai_assistants.object_columns import KINDS, message_text, object_columns, object_record
+from openai_assistants import operations
+from openai_assistants.tables import results
+from openai_assistants.tables.object_columns import (
+    KINDS,
+    message_text,
+    object_columns,
+    object_record,
+)
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads(

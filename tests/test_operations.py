@@ -7,15 +7,15 @@ import json
 import pytest
 
 from openai_assistants import operations
-from openai_assistants.body_schema import check_body, load_schema, schema_names
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import CreateRunSettings, prepare_create_run
-from openai_assistants.errors import InvalidBodyError, InvalidSettingsError
-from openai_assistants.request_builder import (
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.create_run import CreateRunSettings, prepare_create_run
+from openai_assistants.engine.request_builder import (
     InvalidRequestSettingsError,
     build_request,
     check_settings,
 )
+from openai_assistants.errors import InvalidBodyError, InvalidSettingsError
+from openai_assistants.operations.body_schema import check_body, load_schema, schema_names
 
 CONFIG = ConnectionConfig(base_url="http://127.0.0.1:9/v1")
 NODE_NAMES = [  # issue 11, in its order

@@ -19,8 +19,8 @@ import pytest
 from http_stub import Reply, StubServer
 
 from openai_assistants import operations
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.request_builder import build_request
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.request_builder import build_request
 
 openai = pytest.importorskip("openai")
 

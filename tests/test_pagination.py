@@ -10,10 +10,10 @@ import pytest
 from http_stub import Reply, StubServer
 
 from openai_assistants import operations
-from openai_assistants.connection import ConnectionConfig
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.pagination import Page, next_page_query, parse_page
+from openai_assistants.engine.request_builder import build_request
 from openai_assistants.errors import ResponseFormatError
-from openai_assistants.pagination import Page, next_page_query, parse_page
-from openai_assistants.request_builder import build_request
 
 KEY = "sk-test-pages"
 PAGES = [

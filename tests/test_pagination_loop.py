@@ -11,9 +11,14 @@ import json
 from http_stub import Reply, StubServer
 
 from openai_assistants import operations
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.engine import CallInput, CallSettings, OperationOptions, execute_operation
-from openai_assistants.results import ResultFormat
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.execute import (
+    CallInput,
+    CallSettings,
+    OperationOptions,
+    execute_operation,
+)
+from openai_assistants.tables.results import ResultFormat
 
 ENV = {"OPENAI_API_KEY": "sk-pages-test"}
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from openai_assistants import cli
-from openai_assistants.events import parse_event_stream
-from openai_assistants.exchange import ApiResponse
-from openai_assistants.results import ResultFormat, RowResult, result_rows, result_table
+from openai_assistants.cli import main as cli
+from openai_assistants.client.events import parse_event_stream
+from openai_assistants.client.exchange import ApiResponse
+from openai_assistants.tables.results import ResultFormat, RowResult, result_rows, result_table
 
 RUN = (Path(__file__).parent / "data" / "run-object.json").read_text()
 JSON = (("content-type", "application/json"), ("x-request-id", "req_1"))

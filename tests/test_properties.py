@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from node_factories import SENTINEL_KEY
 
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import CreateRunSettings
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.client.retry_policy import Outcome, should_retry
+from openai_assistants.engine.create_run import CreateRunSettings
+from openai_assistants.engine.execution import ErrorHandling, ExecutionOptions, execute_create_run
+from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import OpenAIAssistantsError
-from openai_assistants.execution import ErrorHandling, ExecutionOptions, execute_create_run
-from openai_assistants.results import ResultFormat
-from openai_assistants.retry_policy import Outcome, should_retry
-from openai_assistants.run_polling import WaitOptions
+from openai_assistants.tables.results import ResultFormat
 
 BASE_URL = "http://127.0.0.1:9/v1"
 ENV = {"OPENAI_API_KEY": SENTINEL_KEY}

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import openai_assistants
-from openai_assistants.body_schema import check_body, load_schema, schema_names
-from openai_assistants.quick_schema import surely_valid
+from openai_assistants.operations.body_schema import check_body, load_schema, schema_names
+from openai_assistants.operations.quick_schema import surely_valid
 
 SOURCE = str(Path(openai_assistants.__file__).resolve().parents[1])  # the code under test
 PATH = os.pathsep.join(p for p in (SOURCE, os.environ.get("PYTHONPATH")) if p)
@@ -122,7 +122,7 @@ def test_violations_are_still_worded_by_jsonschema() -> None:
 def test_a_valid_body_is_checked_without_loading_jsonschema() -> None:
     code = (
         "import sys\n"
-        "from openai_assistants.body_schema import check_body\n"
+        "from openai_assistants.operations.body_schema import check_body\n"
         "body = {'assistant_id': 'asst_1', 'model': 'gpt-4o', 'temperature': 0.5, 'stream': True,\n"
         "        'tools': [{'type': 'code_interpreter'}], 'metadata': {'k': 'v'},\n"
         "        'additional_messages': [{'role': 'user', 'content': 'hi'}]}\n"

@@ -35,9 +35,10 @@ from http_stub import Reply, StubServer
 from knime_contexts import ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_port, create_run_node
 
-from openai_assistants import transport
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import CreateRunSettings
+from openai_assistants.client import transport
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.create_run import CreateRunSettings
+from openai_assistants.engine.execution import ErrorHandling, execute_create_run
 from openai_assistants.errors import (
     AmbiguousSendError,
     CancelledError,
@@ -46,7 +47,6 @@ from openai_assistants.errors import (
     ResponseFormatError,
     TransportError,
 )
-from openai_assistants.execution import ErrorHandling, execute_create_run
 
 OK = Reply(200, '{"id": "run_1", "object": "thread.run", "status": "queued"}')
 ERROR = '{"error": {"message": "try later", "type": "x", "param": null, "code": null}}'

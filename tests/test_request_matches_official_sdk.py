@@ -12,9 +12,9 @@ import warnings
 import pytest
 from http_stub import Reply, StubServer
 
-from openai_assistants.connection import AuthStyle, ConnectionConfig
-from openai_assistants.create_run import INCLUDE_FILE_SEARCH_CONTENT, CreateRunSettings
-from openai_assistants.execution import execute_create_run
+from openai_assistants.client.connection import AuthStyle, ConnectionConfig
+from openai_assistants.engine.create_run import INCLUDE_FILE_SEARCH_CONTENT, CreateRunSettings
+from openai_assistants.engine.execution import execute_create_run
 
 openai = pytest.importorskip("openai")
 

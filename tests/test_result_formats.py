@@ -14,8 +14,8 @@ from http_stub import Reply, StubServer
 from knime_contexts import ConfigurationContext, ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_port, create_run_node
 
-from openai_assistants.exchange import ApiResponse
-from openai_assistants.results import (
+from openai_assistants.client.exchange import ApiResponse
+from openai_assistants.tables.results import (
     ARROW_TYPES,
     HEADER_COLUMNS,
     STRUCTURED_COLUMNS,

@@ -6,7 +6,7 @@ import email.utils
 
 import pytest
 
-from openai_assistants.retry_policy import (
+from openai_assistants.client.retry_policy import (
     RETRY_POLICY_TEXT,
     Outcome,
     is_retryable_status,

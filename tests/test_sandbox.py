@@ -19,9 +19,9 @@ import httpx
 import jsonschema
 import pytest
 
-from openai_assistants import create_run
-from openai_assistants.body_schema import check_body
+from openai_assistants.engine import create_run
 from openai_assistants.errors import InvalidBodyError, InvalidSettingsError
+from openai_assistants.operations.body_schema import check_body
 from openai_assistants.sandbox import Faults, SandboxServer, start_sandbox
 
 REFERENCE = json.loads(

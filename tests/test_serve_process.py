@@ -20,7 +20,7 @@ import openai
 import pytest
 from fake_chat_completions import FakeChatCompletions, Text
 
-from openai_assistants.cli import main
+from openai_assistants.cli.main import main
 from openai_assistants.server.runner import BackgroundServer
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 from http_stub import Reply, StubServer
 
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import CreateRunSettings
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.create_run import CreateRunSettings
+from openai_assistants.engine.execution import ExecutionOptions, RunInput, execute_create_runs
 from openai_assistants.errors import HttpStatusError
-from openai_assistants.execution import ExecutionOptions, RunInput, execute_create_runs
-from openai_assistants.results import ResultFormat
+from openai_assistants.tables.results import ResultFormat
 
 RUN = '{"id": "run_streamed", "object": "thread.run", "status": "completed", "created_at": 1}'
 STREAM = (

@@ -17,10 +17,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from raw_server import RawServer, http_head
 
-from openai_assistants import transport
-from openai_assistants.connection import AuthStyle, ConnectionConfig
-from openai_assistants.endpoints import api_url, path_segment
-from openai_assistants.exchange import ApiRequest
+from openai_assistants.client import transport
+from openai_assistants.client.connection import AuthStyle, ConnectionConfig
+from openai_assistants.client.endpoints import api_url, path_segment
+from openai_assistants.client.exchange import ApiRequest
 
 KEY = "sk-route-test"
 RUN = b'{"id": "run_1", "object": "thread.run"}'

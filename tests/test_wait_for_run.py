@@ -10,11 +10,11 @@ from http_stub import Reply, StubServer
 from knime_contexts import ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_port, create_run_node
 
-from openai_assistants.connection import ConnectionConfig
-from openai_assistants.create_run import CreateRunSettings
+from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine.create_run import CreateRunSettings
+from openai_assistants.engine.execution import ExecutionOptions, execute_create_run
+from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import CancelledError, HttpStatusError, RunWaitTimeoutError
-from openai_assistants.execution import ExecutionOptions, execute_create_run
-from openai_assistants.run_polling import WaitOptions
 
 
 def run(status: str, **fields: object) -> Reply:
@@ -124,9 +124,9 @@ def test_a_failed_poll_is_reported_with_the_poll_request() -> None:
 @pytest.mark.parametrize("operation_id", ["getRun", "cancelRun"])
 def test_polls_and_cancels_are_the_get_run_and_cancel_run_nodes_requests(operation_id) -> None:
     """The wait sends what the Get Run / Cancel Run operations send (SDK-parity tested)."""
+    from openai_assistants.engine.request_builder import build_request
+    from openai_assistants.engine.run_polling import cancel_run_request, get_run_request
     from openai_assistants.operations import by_id
-    from openai_assistants.request_builder import build_request
-    from openai_assistants.run_polling import cancel_run_request, get_run_request
 
     config = ConnectionConfig(
         base_url="http://127.0.0.1:9/v1", organization="org-1", api_version="2024-05-01"

@@ -1,5 +1,5 @@
 """``python -m openai_assistants``: the same command line as ``openai-assistants``."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

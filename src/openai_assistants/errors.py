@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .exchange import ApiRequest, ApiResponse
+    from .client.exchange import ApiRequest, ApiResponse
 
 
 class OpenAIAssistantsError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import knime.extension as knext
 
-from openai_assistants.connection import (
+from openai_assistants.client.connection import (
     DEFAULT_BASE_URL,
     DEFAULT_BETA_HEADER,
     DEFAULT_MAX_RESPONSE_MIB,
@@ -19,8 +19,8 @@ from openai_assistants.connection import (
     KeySource,
     validate_connection,
 )
+from openai_assistants.client.retry_policy import RETRY_POLICY_TEXT
 from openai_assistants.errors import InvalidSettingsError
-from openai_assistants.retry_policy import RETRY_POLICY_TEXT
 
 from .category import openai_assistants_category
 from .configuration_port import (

@@ -7,7 +7,7 @@ from typing import Any
 
 import knime.extension as knext
 
-from openai_assistants.connection import ConnectionConfig
+from openai_assistants.client.connection import ConnectionConfig
 
 PORT_TYPE_ID = "org.knime.community.openai_assistants.OpenAIConfiguration"
 _FORMAT_VERSION = 1

@@ -21,8 +21,11 @@ from typing import Any, ClassVar
 
 import knime.extension as knext
 
-from openai_assistants import engine
-from openai_assistants.connection import ConnectionConfig, KeySource
+from openai_assistants.client.connection import ConnectionConfig, KeySource
+from openai_assistants.engine import execute as engine
+from openai_assistants.engine.request_builder import QUERY_LABELS
+from openai_assistants.engine.request_parts import path_id_label
+from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import InvalidSettingsError
 from openai_assistants.operations import (
     INCLUDE_FILE_SEARCH_CONTENT,
@@ -32,10 +35,7 @@ from openai_assistants.operations import (
     by_id,
 )
 from openai_assistants.operations.model import LIST_LIMIT_MAX, LIST_LIMIT_MIN, ResultKind
-from openai_assistants.request_builder import QUERY_LABELS
-from openai_assistants.request_parts import path_id_label
-from openai_assistants.results import ResultFormat
-from openai_assistants.run_polling import WaitOptions
+from openai_assistants.tables.results import ResultFormat
 
 from .category import openai_assistants_category
 from .configuration_port import (

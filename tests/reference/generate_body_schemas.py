@@ -3,7 +3,8 @@
     python tests/reference/generate_body_schemas.py [SOURCE_DIR]
 
 Run by hand. SOURCE_DIR holds ``openai-assistants-openapi.json`` (a copy of
-openai/openai-openapi, MIT license); the output goes to ``src/openai_assistants/schemas/``,
+openai/openai-openapi, MIT license); the output goes to
+``src/openai_assistants/operations/schemas/``,
 one ``<SchemaName>.json`` per operation that has a JSON body. The package (and the tests) only
 read the generated files, so nothing outside the repository is needed at run time.
 
@@ -28,7 +29,7 @@ from typing import Any
 
 from openapi_resolver import resolve  # next to this script
 
-OUT = Path(__file__).resolve().parents[2] / "src" / "openai_assistants" / "schemas"
+OUT = Path(__file__).resolve().parents[2] / "src" / "openai_assistants" / "operations" / "schemas"
 SOURCE = "openai/openai-openapi, openapi.json (MIT license), via openai-assistants-openapi.json"
 
 

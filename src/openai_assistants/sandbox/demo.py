@@ -20,19 +20,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import operations
-from ..connection import DEFAULT_API_KEY_ENV, ConnectionConfig
-from ..engine import (
+from ..client.connection import DEFAULT_API_KEY_ENV, ConnectionConfig
+from ..engine.execute import (
     CallInput,
     CallSettings,
     OperationOptions,
     OperationOutcome,
     execute_operation,
 )
+from ..engine.run_polling import WaitOptions
 from ..errors import ResponseFormatError
-from ..results import ResultFormat
-from ..run_polling import WaitOptions
 from ..server.backends import Backend
 from ..server.backends.chat_completions import ChatCompletionsBackend
+from ..tables.results import ResultFormat
 from .server import start_sandbox
 
 DEFAULT_MESSAGE = "Hello from KNIME!"

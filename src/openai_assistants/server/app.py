@@ -31,9 +31,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ..body_schema import check_body
-from ..create_run import parse_body, validate_include
+from ..engine.create_run import parse_body, validate_include
 from ..errors import InvalidBodyError, InvalidSettingsError
+from ..operations.body_schema import check_body
 from . import validation as v
 from .engine import Engine, Event, new_id
 from .store import CursorNotFound, Page

@@ -40,14 +40,14 @@ from typing import Any
 import httpcore
 import httpx
 
-from .cancellation import POLL_SECONDS, IsCanceled, pause, raise_if_canceled
-from .connection import ConnectionConfig, auth_header
-from .errors import (
+from ..errors import (
     AmbiguousSendError,
     CancelledError,
     ResponseFormatError,
     TransportError,
 )
+from .cancellation import POLL_SECONDS, IsCanceled, pause, raise_if_canceled
+from .connection import ConnectionConfig, auth_header
 from .events import EventStreamParser
 from .exchange import ApiRequest, ApiResponse
 from .retry_policy import Outcome, retry_delay, should_retry

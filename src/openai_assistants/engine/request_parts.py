@@ -11,8 +11,8 @@ import json
 import math
 from typing import Any
 
-from .errors import InvalidSettingsError
-from .operations.model import INCLUDE_FILE_SEARCH_CONTENT
+from ..errors import InvalidSettingsError
+from ..operations.model import INCLUDE_FILE_SEARCH_CONTENT
 
 ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
 MAX_BODY_BYTES = 10 * 1024 * 1024

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .batch import run_rows
-from .connection import ConnectionConfig, config_key
-from .errors import (
+from ..client.connection import ConnectionConfig, config_key
+from ..client.exchange import ApiRequest, ApiResponse
+from ..client.response_checks import http_error_message, success_body_problem
+from ..errors import (
     CancelledError,
     HttpStatusError,
     InvalidBodyError,
@@ -36,14 +37,20 @@ from .errors import (
     RequestFailedError,
     ResponseFormatError,
 )
-from .exchange import ApiRequest, ApiResponse
+from ..memo import Memo, typed
+from ..operations.model import Operation, ResultKind
+from ..tables.results import (
+    Columns,
+    ResultFormat,
+    ResultRows,
+    RowResult,
+    result_columns,
+    result_rows,
+)
+from .batch import run_rows
 from .execution import MAX_CONCURRENCY, ErrorHandling, check_wait
 from .follow_ups import check_page, follow_pages, retry_note, wait_until_run_ends
 from .gc_pause import existing_objects_frozen
-from .memo import Memo, typed
-from .operations.model import Operation, ResultKind
-from .response_checks import http_error_message, success_body_problem
-from .results import Columns, ResultFormat, ResultRows, RowResult, result_columns, result_rows
 from .run_polling import WaitOptions, run_status
 
 if TYPE_CHECKING:
@@ -371,7 +378,7 @@ class ApiClient:
         http: object | None = None,
         is_canceled: Callable[[], bool] | None = None,
     ) -> None:
-        from .transport import RateLimitGate  # httpx loads only when something is sent
+        from ..client.transport import RateLimitGate  # httpx loads only when something is sent
 
         self.config = config
         self._api_key = api_key
@@ -390,7 +397,7 @@ class ApiClient:
         is_canceled: Callable[[], bool] | None = None,
     ) -> ApiClient:
         """Resolve the key (KNIME credentials or the environment variable) and connect."""
-        from .connection import resolve_api_key
+        from ..client.connection import resolve_api_key
 
         api_key = resolve_api_key(config, credential_password, environ)
         return cls(config, api_key, http=http, is_canceled=is_canceled)
@@ -407,7 +414,7 @@ class ApiClient:
     ) -> ApiResponse:
         """Send with retries; ``cancellable=False`` for the clean-up call after a cancel (no
         cancel flag, no gate); ``cancel`` replaces the client's cancel flag for this call."""
-        from .transport import send
+        from ..client.transport import send
 
         flag = self.is_canceled if cancel is _UNSET else cancel
         return send(

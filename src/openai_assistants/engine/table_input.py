@@ -11,8 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import InvalidSettingsError
 from .create_run import CreateRunSettings
-from .errors import InvalidSettingsError
 from .execution import RunInput
 
 if TYPE_CHECKING:

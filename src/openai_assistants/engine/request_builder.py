@@ -26,13 +26,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .body_schema import check_body, load_schema
-from .connection import ConnectionConfig, validate_connection
-from .endpoints import api_url, request_headers
-from .errors import InvalidBodyError, InvalidRequestSettingsError, InvalidSettingsError
-from .exchange import ApiRequest
-from .memo import Memo
-from .operations.model import Operation, QueryKind, QueryParameter
+from ..client.connection import ConnectionConfig, validate_connection
+from ..client.endpoints import api_url, request_headers
+from ..client.exchange import ApiRequest
+from ..errors import InvalidBodyError, InvalidRequestSettingsError, InvalidSettingsError
+from ..memo import Memo
+from ..operations.body_schema import check_body, load_schema
+from ..operations.model import Operation, QueryKind, QueryParameter
 from .request_parts import (
     empty_path_id_error,
     encode_body,

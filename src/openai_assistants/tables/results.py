@@ -19,8 +19,8 @@ from enum import Enum
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from .events import DONE, ServerEvent, final_run, parse_event_stream
-from .exchange import ApiResponse
+from ..client.events import DONE, ServerEvent, final_run, parse_event_stream
+from ..client.exchange import ApiResponse
 from .lazy_imports import pandas_not_probed
 
 if TYPE_CHECKING:  # pyarrow loads when a table is built: a command printing JSON never needs it

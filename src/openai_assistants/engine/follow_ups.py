@@ -12,14 +12,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .connection import ConnectionConfig
-from .errors import ResponseFormatError
-from .events import final_run, parse_event_stream
-from .exchange import ApiRequest, ApiResponse
-from .operations.model import Operation
+from ..client.connection import ConnectionConfig
+from ..client.events import final_run, parse_event_stream
+from ..client.exchange import ApiRequest, ApiResponse
+from ..client.response_checks import success_body_problem
+from ..errors import ResponseFormatError
+from ..operations.model import Operation
+from ..tables.results import ResultFormat
 from .pagination import Page, next_page_query, parse_page
-from .response_checks import success_body_problem
-from .results import ResultFormat
 from .run_polling import STOP_STATUSES, get_run_request, run_status, wait_for_run
 
 

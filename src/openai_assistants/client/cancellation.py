@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from .errors import CancelledError
+from ..errors import CancelledError
 
 IsCanceled = Callable[[], bool]
 POLL_SECONDS = 0.1

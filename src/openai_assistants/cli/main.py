@@ -34,8 +34,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from . import __version__
-from .connection import (
+from .. import __version__
+from ..client.connection import (
     DEFAULT_API_KEY_ENV,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_MIB,
@@ -45,19 +45,19 @@ from .connection import (
     AuthStyle,
     ConnectionConfig,
 )
-from .create_run import DEFAULT_BODY, CreateRunSettings, check_format_fits_body
-from .errors import (
+from ..engine.create_run import DEFAULT_BODY, CreateRunSettings, check_format_fits_body
+from ..errors import (
     CancelledError,
     InvalidSettingsError,
     OpenAIAssistantsError,
     OutputWriteError,
 )
-from .lazy_imports import keep_pandas_unloaded
-from .results import ResultFormat
+from ..tables.lazy_imports import keep_pandas_unloaded
+from ..tables.results import ResultFormat
 from .table_output import OUTPUT_FORMATS, format_table, write_table
 
 if TYPE_CHECKING:
-    from .exchange import ApiResponse
+    from ..client.exchange import ApiResponse
 
 EXIT_OK, EXIT_REQUEST_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -167,14 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--malformed-json", type=_count, default=0, metavar="N")
     faults.add_argument("--truncated-stream", type=_count, default=0, metavar="N")
     sandbox.set_defaults(handler=_sandbox)
-    from .server.cli import add_serve_parser
+    from ..server.cli import add_serve_parser
 
     add_serve_parser(commands)  # the serve subcommand lives with the server
     return parser
 
 
 def _operations() -> tuple:
-    from .operations import ALL
+    from ..operations import ALL
 
     return ALL
 
@@ -214,7 +214,7 @@ def _add_operation_parser(commands: Any, operation: Any) -> None:
     """One subcommand per operation, generated from its data: path IDs as ``--thread-id``…,
     query parameters by name, ``--body`` where there is one, and Create Run's options where
     they apply (waiting for run operations, events for streaming ones, pages for lists)."""
-    from .engine import can_wait, result_formats
+    from ..engine.execute import can_wait, result_formats
 
     command = commands.add_parser(
         operation.cli_name,
@@ -294,9 +294,9 @@ def _config(args: argparse.Namespace) -> ConnectionConfig:
 
 def _run_operation(args: argparse.Namespace) -> int:
     """Any operation but create-run: the engine's execute path, as the operation's node."""
-    from . import engine
-    from .run_polling import WaitOptions
-    from .table_input import column_cells, read_table_file
+    from ..engine import execute as engine
+    from ..engine.run_polling import WaitOptions
+    from ..engine.table_input import column_cells, read_table_file
 
     operation = args.operation
     _check_output_path(args.output)
@@ -395,9 +395,9 @@ def _emit(
 
 
 def _create_run(args: argparse.Namespace) -> int:
-    from .execution import ErrorHandling, ExecutionOptions, RunInput, execute_create_runs
-    from .run_polling import WaitOptions
-    from .table_input import read_table_file, runs_from_table
+    from ..engine.execution import ErrorHandling, ExecutionOptions, RunInput, execute_create_runs
+    from ..engine.run_polling import WaitOptions
+    from ..engine.table_input import read_table_file, runs_from_table
 
     _check_output_path(args.output)
     if (args.thread_id_column or args.body_column) and not args.input:
@@ -437,11 +437,11 @@ def _create_run(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .sandbox.demo import run_demo
+    from ..sandbox.demo import run_demo
 
     model = None
     if args.model_base_url:
-        from .sandbox.demo import model_backend
+        from ..sandbox.demo import model_backend
 
         try:
             model = model_backend(args.model_base_url, args.model_api_key_env)
@@ -478,7 +478,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from .sandbox import Faults, start_sandbox
+    from ..sandbox import Faults, start_sandbox
 
     api_key = None
     if args.api_key_env:
@@ -528,7 +528,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _run_id(response: ApiResponse) -> str:
-    from .run_polling import run_status
+    from ..engine.run_polling import run_status
 
     return run_status(response)[0]
 

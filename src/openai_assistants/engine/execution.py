@@ -15,14 +15,14 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .errors import InvalidSettingsError
-from .results import ResultFormat
+from ..errors import InvalidSettingsError
+from ..tables.results import ResultFormat
 from .run_polling import WaitOptions
 
 if TYPE_CHECKING:  # loaded when a run is executed, not when a node module is imported
-    from .connection import ConnectionConfig
+    from ..client.connection import ConnectionConfig
     from .create_run import CreateRunSettings
-    from .engine import OperationOutcome
+    from .execute import OperationOutcome
 
 MAX_CONCURRENCY = 32
 Progress = Callable[[float, str], None]
@@ -55,7 +55,7 @@ class RunInput:
 def __getattr__(name: str) -> object:
     """``CreateRunOutcome`` is the engine's ``OperationOutcome`` (same fields, ``response``)."""
     if name == "CreateRunOutcome":
-        from .engine import OperationOutcome
+        from .execute import OperationOutcome
 
         return OperationOutcome
     raise AttributeError(name)
@@ -110,7 +110,8 @@ def execute_create_runs(
     ``is_canceled`` and ``progress`` are only called from the calling thread. With
     ``ErrorHandling.FAIL`` the first failure raises; with ``OUTPUT`` it becomes its row.
     """
-    from . import engine, operations
+    from .. import operations
+    from . import execute as engine
 
     options = options or ExecutionOptions()
     calls = [

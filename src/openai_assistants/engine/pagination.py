@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ResponseFormatError
+from ..errors import ResponseFormatError
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote, urlencode
 
-from . import __version__
+from .. import __version__
 from .connection import ConnectionConfig
 
 USER_AGENT = f"knime-openai-assistants/{__version__}"

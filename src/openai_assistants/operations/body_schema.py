@@ -20,9 +20,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .errors import InvalidSettingsError
+from ..errors import InvalidSettingsError
 
-SCHEMA_PACKAGE = "openai_assistants.schemas"
+SCHEMA_PACKAGE = "openai_assistants.operations.schemas"
 CREATE_RUN_SCHEMA = "CreateRunRequest"
 PATH_PARAMETER = "thread_id"  # Create Run's path parameter; the body may carry it (see create_run)
 

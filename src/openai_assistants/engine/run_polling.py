@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .cancellation import pause
-from .connection import ConnectionConfig
-from .endpoints import request_headers
-from .errors import CancelledError, ResponseFormatError, RunWaitTimeoutError
-from .events import final_run
-from .exchange import ApiRequest, ApiResponse
-from .response_checks import success_body_problem
+from ..client.cancellation import pause
+from ..client.connection import ConnectionConfig
+from ..client.endpoints import request_headers
+from ..client.events import final_run
+from ..client.exchange import ApiRequest, ApiResponse
+from ..client.response_checks import success_body_problem
+from ..errors import CancelledError, ResponseFormatError, RunWaitTimeoutError
 
 logger = logging.getLogger("openai_assistants.run_polling")
 
@@ -62,7 +62,7 @@ def _run_request(
     """Method, path and headers from the operation's data, as ``request_builder`` builds them
     for the node. The IDs are the ones the API itself named for a run it created: they are
     sent as one encoded path segment each, not re-checked as dialog settings."""
-    from .operations import by_id  # plain data; request_builder loads with the first wait
+    from ..operations import by_id  # plain data; request_builder loads with the first wait
     from .request_builder import operation_url
 
     operation = by_id(operation_id)

@@ -16,8 +16,8 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import InvalidSettingsError, MissingApiKeyError
-from .memo import Memo, typed
+from ..errors import InvalidSettingsError, MissingApiKeyError
+from ..memo import Memo, typed
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_BETA_HEADER = "assistants=v2"

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from .cancellation import POLL_SECONDS
-from .errors import AmbiguousSendError, CancelledError, OpenAIAssistantsError
-from .exchange import ApiRequest, ApiResponse
-from .operations.model import Operation
-from .results import RowResult
+from ..client.cancellation import POLL_SECONDS
+from ..client.exchange import ApiRequest, ApiResponse
+from ..errors import AmbiguousSendError, CancelledError, OpenAIAssistantsError
+from ..operations.model import Operation
+from ..tables.results import RowResult
 from .run_polling import run_status
 
 # the engine's one row: (validated row, its send, its stop flag) -> (result, notes)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .connection import ConnectionConfig, config_key
-from .engine import check_format_fits_body as check_format_fits_body
-from .exchange import ApiRequest
-from .memo import Memo, typed
-from .operations import by_id
-from .operations.model import INCLUDE_FILE_SEARCH_CONTENT as INCLUDE_FILE_SEARCH_CONTENT
+from ..client.connection import ConnectionConfig, config_key
+from ..client.exchange import ApiRequest
+from ..memo import Memo, typed
+from ..operations import by_id
+from ..operations.model import INCLUDE_FILE_SEARCH_CONTENT as INCLUDE_FILE_SEARCH_CONTENT
+from .execute import check_format_fits_body as check_format_fits_body
 from .request_parts import ALLOWED_INCLUDE_VALUES as ALLOWED_INCLUDE_VALUES
 from .request_parts import MAX_BODY_BYTES as MAX_BODY_BYTES
 from .request_parts import parse_body as parse_body

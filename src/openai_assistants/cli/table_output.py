@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .results import ROW_ID
+from ..tables.results import ROW_ID
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from .results import ResultRows
+    from ..tables.results import ResultRows
 
 OUTPUT_FORMATS = (".csv", ".json", ".parquet")
 LONG_COLUMNS = ("body",)  # printed last, on their own lines
