@@ -18,8 +18,8 @@ from node_factories import SENTINEL_KEY, configuration_port, create_run_node
 
 from openai_assistants.server.app import create_app
 from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
-from openai_assistants.server.engine import Engine
 from openai_assistants.server.runner import BackgroundServer
+from openai_assistants.server.runs import Engine
 from openai_assistants.server.store import SqliteStore
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

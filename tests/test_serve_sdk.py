@@ -24,7 +24,7 @@ from openai import AsyncAssistantEventHandler
 from openai_assistants.server.app import create_app
 from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
 from openai_assistants.server.backends.echo import EchoBackend
-from openai_assistants.server.engine import Engine
+from openai_assistants.server.runs import Engine
 from openai_assistants.server.store import SqliteStore
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

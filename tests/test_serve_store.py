@@ -158,7 +158,7 @@ def test_strange_answers_become_server_errors_with_a_readable_message(answer, me
 
 def test_on_start_runs_that_were_being_worked_on_fail_and_waiting_runs_stay(tmp_path: Path):
     from openai_assistants.server.backends.echo import EchoBackend
-    from openai_assistants.server.engine import Engine
+    from openai_assistants.server.runs import Engine
 
     store = SqliteStore(tmp_path / "db")
     for run_id, status in (

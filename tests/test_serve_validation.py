@@ -11,7 +11,7 @@ import pytest
 
 from openai_assistants.server.app import create_app
 from openai_assistants.server.backends.echo import EchoBackend
-from openai_assistants.server.engine import Engine
+from openai_assistants.server.runs import Engine
 from openai_assistants.server.store import SqliteStore
 
 HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "assistants=v2"}

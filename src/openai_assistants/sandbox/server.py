@@ -23,11 +23,12 @@ from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 
-from ..server.app import create_app, error_payload, json_response, with_request_log
+from ..server.app import create_app, with_request_log
 from ..server.backends import Backend
 from ..server.backends.echo import EchoBackend
-from ..server.engine import Engine
+from ..server.routes.http import error_payload, json_response
 from ..server.runner import TRANSPORT_KEY, BackgroundServer
+from ..server.runs import Engine
 from ..server.store import SqliteStore
 from .faults import FaultPlan, Faults
 

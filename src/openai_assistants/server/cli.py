@@ -84,8 +84,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from .app import create_app, with_request_log
-    from .engine import Engine
     from .runner import Server, base_url, bind_socket, is_loopback, uvicorn_config
+    from .runs import Engine
     from .store import SqliteStore
 
     client_keys = _client_keys(args)

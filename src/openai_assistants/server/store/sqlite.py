@@ -1,15 +1,8 @@
-"""Where the server keeps its objects: one small interface, an SQLite implementation.
+"""The :class:`~.interface.Store` on SQLite, with the standard library's ``sqlite3``.
 
-Every object (assistant, thread, message, run, run step, and the run's private model
-transcript) is a JSON document with an ID, a kind, and the thread and run it belongs to.
-Lists page in insertion order, which is creation order, the order the API lists in. Keeping
-the interface this small (:class:`Store`) is what lets a PostgreSQL store follow for several
-server instances sharing one database.
-
-:class:`SqliteStore` uses the standard library's ``sqlite3``: a file in WAL mode (readers do
-not block the writer; ``synchronous=NORMAL`` is durable across a process crash) or, without a
-path, an in-memory database. One connection behind a lock: every call is a few hundred
-microseconds, so the server's event loop calls it directly.
+A file in WAL mode (readers do not block the writer; ``synchronous=NORMAL`` is durable across
+a process crash) or, without a path, an in-memory database. One connection behind a lock:
+every call is a few hundred microseconds, so the server's event loop calls it directly.
 """
 
 from __future__ import annotations
@@ -17,68 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-KINDS = ("assistant", "thread", "message", "run", "step", "transcript")
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list: the items and whether more follow."""
-
-    items: list[dict[str, Any]]
-    has_more: bool
-
-
-class CursorNotFound(LookupError):
-    """``after``/``before`` names no object of the list."""
-
-
-class Store(Protocol):
-    """What the engine and the HTTP layer need from storage."""
-
-    def insert(
-        self,
-        kind: str,
-        obj: dict[str, Any],
-        *,
-        thread_id: str | None = None,
-        run_id: str | None = None,
-    ) -> None: ...
-
-    def update(self, kind: str, obj: dict[str, Any]) -> None: ...
-
-    def get(self, kind: str, object_id: str) -> dict[str, Any] | None: ...
-
-    def delete(self, kind: str, object_id: str) -> bool: ...
-
-    def page(
-        self,
-        kind: str,
-        *,
-        thread_id: str | None = None,
-        run_id: str | None = None,
-        limit: int = 20,
-        order: str = "desc",
-        after: str | None = None,
-        before: str | None = None,
-    ) -> Page: ...
-
-    def all(
-        self,
-        kind: str,
-        *,
-        thread_id: str | None = None,
-        run_id: str | None = None,
-        statuses: tuple[str, ...] | None = None,
-    ) -> list[dict[str, Any]]: ...
-
-    def unfinished_runs(self) -> list[dict[str, Any]]: ...
-
-    def close(self) -> None: ...
-
+from .interface import CursorNotFound, Page
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (

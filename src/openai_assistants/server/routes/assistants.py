@@ -1,0 +1,64 @@
+"""Assistants: create, list, retrieve, modify, delete (``/v1/assistants``)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import validation as v
+from ..runs import new_id
+from ..validation import NotFoundError
+from .http import ApiContext, Operation, deleted_payload, json_response, page_response, read_body
+
+
+async def create_assistant(api: ApiContext, request: Request) -> Response:
+    fields = v.assistant_fields(await read_body(request), creating=True)
+    assistant = {
+        "id": new_id("asst"),
+        "object": "assistant",
+        "created_at": api.engine.now(),
+        "name": None,
+        "description": None,
+        "model": "",
+        "instructions": None,
+        "tools": [],
+        "tool_resources": {},
+        "metadata": {},
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "response_format": "auto",
+        **fields,
+    }
+    api.store.insert("assistant", assistant)
+    return json_response(200, assistant)
+
+
+async def list_assistants(api: ApiContext, request: Request) -> Response:
+    return page_response(api, request, "assistant")
+
+
+async def get_assistant(api: ApiContext, request: Request) -> Response:
+    return json_response(200, api.engine.assistant(request.path_params["assistant_id"]))
+
+
+async def modify_assistant(api: ApiContext, request: Request) -> Response:
+    assistant = api.engine.assistant(request.path_params["assistant_id"])
+    assistant.update(v.assistant_fields(await read_body(request), creating=False))
+    api.store.update("assistant", assistant)
+    return json_response(200, assistant)
+
+
+async def delete_assistant(api: ApiContext, request: Request) -> Response:
+    assistant_id = request.path_params["assistant_id"]
+    if not api.store.delete("assistant", assistant_id):
+        raise NotFoundError("assistant", assistant_id)
+    return json_response(200, deleted_payload(assistant_id, "assistant.deleted"))
+
+
+OPERATIONS = (
+    Operation("GET", "/assistants", list_assistants),
+    Operation("POST", "/assistants", create_assistant),
+    Operation("GET", "/assistants/{assistant_id}", get_assistant),
+    Operation("POST", "/assistants/{assistant_id}", modify_assistant),
+    Operation("DELETE", "/assistants/{assistant_id}", delete_assistant),
+)

@@ -1,0 +1,165 @@
+"""The HTTP pieces every route shares: OpenAI's error shape, JSON answers, request bodies,
+list queries and list answers, and the context an operation works in.
+
+Every answer is JSON in the OpenAI shapes; every refusal is OpenAI's error shape
+``{"error": {"message", "type", "param", "code"}}`` with the status the real API uses.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...engine.create_run import parse_body
+from ...errors import InvalidSettingsError
+from ..runs import Engine
+from ..store import CursorNotFound, Page, Store
+from ..validation import RequestError
+
+API_PREFIX = "/v1"
+MAX_REQUEST_BYTES = 12 * 1024 * 1024  # above the node's 10 MiB body limit
+MAX_LIST_LIMIT = 100
+OPENAI_VERSION = "2020-10-01"
+
+
+@dataclass
+class ApiContext:
+    """What every operation works with: the engine (and its store), the stream fault hook."""
+
+    engine: Engine
+    truncate_stream: Callable[[], bool] | None = None
+
+    @property
+    def store(self) -> Store:
+        return self.engine.store
+
+
+Handler = Callable[[ApiContext, Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One API operation: method, path below ``/v1``, and the handler that serves it."""
+
+    method: str
+    path: str
+    handler: Handler
+
+    @property
+    def name(self) -> str:
+        return self.handler.__name__
+
+
+def error_payload(
+    message: str,
+    error_type: str = "invalid_request_error",
+    param: str | None = None,
+    code: str | None = None,
+) -> dict[str, Any]:
+    """The OpenAI error shape ``{"error": {"message", "type", "param", "code"}}``."""
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer, pretty-printed as the real API answers (what a Raw Response table shows)."""
+    data = (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return Response(data, status, headers=response_headers(headers), media_type="application/json")
+
+
+def response_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The headers of every answer: ``openai-version`` and a fresh ``x-request-id``."""
+    return {
+        "openai-version": OPENAI_VERSION,
+        "x-request-id": f"req_{uuid.uuid4().hex}",
+        **(extra or {}),
+    }
+
+
+async def read_body(request: Request, *, allow_empty: bool = False) -> Any:
+    """The request body as JSON, with the node's wording for syntax errors."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_REQUEST_BYTES:
+        raise RequestError("The request body is too large.", status=413)
+    raw = await request.body()
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise RequestError("The request body is too large.", status=413)
+    if allow_empty and not raw.strip():
+        return None
+    try:
+        return parse_body(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RequestError("The request body is not valid UTF-8 text.") from None
+    except InvalidSettingsError as exc:
+        raise RequestError(str(exc)) from None
+
+
+def page(
+    store: Store,
+    request: Request,
+    kind: str,
+    *,
+    thread_id: str | None = None,
+    run_id: str | None = None,
+) -> Page:
+    """One page of a list: ``limit`` (1-100, default 20), ``order`` (default desc),
+    ``after``, ``before`` from the query."""
+    query = request.query_params
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise RequestError(
+            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+            param="order",
+            code="invalid_value",
+        )
+    try:
+        limit = int(query.get("limit", "20"))
+    except ValueError:
+        raise RequestError("Invalid 'limit': expected an integer.", param="limit") from None
+    if not 1 <= limit <= MAX_LIST_LIMIT:
+        raise RequestError(
+            f"Invalid 'limit': expected a value between 1 and {MAX_LIST_LIMIT}, got {limit}.",
+            param="limit",
+            code="invalid_value",
+        )
+    try:
+        return store.page(
+            kind,
+            thread_id=thread_id,
+            run_id=run_id,
+            limit=limit,
+            order=order,
+            after=query.get("after") or None,
+            before=query.get("before") or None,
+        )
+    except CursorNotFound as exc:
+        name = "after" if query.get("after") == str(exc.args[0]) else "before"
+        raise RequestError(
+            f"Invalid '{name}': no object with id '{exc.args[0]}'.", param=name
+        ) from None
+
+
+def list_payload(page: Page) -> dict[str, Any]:
+    """A page as the API's list object."""
+    return {
+        "object": "list",
+        "data": page.items,
+        "first_id": page.items[0]["id"] if page.items else None,
+        "last_id": page.items[-1]["id"] if page.items else None,
+        "has_more": page.has_more,
+    }
+
+
+def page_response(api: ApiContext, request: Request, kind: str, **where: str | None) -> Response:
+    """The list answer of a list operation."""
+    return json_response(200, list_payload(page(api.store, request, kind, **where)))
+
+
+def deleted_payload(object_id: str, kind: str) -> dict[str, Any]:
+    """The answer of a delete operation."""
+    return {"id": object_id, "object": kind, "deleted": True}

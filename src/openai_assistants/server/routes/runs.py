@@ -1,0 +1,174 @@
+"""Runs and their steps: create (also with a new thread), list, retrieve, modify, cancel,
+submit tool outputs, list and retrieve run steps (``/v1/threads/{thread_id}/runs``,
+``/v1/threads/runs``).
+
+Run bodies are checked with the node's own schema
+(:func:`openai_assistants.operations.body_schema.check_body`), so the server refuses exactly
+what the Create Run node refuses to send. Function tools are run; ``code_interpreter`` and
+``file_search`` are refused with a 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...engine.create_run import validate_include
+from ...errors import InvalidBodyError, InvalidSettingsError
+from ...operations.body_schema import check_body
+from .. import validation as v
+from ..store import Page
+from ..validation import NotFoundError, RequestError
+from .event_stream import run_response
+from .http import (
+    ApiContext,
+    Operation,
+    json_response,
+    list_payload,
+    page,
+    page_response,
+    read_body,
+)
+from .threads import new_thread
+
+RUN_ONLY_FIELDS = ("additional_messages", "additional_instructions")
+
+
+async def create_run(api: ApiContext, request: Request) -> Response:
+    thread_id = request.path_params["thread_id"]
+    _check_include(request)
+    body = await read_body(request)
+    if "thread_id" in body:
+        raise RequestError(
+            "Unrecognized request argument supplied: thread_id", code="unknown_parameter"
+        )
+    _check_run_body(body)
+    await api.engine.settle(thread_id)
+    run, queue = api.engine.create_run(thread_id, body, stream=body.get("stream") is True)
+    return await run_response(api, run, queue)
+
+
+async def create_thread_and_run(api: ApiContext, request: Request) -> Response:
+    body = await read_body(request)
+    run_body = {k: val for k, val in body.items() if k not in ("thread", "tool_resources")}
+    for name in RUN_ONLY_FIELDS:
+        if name in run_body:
+            raise RequestError(
+                f"Unrecognized request argument supplied: {name}", code="unknown_parameter"
+            )
+    _check_run_body(run_body)
+    thread_body = body.get("thread")
+    v.thread_fields(thread_body)  # refused before anything is created
+    api.engine.assistant(run_body["assistant_id"])
+    thread = new_thread(api, thread_body)
+    if body.get("tool_resources") is not None:
+        thread["tool_resources"] = v.optional_object(body, "tool_resources") or {}
+        api.store.update("thread", thread)
+    run, queue = api.engine.create_run(
+        thread["id"], run_body, stream=run_body.get("stream") is True, new_thread=thread
+    )
+    return await run_response(api, run, queue)
+
+
+async def list_runs(api: ApiContext, request: Request) -> Response:
+    thread_id = request.path_params["thread_id"]
+    api.engine.thread(thread_id)
+    runs = page(api.store, request, "run", thread_id=thread_id)
+    items = [api.engine.refresh(run) for run in runs.items]
+    return json_response(200, list_payload(Page(items, runs.has_more)))
+
+
+async def get_run(api: ApiContext, request: Request) -> Response:
+    params = request.path_params
+    return json_response(200, api.engine.run(params["thread_id"], params["run_id"]))
+
+
+async def modify_run(api: ApiContext, request: Request) -> Response:
+    params = request.path_params
+    run = api.engine.run(params["thread_id"], params["run_id"])
+    metadata = v.metadata_only(await read_body(request))
+    if metadata is not None:
+        run = api.store.get("run", run["id"]) or run
+        run["metadata"] = metadata
+        api.store.update("run", run)
+    return json_response(200, run)
+
+
+async def cancel_run(api: ApiContext, request: Request) -> Response:
+    params = request.path_params
+    return json_response(200, api.engine.cancel_run(params["thread_id"], params["run_id"]))
+
+
+async def submit_tool_outputs(api: ApiContext, request: Request) -> Response:
+    params = request.path_params
+    outputs, stream = v.tool_outputs(await read_body(request))
+    run, queue = api.engine.submit_tool_outputs(
+        params["thread_id"], params["run_id"], outputs, stream=stream
+    )
+    return await run_response(api, run, queue)
+
+
+# run steps
+
+
+async def list_run_steps(api: ApiContext, request: Request) -> Response:
+    params = request.path_params
+    _check_include(request)
+    run = api.engine.run(params["thread_id"], params["run_id"])
+    return page_response(api, request, "step", run_id=run["id"])
+
+
+async def get_run_step(api: ApiContext, request: Request) -> Response:
+    params = request.path_params
+    _check_include(request)
+    run = api.engine.run(params["thread_id"], params["run_id"])
+    step = api.store.get("step", params["step_id"])
+    if step is None or step["run_id"] != run["id"]:
+        raise NotFoundError("run step", params["step_id"])
+    return json_response(200, step)
+
+
+def _check_include(request: Request) -> None:
+    try:
+        validate_include(request.query_params.getlist("include[]"))
+    except InvalidSettingsError as exc:
+        raise RequestError(str(exc), param="include[]", code="invalid_value") from None
+
+
+def _check_run_body(body: dict[str, Any]) -> None:
+    """The node's schema (every violation listed), then what this server cannot run."""
+    problems = check_body(body)
+    violations = list(problems.violations) + list(problems.unknown_fields)
+    assistant_id = body.get("assistant_id")
+    if isinstance(assistant_id, str) and not assistant_id.strip():
+        violations.insert(0, "assistant_id: must not be empty (e.g. asst_abc123)")
+    if violations:
+        error = InvalidBodyError(violations)
+        raise RequestError(str(error), param=_first_param(violations))
+    if body.get("tools") is not None:
+        v.tools(body["tools"])
+    for i, message in enumerate(body.get("additional_messages") or []):
+        v.message_request(message, f"additional_messages[{i}]")
+
+
+def _first_param(violations: list[str]) -> str | None:
+    """``additional_messages[0].role: ...`` -> ``additional_messages[0].role``."""
+    head = violations[0].split(":", 1)[0].strip() if violations else ""
+    return head if head and head != "$" and " " not in head else None
+
+
+OPERATIONS = (
+    Operation("POST", "/threads/runs", create_thread_and_run),
+    Operation("GET", "/threads/{thread_id}/runs", list_runs),
+    Operation("POST", "/threads/{thread_id}/runs", create_run),
+    Operation("GET", "/threads/{thread_id}/runs/{run_id}", get_run),
+    Operation("POST", "/threads/{thread_id}/runs/{run_id}", modify_run),
+    Operation("POST", "/threads/{thread_id}/runs/{run_id}/cancel", cancel_run),
+    Operation(
+        "POST", "/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", submit_tool_outputs
+    ),
+    Operation("GET", "/threads/{thread_id}/runs/{run_id}/steps", list_run_steps),
+    Operation("GET", "/threads/{thread_id}/runs/{run_id}/steps/{step_id}", get_run_step),
+)

@@ -1,0 +1,62 @@
+"""Threads: create, retrieve, modify, delete (``/v1/threads``); Create Thread and Run is a
+run operation (:mod:`.runs`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .. import validation as v
+from ..runs import new_id
+from .http import ApiContext, Operation, deleted_payload, json_response, read_body
+
+
+async def create_thread(api: ApiContext, request: Request) -> Response:
+    return json_response(200, new_thread(api, await read_body(request, allow_empty=True)))
+
+
+def new_thread(api: ApiContext, body: Any) -> dict[str, Any]:
+    """A thread from a create-thread body, with its initial messages."""
+    fields, messages = v.thread_fields(body)
+    thread = {
+        "id": new_id("thread"),
+        "object": "thread",
+        "created_at": api.engine.now(),
+        "tool_resources": {},
+        "metadata": {},
+        **fields,
+    }
+    api.store.insert("thread", thread, thread_id=thread["id"])
+    for role, content, attachments, metadata in messages:
+        api.engine.add_message(thread["id"], role, content, attachments, metadata)
+    return thread
+
+
+async def get_thread(api: ApiContext, request: Request) -> Response:
+    return json_response(200, api.engine.thread(request.path_params["thread_id"]))
+
+
+async def modify_thread(api: ApiContext, request: Request) -> Response:
+    thread = api.engine.thread(request.path_params["thread_id"])
+    body = v.object_body(await read_body(request), frozenset({"tool_resources", "metadata"}))
+    fields, _ = v.thread_fields(body)
+    thread.update(fields)
+    api.store.update("thread", thread)
+    return json_response(200, thread)
+
+
+async def delete_thread(api: ApiContext, request: Request) -> Response:
+    thread_id = request.path_params["thread_id"]
+    api.engine.thread(thread_id)
+    api.engine.delete_thread(thread_id)
+    return json_response(200, deleted_payload(thread_id, "thread.deleted"))
+
+
+OPERATIONS = (
+    Operation("POST", "/threads", create_thread),
+    Operation("GET", "/threads/{thread_id}", get_thread),
+    Operation("POST", "/threads/{thread_id}", modify_thread),
+    Operation("DELETE", "/threads/{thread_id}", delete_thread),
+)

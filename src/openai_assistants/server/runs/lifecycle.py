@@ -1,0 +1,391 @@
+"""The run lifecycle: what happens between Create Run and a run's final status.
+
+Each run is an asyncio task on the server's event loop: ``queued`` → ``in_progress`` → one
+model call (the backend) → either ``completed`` with the assistant's message appended to the
+thread, or ``requires_action`` with the function calls the client must answer; Submit Tool
+Outputs appends the outputs to the run's transcript and starts the next model call. Steps
+(``message_creation``, ``tool_calls``) are recorded as the real API records them, and every
+change is also an event for the clients streaming the run.
+
+Backend failures end the run ``failed`` with ``last_error`` (``rate_limit_exceeded`` or
+``server_error`` and the backend's message); cancelling cancels the task, even while the
+model call is in flight. Runs that wait past ``expires_at`` become ``expired``. On start,
+runs a previous server left unfinished become ``failed``; on stop, in-flight runs are
+failed with a message that says so, so no client waits on a run nobody works on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..backends import Backend, BackendError
+from ..store import Store
+from ..validation import NotFoundError, RequestError, message_request
+from . import objects
+from .events import Event, Listeners
+from .steps import pending_tool_step
+from .tools import load_transcript, outputs_by_call, save_transcript
+from .turn import Turns
+
+log = logging.getLogger("openai_assistants.server")
+
+EXPIRES_AFTER_SECONDS = 600  # what the real API reports for a run that is not finished
+TERMINAL = frozenset({"cancelled", "failed", "completed", "incomplete", "expired"})
+ACTIVE = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
+STOPPED_MESSAGE = (
+    "The server stopped while this run was in progress; the run did not finish. "
+    "Create a new run on the thread."
+)
+SETTLE_TURNS = 20  # event-loop turns a new run waits for a ready run of its thread
+
+
+class Engine:
+    """Creates, advances, cancels and recovers runs; owns the run tasks."""
+
+    def __init__(
+        self,
+        store: Store,
+        backend: Backend,
+        *,
+        default_model: str | None = None,
+        expires_after: float = EXPIRES_AFTER_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.backend = backend
+        self.default_model = default_model or None
+        self.expires_after = expires_after
+        self._clock = clock
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.listeners = Listeners()
+        self._turns = Turns(store, backend, self.listeners, self.now)
+        self._stopping = False
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    # start and stop
+
+    def recover(self) -> list[str]:
+        """Fail the runs a previous server was working on when it stopped; their IDs.
+
+        Runs waiting for tool outputs (``requires_action``) were not being worked on: they
+        stay as they are and can still be answered until they expire. A run that was being
+        cancelled is ``cancelled``.
+        """
+        failed = []
+        for run in self.store.unfinished_runs():
+            if run["status"] == "requires_action":
+                continue
+            if run["status"] == "cancelling":
+                self._finish_interrupted(run, "cancelled", None)
+                continue
+            self._finish_interrupted(run, "failed", STOPPED_MESSAGE)
+            failed.append(run["id"])
+        return failed
+
+    async def stop(self) -> None:
+        """Fail in-flight runs cleanly, end their streams, close the backend."""
+        if self._stopping:
+            return
+        self._stopping = True
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.listeners.close_all()
+        await self.backend.aclose()
+
+    @property
+    def active_tasks(self) -> int:
+        return len(self._tasks)
+
+    # runs
+
+    def create_run(
+        self,
+        thread_id: str,
+        body: dict[str, Any],
+        *,
+        stream: bool = False,
+        new_thread: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], asyncio.Queue[Event | None] | None]:
+        """A new run on a thread (one active run per thread, as the API rules).
+
+        ``new_thread``: the thread Create Thread and Run just made; its stream starts with
+        ``thread.created``, as the API's does.
+        """
+        self._refuse_when_stopping()
+        thread = self.thread(thread_id)
+        assistant = self.assistant(body["assistant_id"])
+        active = self.active_run(thread["id"])
+        if active is not None:
+            raise RequestError(f"Thread {thread_id} already has an active run {active['id']}.")
+        run = objects.run_object(
+            thread_id,
+            assistant,
+            body,
+            now=self.now(),
+            expires_after=self.expires_after,
+            default_model=self.default_model,
+        )
+        if not run["model"]:
+            raise RequestError(
+                "No model for this run: set 'model' on the assistant or the run, or start "
+                "the server with --default-model.",
+                param="model",
+            )
+        extra = [
+            message_request(m, f"additional_messages[{i}]")
+            for i, m in enumerate(body.get("additional_messages") or [])
+        ]
+        for role, content, attachments, metadata in extra:
+            self.add_message(thread_id, role, content, attachments, metadata)
+        self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
+        queue = self.listeners.listen(run["id"]) if stream else None
+        if new_thread is not None:
+            self.listeners.emit(run["id"], "thread.created", new_thread)
+        self.listeners.emit(run["id"], "thread.run.created", run)
+        self.listeners.emit(run["id"], "thread.run.queued", run)
+        self._start(run["id"])
+        return run, queue
+
+    def submit_tool_outputs(
+        self, thread_id: str, run_id: str, outputs: list[dict[str, str]], *, stream: bool = False
+    ) -> tuple[dict[str, Any], asyncio.Queue[Event | None] | None]:
+        """Answer a ``requires_action`` run: every pending call needs exactly one output."""
+        self._refuse_when_stopping()
+        run = self.run(thread_id, run_id)
+        by_id = outputs_by_call(run, outputs)
+        calls = run["required_action"]["submit_tool_outputs"]["tool_calls"]
+        queue = self.listeners.listen(run_id) if stream else None
+        transcript = load_transcript(self.store, run_id)
+        for call in calls:
+            transcript["turns"].append(
+                {"role": "tool", "tool_call_id": call["id"], "content": by_id[call["id"]]}
+            )
+        save_transcript(self.store, transcript)
+        step = pending_tool_step(self.store, run_id)
+        if step is not None:
+            for call in step["step_details"]["tool_calls"]:
+                call["function"]["output"] = by_id.get(call["id"])
+            step.update(status="completed", completed_at=self.now())
+            self.store.update("step", step)
+            self.listeners.emit(run_id, "thread.run.step.completed", step)
+        run.update(status="queued", required_action=None)
+        self.store.update("run", run)
+        self.listeners.emit(run_id, "thread.run.queued", run)
+        self._start(run_id)
+        return run, queue
+
+    def cancel_run(self, thread_id: str, run_id: str) -> dict[str, Any]:
+        """``cancelling`` while the task winds down (even mid model call), then ``cancelled``."""
+        run = self.run(thread_id, run_id)
+        if run["status"] in TERMINAL or run["status"] == "cancelling":
+            raise RequestError(f"Cannot cancel run with status '{run['status']}'.")
+        task = self._tasks.get(run_id)
+        if task is not None and not task.done():
+            run["status"] = "cancelling"
+            self.store.update("run", run)
+            task.cancel()
+            return run
+        self._finish_interrupted(run, "cancelled", None)
+        return self.run(thread_id, run_id)
+
+    def run(self, thread_id: str, run_id: str) -> dict[str, Any]:
+        """A run of this thread, with expiry applied."""
+        self.thread(thread_id)
+        run = self.store.get("run", run_id)
+        if run is None or run["thread_id"] != thread_id:
+            raise NotFoundError("run", run_id)
+        return self.refresh(run)
+
+    def refresh(self, run: dict[str, Any]) -> dict[str, Any]:
+        """A run past ``expires_at`` that is still waiting becomes ``expired``."""
+        expires_at = run.get("expires_at")
+        if (
+            run["status"] in ("queued", "in_progress", "requires_action")
+            and expires_at is not None
+            and self._clock() >= expires_at
+        ):
+            task = self._tasks.pop(run["id"], None)
+            if task is not None:
+                task.cancel()
+            self._finish_interrupted(run, "expired", None)
+            return self.store.get("run", run["id"]) or run
+        return run
+
+    async def settle(self, thread_id: str) -> None:
+        """Let a run that needs no outside answer (echo with no duration) finish first.
+
+        A thread runs one run at a time; a run whose task is ready but has not had its turn
+        on the event loop yet would otherwise refuse the next run for no visible reason.
+        """
+        for _ in range(SETTLE_TURNS):
+            active = self.active_run(thread_id)
+            task = self._tasks.get(active["id"]) if active is not None else None
+            if task is None or task.done():
+                return
+            await asyncio.sleep(0)
+
+    async def finish_if_instant(self, run_id: str) -> None:
+        """With a backend that answers at once (echo without duration), let the run end
+        before its creation is answered: the next look sees it completed, and its work is
+        not left to compete with the client that is already reading the answer."""
+        if not getattr(self.backend, "instant", False):
+            return
+        for _ in range(SETTLE_TURNS):
+            task = self._tasks.get(run_id)
+            if task is None or task.done():
+                return
+            await asyncio.sleep(0)
+
+    def active_run(self, thread_id: str) -> dict[str, Any] | None:
+        for run in self.store.all("run", thread_id=thread_id, statuses=tuple(ACTIVE)):
+            if self.refresh(run)["status"] in ACTIVE:
+                return run
+        return None
+
+    # other objects
+
+    def thread(self, thread_id: str) -> dict[str, Any]:
+        thread = self.store.get("thread", thread_id)
+        if thread is None:
+            raise NotFoundError("thread", thread_id)
+        return thread
+
+    def assistant(self, assistant_id: Any) -> dict[str, Any]:
+        assistant = self.store.get("assistant", str(assistant_id))
+        if assistant is None:
+            raise NotFoundError("assistant", str(assistant_id))
+        return assistant
+
+    def add_message(
+        self,
+        thread_id: str,
+        role: str,
+        content: list[dict[str, Any]],
+        attachments: list[Any] | None,
+        metadata: dict[str, str] | None,
+        *,
+        status: str = "completed",
+        run: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A new message at the end of the thread."""
+        return objects.add_message(
+            self.store,
+            thread_id,
+            role,
+            content,
+            attachments,
+            metadata,
+            now=self.now(),
+            status=status,
+            run=run,
+        )
+
+    def delete_thread(self, thread_id: str) -> bool:
+        """Delete a thread with everything in it; its running runs stop first."""
+        for run in self.store.all("run", thread_id=thread_id):
+            task = self._tasks.pop(run["id"], None)
+            if task is not None:
+                task.cancel()
+            self.listeners.close(run["id"])
+        return self.store.delete("thread", thread_id)
+
+    def unlisten(self, run_id: str, queue: asyncio.Queue[Event | None]) -> None:
+        """A streaming client went away; the run goes on."""
+        self.listeners.unlisten(run_id, queue)
+
+    # the task
+
+    def _refuse_when_stopping(self) -> None:
+        if self._stopping:
+            raise RequestError(
+                "The server is shutting down and starts no more runs; try again shortly.",
+                status=503,
+                error_type="server_error",
+            )
+
+    def _start(self, run_id: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._execute(run_id), name=run_id)
+        self._tasks[run_id] = task
+        task.add_done_callback(lambda done: self._forget(run_id, done))
+
+    def _forget(self, run_id: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(run_id) is task:
+            del self._tasks[run_id]
+
+    async def _execute(self, run_id: str) -> None:
+        try:
+            run = self.store.get("run", run_id)
+            if run is None:
+                return
+            if run["started_at"] is None and self.backend.queue_delay:
+                await asyncio.sleep(self.backend.queue_delay)
+                run = self.store.get("run", run_id)
+            if run is None or run["status"] != "queued":
+                return
+            run["status"] = "in_progress"
+            if run["started_at"] is None:
+                run["started_at"] = self.now()
+            self.store.update("run", run)
+            self.listeners.emit(run_id, "thread.run.in_progress", run)
+            await self._turns.take(run)
+        except asyncio.CancelledError:
+            run = self.store.get("run", run_id)
+            if run is not None and run["status"] not in TERMINAL:
+                if run["status"] == "cancelling":
+                    self._finish_interrupted(run, "cancelled", None)
+                else:
+                    self._finish_interrupted(run, "failed", STOPPED_MESSAGE)
+        except BackendError as exc:
+            self._fail(run_id, exc.code, exc.message)
+        except Exception:  # a bug must fail the run, not leave it in_progress forever
+            log.exception("run %s failed inside the server", run_id)
+            self._fail(run_id, "server_error", "The server had an error while running this run.")
+
+    def _fail(self, run_id: str, code: str, message: str) -> None:
+        run = self.store.get("run", run_id)
+        if run is not None and run["status"] not in TERMINAL:
+            self._finish_interrupted(run, "failed", message, code=code)
+
+    def _finish_interrupted(
+        self, run: dict[str, Any], status: str, error: str | None, *, code: str = "server_error"
+    ) -> None:
+        """End a run early: ``cancelled``, ``failed`` or ``expired``, with its open parts."""
+        now = self.now()
+        stamp = {"cancelled": "cancelled_at", "failed": "failed_at", "expired": None}[status]
+        run.update(status=status, expires_at=None if status != "expired" else run["expires_at"])
+        run["required_action"] = None
+        if stamp:
+            run[stamp] = now
+        if error is not None:
+            run["last_error"] = {"code": code, "message": error}
+        self.store.update("run", run)
+        reason = {"cancelled": "run_cancelled", "failed": "run_failed", "expired": "run_expired"}
+        for message in self.store.all("message", run_id=run["id"]):
+            if message["status"] == "in_progress":
+                message.update(
+                    status="incomplete",
+                    incomplete_details={"reason": reason[status]},
+                    incomplete_at=now,
+                )
+                self.store.update("message", message)
+        for step in self.store.all("step", run_id=run["id"]):
+            if step["status"] == "in_progress":
+                step["status"] = status
+                step_stamp = {"cancelled": "cancelled_at", "failed": "failed_at"}.get(
+                    status, "expired_at"
+                )
+                step[step_stamp] = now
+                if error is not None:
+                    step["last_error"] = run["last_error"]
+                self.store.update("step", step)
+        self.listeners.emit(run["id"], f"thread.run.{status}", run)
+        self.listeners.close(run["id"])

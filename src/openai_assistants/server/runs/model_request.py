@@ -1,0 +1,80 @@
+"""The Chat Completions request for a run's next model call.
+
+Built from the run (instructions, tools, sampling options), the thread's messages (after the
+run's ``truncation_strategy``), and the run's transcript of tool calls and outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backends import Backend, ModelRequest
+from ..store import Store
+from ..validation import text_of
+from .tools import function_tools, load_transcript
+
+
+def model_request(
+    store: Store, backend: Backend, run: dict[str, Any], *, stream: bool
+) -> tuple[ModelRequest, dict[str, Any]]:
+    """The request for the run's next model call, and the run's transcript."""
+    limit = getattr(backend, "history_limit", None)
+    if limit is None:
+        history = store.all("message", thread_id=run["thread_id"])
+    else:  # a backend that reads only the latest messages need not load the whole thread
+        page = store.page("message", thread_id=run["thread_id"], limit=limit)
+        history = list(reversed(page.items))
+    thread_messages = [m for m in history if m["run_id"] != run["id"]]
+    strategy = run.get("truncation_strategy") or {}
+    last = strategy.get("last_messages")
+    if strategy.get("type") == "last_messages" and isinstance(last, int) and last >= 0:
+        thread_messages = thread_messages[-last:] if last else []
+    messages: list[dict[str, Any]] = []
+    if run.get("instructions"):
+        messages.append({"role": "system", "content": run["instructions"]})
+    messages += [{"role": m["role"], "content": chat_content(m)} for m in thread_messages]
+    transcript = load_transcript(store, run["id"])
+    messages += transcript["turns"]
+    tools = function_tools(run)
+    request = ModelRequest(
+        model=run["model"],
+        messages=messages,
+        tools=tools,
+        tool_choice=run.get("tool_choice") if tools else None,
+        parallel_tool_calls=run.get("parallel_tool_calls") if tools else None,
+        # 1 is the API's default for both; left out, as reasoning models refuse them
+        temperature=_unless_default(run.get("temperature")),
+        top_p=_unless_default(run.get("top_p")),
+        reasoning_effort=_reasoning_effort(store, run),
+        max_completion_tokens=run.get("max_completion_tokens"),
+        response_format=run.get("response_format"),
+        stream=stream,
+    )
+    return request, transcript
+
+
+def _reasoning_effort(store: Store, run: dict[str, Any]) -> str | None:
+    """The assistant's ``reasoning_effort`` (not a field of the run object)."""
+    assistant = store.get("assistant", run["assistant_id"]) or {}
+    return assistant.get("reasoning_effort")
+
+
+def _unless_default(value: Any) -> Any:
+    return None if value == 1 else value
+
+
+def chat_content(message: dict[str, Any]) -> Any:
+    """A stored message's content as Chat Completions content (text, or parts with images)."""
+    parts = message["content"]
+    if all(p["type"] == "text" for p in parts):
+        return text_of(message)
+    chat: list[dict[str, Any]] = []
+    for part in parts:
+        if part["type"] == "text":
+            chat.append({"type": "text", "text": part["text"]["value"]})
+        elif part["type"] == "image_url":
+            chat.append({"type": "image_url", "image_url": part["image_url"]})
+        else:  # image_file: this server has no Files API to read it from
+            file_id = (part.get("image_file") or {}).get("file_id")
+            chat.append({"type": "text", "text": f"[image file {file_id} not available]"})
+    return chat

@@ -1,0 +1,71 @@
+"""The storage interface the server is written against: :class:`Store`, :class:`Page`.
+
+Every object (assistant, thread, message, run, run step, and the run's private model
+transcript) is a JSON document with an ID, a kind, and the thread and run it belongs to.
+Lists page in insertion order, which is creation order, the order the API lists in. Keeping
+the interface this small is what lets a PostgreSQL store follow, behind the same interface,
+for several server instances sharing one database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+KINDS = ("assistant", "thread", "message", "run", "step", "transcript")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the items and whether more follow."""
+
+    items: list[dict[str, Any]]
+    has_more: bool
+
+
+class CursorNotFound(LookupError):
+    """``after``/``before`` names no object of the list."""
+
+
+class Store(Protocol):
+    """What the engine and the HTTP layer need from storage."""
+
+    def insert(
+        self,
+        kind: str,
+        obj: dict[str, Any],
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+    ) -> None: ...
+
+    def update(self, kind: str, obj: dict[str, Any]) -> None: ...
+
+    def get(self, kind: str, object_id: str) -> dict[str, Any] | None: ...
+
+    def delete(self, kind: str, object_id: str) -> bool: ...
+
+    def page(
+        self,
+        kind: str,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 20,
+        order: str = "desc",
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Page: ...
+
+    def all(
+        self,
+        kind: str,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        statuses: tuple[str, ...] | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    def unfinished_runs(self) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
