@@ -49,7 +49,7 @@ from ..errors import (
 from .cancellation import POLL_SECONDS, IsCanceled, pause, raise_if_canceled
 from .connection import ConnectionConfig, auth_header
 from .events import EventStreamParser
-from .exchange import ApiRequest, ApiResponse
+from .exchange import ApiRequest, ApiResponse, is_event_stream
 from .retry_policy import Outcome, retry_delay, should_retry
 
 try:  # httpx's own glue between its client and httpcore (see _Route)
@@ -714,11 +714,10 @@ def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfi
     headers = tuple(response.headers.items())
     limit = config.max_response_bytes
     content_type = response.headers.get("content-type") or ""
-    media_type = content_type.split(";", 1)[0].strip().lower()
     decoder = codecs.getincrementaldecoder(_charset(_declared_charset(content_type)))(
         errors="replace"
     )
-    parser = EventStreamParser() if media_type == "text/event-stream" else None
+    parser = EventStreamParser() if is_event_stream(content_type) else None
     parts: list[str] = []
     size = 0
     chunks: Any = response.iter_bytes()

@@ -26,7 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..client.connection import ConnectionConfig, config_key
 from ..client.exchange import ApiRequest, ApiResponse
-from ..client.response_checks import http_error_message, success_body_problem
+from ..client.response_checks import (
+    http_error_message,
+    stream_run_problem,
+    success_body_problem,
+)
 from ..errors import (
     CancelledError,
     HttpStatusError,
@@ -655,6 +659,8 @@ def _run_one(
         response = transmit(request)
         notes += retry_note(response)
         problem = success_body_problem(request, response) if response.ok else None
+        if problem is None and response.ok and options.result_format is ResultFormat.STRUCTURED:
+            problem = stream_run_problem(request, response)
         answered = response
         if response.ok and problem is None and options.wait is not None:
             response, request = wait_until_run_ends(

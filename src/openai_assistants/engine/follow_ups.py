@@ -115,7 +115,7 @@ def wait_until_run_ends(
     """
     assert options.wait is not None
     created = response
-    if request.stream:
+    if request.stream and response.is_event_stream:
         events = response.events
         if events is None:
             events = tuple(parse_event_stream(response.text))

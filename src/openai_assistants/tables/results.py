@@ -328,7 +328,7 @@ def _records(row: RowResult, result_format: ResultFormat, shape: _Shape) -> list
     if response is None:
         return [("", {"event": "error", "data": row.error}, None)]
     events = _received_events(response)
-    if not events or not _is_event_stream(response):  # (kept in step with _stream_events)
+    if not events or not response.is_event_stream:  # (kept in step with _stream_events)
         kind = "error" if not response.ok else "response"
         return [("", {"event": kind, "data": response.text}, response)]
     return [(f"#{n}", {"event": e.event, "data": e.data}, response) for n, e in enumerate(events)]
@@ -340,7 +340,7 @@ def _stream_events(row: RowResult) -> Sequence[ServerEvent] | None:
     if response is None:
         return None
     events = _received_events(response)
-    return events if events and _is_event_stream(response) else None
+    return events if events and response.is_event_stream else None
 
 
 def _item_records(row: RowResult, shape: _Shape) -> list[Record]:
@@ -374,7 +374,7 @@ def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _answer_object(response: ApiResponse) -> dict[str, Any] | None:
-    if _is_event_stream(response):
+    if response.is_event_stream:
         return final_run(_received_events(response))
     value = response.json  # parsed once, shared with the answer's checks
     return value if isinstance(value, dict) and "error" not in value else None
@@ -387,10 +387,6 @@ def _received_events(response: ApiResponse) -> Sequence[ServerEvent]:
     if events and events[-1].data.strip() == DONE:
         return events
     return parse_event_stream(response.text)
-
-
-def _is_event_stream(response: ApiResponse) -> bool:
-    return "text/event-stream" in (response.header("content-type") or "")
 
 
 def _header_values(response: ApiResponse | None) -> dict[str, Any]:
