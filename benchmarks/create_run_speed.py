@@ -16,7 +16,7 @@ holds none of the server's.
 
 (a) per request, paired per iteration (each iteration times every contender once, in turn,
     and the ratio is the median of the per-iteration ratios): a bare pooled
-    ``httpx.Client().post()``; ``transport.send`` alone; the core's execute path (command
+    ``httpx.Client().post()``; ``ApiClient.send`` alone; the core's execute path (command
     line); the node's ``execute`` (Raw, Structured) with KNIME's contexts; the node plus
     KNIME writing its output table (when ``knime._arrow`` is importable); KNIME's part alone
     (what any node with these sections costs in KNIME, without a request); the official SDK
@@ -55,8 +55,8 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 import httpx  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
+from openai_assistants.client.client import ApiClient  # noqa: E402
 from openai_assistants.client.connection import ConnectionConfig  # noqa: E402
-from openai_assistants.client.transport import send  # noqa: E402
 from openai_assistants.engine.create_run import CreateRunSettings, prepare_create_run  # noqa: E402
 from openai_assistants.engine.execution import (  # noqa: E402
     ExecutionOptions,
@@ -184,10 +184,10 @@ def per_request(requests: int, knime: Knime | None) -> list[tuple[str, str]]:
     request = prepare_create_run(settings, config).request
     bare = httpx.Client()
     headers = [*request.headers, ("Authorization", f"Bearer {KEY}")]
+    client = ApiClient(config, KEY, is_canceled=lambda: False)
     contenders: dict[str, Callable[[], object]] = {
         BARE: lambda: bare.post(request.url, headers=headers, content=request.body),
-        "transport.send alone (no table)": lambda: send(
-            request, config, KEY, is_canceled=lambda: False),
+        "ApiClient.send alone (no table)": lambda: client.send(request),
         "core execute, Raw (command line: rows, no Arrow table)": lambda: execute_create_run(
             settings, config, environ=ENV),
     }  # fmt: skip

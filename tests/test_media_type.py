@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from openai_assistants import operations
+from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import ConnectionConfig
 from openai_assistants.client.exchange import ApiResponse, is_event_stream
 from openai_assistants.engine.execute import (
@@ -50,10 +51,12 @@ def create_run(
         return execute_operation(
             operations.by_id("createRun"),
             [CallInput("Row0", settings)],
-            ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
+            ApiClient.connect(
+                ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
+                environ=ENV,
+                http=http,
+            ),
             options=OperationOptions(result_format=result_format, on_error=on_error),
-            environ=ENV,
-            client=http,
         )
 
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from openai_assistants import operations
+from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import ConnectionConfig
 from openai_assistants.engine.create_run import CreateRunSettings, prepare_create_run
 from openai_assistants.engine.execute import CallInput, CallSettings, execute_operation
@@ -30,7 +31,9 @@ def _list(limit: object, config: ConnectionConfig) -> None:
     settings = CallSettings(path_values={"thread_id": "thread_1"}, query_values={"limit": limit})
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
         execute_operation(
-            LIST_MESSAGES, [CallInput("Row0", settings)], config, environ=ENV, client=client
+            LIST_MESSAGES,
+            [CallInput("Row0", settings)],
+            ApiClient.connect(config, environ=ENV, http=client),
         )
 
 

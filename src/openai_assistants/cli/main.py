@@ -294,6 +294,7 @@ def _config(args: argparse.Namespace) -> ConnectionConfig:
 
 def _run_operation(args: argparse.Namespace) -> int:
     """Any operation but create-run: the engine's execute path, as the operation's node."""
+    from ..client.client import ApiClient
     from ..engine import execute as engine
     from ..engine.run_polling import WaitOptions
     from ..engine.table_input import column_cells, read_table_file
@@ -359,9 +360,8 @@ def _run_operation(args: argparse.Namespace) -> int:
     else:
         inputs = [engine.CallInput("Row0", settings)]
     with _interrupt_as_cancel() as interrupted:
-        outcome = engine.execute_operation(
-            operation, inputs, config, options=options, is_canceled=interrupted.is_set
-        )
+        client = ApiClient.connect(config, is_canceled=interrupted.is_set)
+        outcome = engine.execute_operation(operation, inputs, client, options=options)
     with_row_ids = bool(args.input) or operation.returns_list  # lists: Row0#0, Row0#1, …
     _emit(outcome, args.output, with_row_ids, "requests were made")
     return EXIT_OK

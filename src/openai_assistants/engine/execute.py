@@ -60,6 +60,8 @@ from .run_polling import WaitOptions, run_status
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from ..client.client import ApiClient
+
 logger = logging.getLogger("openai_assistants.engine")
 
 MAX_ITEMS_LIMIT = 100_000
@@ -81,7 +83,6 @@ _DELETED = {
 Progress = Callable[[float, str], None]
 
 __all__ = [
-    "ApiClient",
     "CallInput",
     "CallSettings",
     "ErrorHandling",
@@ -363,73 +364,6 @@ def asks_for_stream(body_text: str | None) -> bool:
 
 # execution
 
-_UNSET: Any = object()
-
-
-class ApiClient:
-    """One execution's way to the API: the configuration, the key (resolved once, never
-    shown), the httpx client, the retry policy (``transport.send``), one 429 gate shared by
-    every request, and the cancel flag. Every request of an execution (the call, its polls,
-    its pages, a cancel of the run) goes through :meth:`send`."""
-
-    __slots__ = ("_api_key", "_gate", "_http", "config", "is_canceled")
-
-    def __init__(
-        self,
-        config: ConnectionConfig,
-        api_key: str,
-        *,
-        http: object | None = None,
-        is_canceled: Callable[[], bool] | None = None,
-    ) -> None:
-        from ..client.transport import RateLimitGate  # httpx loads only when something is sent
-
-        self.config = config
-        self._api_key = api_key
-        self._http = http
-        self._gate = RateLimitGate()
-        self.is_canceled = is_canceled
-
-    @classmethod
-    def connect(
-        cls,
-        config: ConnectionConfig,
-        credential_password: Callable[[str], str | None] | None = None,
-        environ: Mapping[str, str] | None = None,
-        *,
-        http: object | None = None,
-        is_canceled: Callable[[], bool] | None = None,
-    ) -> ApiClient:
-        """Resolve the key (KNIME credentials or the environment variable) and connect."""
-        from ..client.connection import resolve_api_key
-
-        api_key = resolve_api_key(config, credential_password, environ)
-        return cls(config, api_key, http=http, is_canceled=is_canceled)
-
-    def __repr__(self) -> str:
-        return f"ApiClient(base_url={self.config.base_url!r})"
-
-    def send(
-        self,
-        request: ApiRequest,
-        *,
-        cancellable: bool = True,
-        cancel: Callable[[], bool] | None = _UNSET,
-    ) -> ApiResponse:
-        """Send with retries; ``cancellable=False`` for the clean-up call after a cancel (no
-        cancel flag, no gate); ``cancel`` replaces the client's cancel flag for this call."""
-        from ..client.transport import send
-
-        flag = self.is_canceled if cancel is _UNSET else cancel
-        return send(
-            request,
-            self.config,
-            self._api_key,
-            client=self._http,  # type: ignore[arg-type]
-            is_canceled=flag if cancellable else None,
-            gate=self._gate if cancellable else None,
-        )
-
 
 @dataclass(frozen=True)
 class _Ready:
@@ -445,27 +379,24 @@ class _Ready:
 def execute_operation(
     operation: Operation,
     inputs: Sequence[CallInput],
-    config: ConnectionConfig,
+    client: ApiClient,
     *,
     options: OperationOptions | None = None,
-    credential_password: Callable[[str], str | None] | None = None,
-    environ: Mapping[str, str] | None = None,
-    client: object | None = None,
-    is_canceled: Callable[[], bool] | None = None,
     progress: Progress | None = None,
 ) -> OperationOutcome:
     """Execute ``operation`` once per input and return the result table, rows in input order.
 
-    Every row is validated before anything is sent; then up to ``concurrency`` requests go
-    out at once (one shared 429 pause), runs are waited for where asked, pages followed where
-    asked. With ``ErrorHandling.FAIL`` the first failure raises (the exception carries its
-    request; a stopped table names what already exists on the server); with ``OUTPUT`` it
-    becomes its row plus a warning. ``credential_password`` looks up a KNIME credentials
-    name; ``environ`` replaces ``os.environ`` for the key variable. ``is_canceled`` and
-    ``progress`` are called only from the calling thread (KNIME's context is not shared).
+    Every row is validated (with ``client.config``) before anything is sent; then up to
+    ``concurrency`` requests go out at once through ``client`` (its one 429 gate), runs are
+    waited for where asked, pages followed where asked. With ``ErrorHandling.FAIL`` the first
+    failure raises (the exception carries its request; a stopped table names what already
+    exists on the server); with ``OUTPUT`` it becomes its row plus a warning. The client's
+    cancel flag and ``progress`` are called only from the calling thread (KNIME's context is
+    not shared); the workers of a table stop on the table's own flag.
     """
     options = options or OperationOptions()
     check_options(operation, options)
+    config = client.config
     results, pending, warnings = _prepare_rows(operation, inputs, config, options)
     total = len(inputs)
     noun = "runs" if operation.operation_id == "createRun" else "requests"
@@ -481,28 +412,21 @@ def execute_operation(
     try:
         if total == 1:
             # one call: no pool; the calling thread checks the caller's cancel flag itself
-            api = ApiClient.connect(
-                config, credential_password, environ, http=client, is_canceled=is_canceled
-            )
-            stopped = is_canceled or _never
             for i, ready in pending.items():
-                finished(i, *_run_one(operation, ready, config, options, api.send, stopped))
+                finished(i, *_run_one(operation, ready, client, options, client.send))
         else:
             stop = threading.Event()  # set on cancel or on the first failure; workers poll it
-            api = ApiClient.connect(
-                config, credential_password, environ, http=client, is_canceled=stop.is_set
-            )
             if pending:
 
                 def run_one(
-                    ready: _Ready, send_one: Callable[..., ApiResponse], stopped: Callable[[], bool]
+                    ready: _Ready, workers: ApiClient, send_first: Callable[..., ApiResponse]
                 ) -> tuple[RowResult, list[str]]:
-                    return _run_one(operation, ready, config, options, send_one, stopped)
+                    return _run_one(operation, ready, workers, options, send_first)
 
                 with existing_objects_frozen():
                     run_rows(
-                        operation, pending, options.concurrency, run_one, api.send, stop,
-                        finished, is_canceled,
+                        operation, pending, options.concurrency, run_one,
+                        client.with_cancel(stop.is_set), stop, finished, client.is_canceled,
                     )  # fmt: skip
     except OpenAIAssistantsError:
         for warning in dict.fromkeys(warnings):  # still worth seeing in the log
@@ -637,26 +561,23 @@ def _build(
     return built.request, built.path_values, built.warnings
 
 
-def _never() -> bool:
-    return False
-
-
 def _run_one(
     operation: Operation,
     ready: _Ready,
-    config: ConnectionConfig,
+    client: ApiClient,
     options: OperationOptions,
-    transmit: Callable[..., ApiResponse],
-    is_stopped: Callable[[], bool],
+    send_first: Callable[..., ApiResponse],
 ) -> tuple[RowResult, list[str]]:
-    """One call (then its wait or its further pages); its row and warnings, or raise (FAIL)."""
+    """One call (then its wait or its further pages); its row and warnings, or raise (FAIL).
+    ``send_first`` sends the row's own request through ``client`` (a table counts what it
+    created); waits and pages go through ``client`` itself."""
     request = ready.request
     notes: list[str] = []
     pages: tuple[ApiResponse, ...] = ()
     try:
-        if is_stopped():
+        if client.is_canceled is not None and client.is_canceled():
             raise CancelledError()
-        response = transmit(request)
+        response = send_first(request)
         notes += retry_note(response)
         problem = success_body_problem(request, response) if response.ok else None
         if problem is None and response.ok and options.result_format is ResultFormat.STRUCTURED:
@@ -664,13 +585,13 @@ def _run_one(
         answered = response
         if response.ok and problem is None and options.wait is not None:
             response, request = wait_until_run_ends(
-                request, response, ready, config, options, transmit, is_stopped, notes
+                request, response, ready, client, options, notes
             )
         elif response.ok and problem is None and operation.returns_list:
             check_page(request, response, notes)
             if options.all_pages:
                 pages, request = follow_pages(
-                    operation, ready, response, config, options, transmit, notes,
+                    operation, ready, response, client, options, notes,
                     expect_object=_checked_object(operation),
                 )  # fmt: skip
                 response = pages[-1]

@@ -111,6 +111,7 @@ def execute_create_runs(
     ``ErrorHandling.FAIL`` the first failure raises; with ``OUTPUT`` it becomes its row.
     """
     from .. import operations
+    from ..client.client import ApiClient
     from . import execute as engine
 
     options = options or ExecutionOptions()
@@ -126,10 +127,13 @@ def execute_create_runs(
         )
         for item in inputs
     ]
+    api = ApiClient.connect(
+        config, credential_password, environ, http=client, is_canceled=is_canceled
+    )
     return engine.execute_operation(
         operations.by_id("createRun"),
         calls,
-        config,
+        api,
         options=engine.OperationOptions(
             on_error=options.on_error,
             result_format=options.result_format,
@@ -137,10 +141,6 @@ def execute_create_runs(
             wait=options.wait,
             concurrency=options.concurrency,
         ),
-        credential_password=credential_password,
-        environ=environ,
-        client=client,
-        is_canceled=is_canceled,
         progress=progress,
     )
 
