@@ -34,11 +34,11 @@ import pytest
 from http_stub import Reply, StubServer
 from knime_contexts import ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_port, create_run_node
+from run_calls import create_one_run, run_settings
 
 from openai_assistants.client import pools, watched_io
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.create_run import CreateRunSettings
-from openai_assistants.engine.execution import ErrorHandling, execute_create_run
+from openai_assistants.engine.execute import ErrorHandling
 from openai_assistants.errors import (
     AmbiguousSendError,
     CancelledError,
@@ -58,8 +58,8 @@ def create_run(
     base_url: str, *, is_canceled=None, on_error=ErrorHandling.FAIL, client=None, **config
 ):
     config.setdefault("max_retries", 2)
-    return execute_create_run(
-        CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
+    return create_one_run(
+        run_settings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
         ConnectionConfig(base_url=base_url, **config),
         environ=ENV,
         on_error=on_error,

@@ -31,7 +31,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ..engine.create_run import parse_body, validate_include
+from ..engine.request_parts import parse_body, validate_include
 from ..errors import InvalidBodyError, InvalidSettingsError
 from ..operations.body_schema import check_body
 from . import validation as v
