@@ -84,9 +84,7 @@ def test_another_httpx_version_fails_at_import() -> None:
 
 
 def test_a_private_name_that_moved_fails_at_import() -> None:
-    result = _import_client_after(
-        "import httpx._transports.default as d; del d.ResponseStream"
-    )
+    result = _import_client_after("import httpx._transports.default as d; del d.ResponseStream")
     assert result.returncode != 0 and "imported" not in result.stdout
     assert "UnsupportedDependencyError" in result.stderr and "ResponseStream" in result.stderr
 
