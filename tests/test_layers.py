@@ -23,7 +23,7 @@ FORBIDDEN = {
     "openai_assistants.memo": ("operations", "client", "engine", "tables", "cli", "server"),
     "openai_assistants.operations": ("client", "engine", "tables", "cli", "server", "sandbox"),
     "openai_assistants.client": ("operations", "engine", "tables", "cli", "server", "sandbox"),
-    "openai_assistants.tables": ("engine", "cli", "server", "sandbox"),
+    "openai_assistants.tables": ("operations", "engine", "cli", "server", "sandbox"),
     "openai_assistants.engine": ("cli", "server", "sandbox"),
 }
 
