@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # httpx loads when something is sent, not when a node module 
 
     from .rate_limit import RateLimitGate
 
+# the name the command line listens to for its "note: retrying ..." lines (cli.main)
 logger = logging.getLogger("openai_assistants.transport")
 
 _UNSET: Any = object()
