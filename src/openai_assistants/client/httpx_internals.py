@@ -103,11 +103,6 @@ if _missing := _missing_names():  # pragma: no cover - only outside the pins
     )
 
 
-def transport_of(client: httpx.Client) -> httpx.BaseTransport:
-    """The client's default transport (the one without a proxy mount)."""
-    return client._transport
-
-
 def mounted_transports(client: httpx.Client) -> list[httpx.BaseTransport]:
     """The client's default transport and every proxy mount."""
     return [client._transport, *(t for t in client._mounts.values() if t is not None)]
@@ -145,5 +140,4 @@ __all__ = [
     "pool_of",
     "set_network_backend",
     "transport_for_url",
-    "transport_of",
 ]
