@@ -77,6 +77,7 @@ class ApiClient:
         environ: Mapping[str, str] | None = None,
         *,
         http: httpx.Client | None = None,
+        gate: RateLimitGate | None = None,
         is_canceled: IsCanceled | None = None,
     ) -> ApiClient:
         """Find the key where the configuration says (``credential_password``: KNIME's lookup
@@ -84,7 +85,7 @@ class ApiClient:
         ``os.environ`` for the key variable) and make the client. Raises
         :class:`MissingApiKeyError` naming the key source when there is no usable key."""
         api_key = resolve_api_key(config, credential_password, environ)
-        return cls(config, api_key, http=http, is_canceled=is_canceled)
+        return cls(config, api_key, http=http, gate=gate, is_canceled=is_canceled)
 
     def with_cancel(self, is_canceled: IsCanceled | None) -> ApiClient:
         """The same client (key, httpx client, 429 gate) with another cancel flag: the workers
