@@ -49,6 +49,15 @@ def test_a_table_s_twin_shares_the_key_and_the_429_gate_not_the_cancel_flag() ->
     assert twin.config is client.config
 
 
+def test_a_gate_given_is_the_one_every_request_waits_at() -> None:
+    from openai_assistants.client.rate_limit import RateLimitGate
+
+    gate = RateLimitGate()
+    client = ApiClient.connect(CONFIG, environ={"OPENAI_API_KEY": KEY}, gate=gate)
+    assert client._gate is gate and client.with_cancel(None)._gate is gate
+    assert ApiClient(CONFIG, KEY)._gate is not ApiClient(CONFIG, KEY)._gate  # one per client
+
+
 @pytest.mark.parametrize(
     ("auth_style", "header", "value"),
     [(AuthStyle.BEARER, "authorization", f"Bearer {KEY}"), (AuthStyle.API_KEY, "api-key", KEY)],
