@@ -16,7 +16,7 @@ holds none of the server's.
 
 (a) per request, paired per iteration (each iteration times every contender once, in turn,
     and the ratio is the median of the per-iteration ratios): a bare pooled
-    ``httpx.Client().post()``; ``transport.send`` alone; the core's execute path (command
+    ``httpx.Client().post()``; ``ApiClient.send`` alone; the core's execute path (command
     line); the node's ``execute`` (Raw, Structured) with KNIME's contexts; the node plus
     KNIME writing its output table (when ``knime._arrow`` is importable); KNIME's part alone
     (what any node with these sections costs in KNIME, without a request); the official SDK
@@ -55,19 +55,39 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 import httpx  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
+from openai_assistants.client.client import ApiClient  # noqa: E402
 from openai_assistants.client.connection import ConnectionConfig  # noqa: E402
-from openai_assistants.client.transport import send  # noqa: E402
-from openai_assistants.engine.create_run import CreateRunSettings, prepare_create_run  # noqa: E402
-from openai_assistants.engine.execution import (  # noqa: E402
-    ExecutionOptions,
-    RunInput,
-    execute_create_run,
-    execute_create_runs,
+from openai_assistants.engine.execute import (  # noqa: E402
+    CallInput,
+    CallSettings,
+    OperationOptions,
+    OperationOutcome,
+    execute_operation,
+    prepare_call,
 )
+from openai_assistants.operations import by_id  # noqa: E402
 from openai_assistants.tables.results import ResultFormat  # noqa: E402
 
 KEY = "sk-benchmark-not-a-real-key"
 ENV = {"OPENAI_API_KEY": KEY}
+CREATE_RUN = by_id("createRun")
+
+
+def run_settings(thread_id: str, body: str) -> CallSettings:
+    """Create Run's settings as the engine takes them (as the command line makes them)."""
+    return CallSettings(
+        path_values={"thread_id": thread_id}, query_values={"include": ()}, body=body
+    )
+
+
+def create_runs(
+    inputs: list[CallInput], config: ConnectionConfig, options: OperationOptions | None = None
+) -> OperationOutcome:
+    """What ``openai-assistants create-run`` does per execution: one client, the engine."""
+    client = ApiClient.connect(config, environ=ENV)
+    return execute_operation(CREATE_RUN, inputs, client, options=options)
+
+
 CREDENTIALS = {"openai": KEY}
 BODY = '{"assistant_id": "asst_1"}'
 STREAM_BODY = '{"assistant_id": "asst_1", "stream": true}'
@@ -179,17 +199,17 @@ def _median_ms(samples: list[float]) -> float:
 
 def per_request(requests: int, knime: Knime | None) -> list[tuple[str, str]]:
     server = CannedServer()
-    settings = CreateRunSettings(thread_id="thread_1", body=BODY)
+    settings = run_settings(thread_id="thread_1", body=BODY)
     config = ConnectionConfig(base_url=server.base_url)
-    request = prepare_create_run(settings, config).request
+    request = prepare_call(CREATE_RUN, settings, config).request
     bare = httpx.Client()
     headers = [*request.headers, ("Authorization", f"Bearer {KEY}")]
+    client = ApiClient(config, KEY, is_canceled=lambda: False)
     contenders: dict[str, Callable[[], object]] = {
         BARE: lambda: bare.post(request.url, headers=headers, content=request.body),
-        "transport.send alone (no table)": lambda: send(
-            request, config, KEY, is_canceled=lambda: False),
-        "core execute, Raw (command line: rows, no Arrow table)": lambda: execute_create_run(
-            settings, config, environ=ENV),
+        "ApiClient.send alone (no table)": lambda: client.send(request),
+        "core execute, Raw (command line: rows, no Arrow table)": lambda: create_runs(
+            [CallInput("Row0", settings)], config),
     }  # fmt: skip
     if knime is not None:
         raw_node = knime.node_call(server.base_url)
@@ -242,20 +262,19 @@ def batch(rows: int, latency_ms: int, concurrency: int) -> list[tuple[str, str]]
     server = CannedServer(latency_ms=latency_ms)
     config = ConnectionConfig(base_url=server.base_url)
     inputs = [
-        RunInput(f"Row{i}", CreateRunSettings(thread_id=f"thread_{i}", body=BODY))
-        for i in range(rows)
+        CallInput(f"Row{i}", run_settings(thread_id=f"thread_{i}", body=BODY)) for i in range(rows)
     ]
-    options = ExecutionOptions(concurrency=concurrency)
+    options = OperationOptions(concurrency=concurrency)
     # warm-up: connections, and the first table build's one-time imports (pyarrow loads
     # pandas on its first array; KNIME's process has it loaded anyway)
-    warm = execute_create_runs(inputs[:concurrency], config, environ=ENV, options=options)
+    warm = create_runs(inputs[:concurrency], config, options)
     assert warm.table.num_rows == concurrency
     wall, cpu = time.perf_counter(), time.process_time()
-    outcome = execute_create_runs(inputs, config, options=options, environ=ENV)
+    outcome = create_runs(inputs, config, options)
     assert outcome.table.num_rows == rows  # the Arrow table KNIME gets, built within the time
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert len(outcome.rows) == rows and all(r.response.status == 200 for r in outcome.rows)
-    requests = [prepare_create_run(i.settings, config).request for i in inputs]
+    requests = [prepare_call(CREATE_RUN, i.settings, config).request for i in inputs]
     with httpx.Client(limits=httpx.Limits(max_connections=64)) as client:
 
         def post(request) -> int:
@@ -318,12 +337,12 @@ def events_memory(knime: Knime | None, size_mib: int = 10) -> list[tuple[str, st
     count = size_mib * 1024 * 1024 // len(event)
     stream = (event * count + "event: done\ndata: [DONE]\n\n").encode()
     server = CannedServer(stream, "text/event-stream")
-    settings = CreateRunSettings(thread_id="thread_1", body=STREAM_BODY)
+    settings = run_settings(thread_id="thread_1", body=STREAM_BODY)
     config = ConnectionConfig(base_url=server.base_url)
-    options = ExecutionOptions(result_format=ResultFormat.EVENTS)
+    options = OperationOptions(result_format=ResultFormat.EVENTS)
 
     def core() -> object:
-        return execute_create_run(settings, config, environ=ENV, options=options).table
+        return create_runs([CallInput("Row0", settings)], config, options).table
 
     contenders = {"core execute": core}
     if knime is not None:

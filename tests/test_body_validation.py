@@ -1,6 +1,6 @@
 """Every body and settings rule of Create Run, and the message a user reads for it.
 
-All of these are found before anything is sent (prepare_create_run performs no I/O).
+All of these are found before anything is sent (prepare_run performs no I/O).
 """
 
 from __future__ import annotations
@@ -8,23 +8,20 @@ from __future__ import annotations
 import json
 
 import pytest
+from run_calls import prepare_run, run_settings
 
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.create_run import (
-    INCLUDE_FILE_SEARCH_CONTENT,
-    MAX_BODY_BYTES,
-    CreateRunSettings,
-    prepare_create_run,
-)
+from openai_assistants.engine.request_parts import MAX_BODY_BYTES
 from openai_assistants.errors import InvalidBodyError, InvalidSettingsError
 from openai_assistants.operations.body_schema import allowed_fields, load_body_schema
+from openai_assistants.operations.model import INCLUDE_FILE_SEARCH_CONTENT
 
 CONFIG = ConnectionConfig(base_url="http://127.0.0.1:9/v1")
 
 
 def prepare(body: object, thread_id: str = "thread_1", **settings: object):
     text = body if isinstance(body, str) else json.dumps(body)
-    return prepare_create_run(CreateRunSettings(thread_id=thread_id, body=text, **settings), CONFIG)
+    return prepare_run(run_settings(thread_id=thread_id, body=text, **settings), CONFIG)
 
 
 def violations(body: object, **settings: object) -> list[str]:
@@ -267,8 +264,8 @@ def test_unsupported_include_value_is_an_error() -> None:
 )
 def test_bad_base_url_is_refused(base_url: str, expected: str) -> None:
     with pytest.raises(InvalidSettingsError) as caught:
-        prepare_create_run(
-            CreateRunSettings(thread_id="t", body='{"assistant_id": "a"}'),
+        prepare_run(
+            run_settings(thread_id="t", body='{"assistant_id": "a"}'),
             ConnectionConfig(base_url=base_url),
         )
     assert caught.value.setting == "base_url"
@@ -277,8 +274,8 @@ def test_bad_base_url_is_refused(base_url: str, expected: str) -> None:
 
 
 def test_plain_http_to_a_remote_host_warns() -> None:
-    prepared = prepare_create_run(
-        CreateRunSettings(thread_id="t", body='{"assistant_id": "a"}'),
+    prepared = prepare_run(
+        run_settings(thread_id="t", body='{"assistant_id": "a"}'),
         ConnectionConfig(base_url="http://example.com/v1"),
     )
     assert any("unencrypted" in w for w in prepared.warnings)

@@ -10,8 +10,8 @@ from http_stub import Reply, StubServer
 from knime_contexts import ConfigurationContext, ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_port, create_run_node
 
-from openai_assistants.engine.create_run import INCLUDE_FILE_SEARCH_CONTENT
 from openai_assistants.errors import HttpStatusError, InvalidBodyError, ResponseFormatError
+from openai_assistants.operations.model import INCLUDE_FILE_SEARCH_CONTENT
 
 RUN_BODY = json.dumps({"id": "run_1", "object": "thread.run", "status": "queued"})
 RAW_SCHEMA = knext.Schema.from_columns(

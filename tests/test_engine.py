@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openai_assistants import operations
+from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import ConnectionConfig
 from openai_assistants.engine.execute import (
     CallInput,
@@ -71,9 +72,8 @@ def call(
     return execute_operation(
         operation,
         inputs or [CallInput("Row0", settings)],
-        config_for(server),
+        ApiClient.connect(config_for(server), environ=ENV),
         options=OperationOptions(**options),
-        environ=ENV,
     )
 
 
@@ -536,9 +536,11 @@ def test_an_answer_that_is_not_the_operations_object_is_reported(
         execute_operation(
             operations.by_id(operation_id),
             [CallInput("Row0", CallSettings(path_values=path))],
-            ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
-            environ=ENV,
-            client=client,
+            ApiClient.connect(
+                ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
+                environ=ENV,
+                http=client,
+            ),
         )
     assert f"not with a {expected} object" in str(caught.value)
     assert caught.value.request.method == operations.by_id(operation_id).method
@@ -552,20 +554,24 @@ def test_a_list_answer_without_data_is_reported() -> None:
             execute_operation(
                 operations.by_id("listAssistants"),
                 [CallInput("Row0", CallSettings())],
-                ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
-                environ=ENV,
-                client=client,
+                ApiClient.connect(
+                    ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
+                    environ=ENV,
+                    http=client,
+                ),
             )
         assert "no data array" in str(caught.value)
         outcome = execute_operation(
             operations.by_id("listAssistants"),
             [CallInput("Row0", CallSettings())],
-            ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
+            ApiClient.connect(
+                ConnectionConfig(base_url="https://api.example.test/v1", max_retries=0),
+                environ=ENV,
+                http=client,
+            ),
             options=OperationOptions(
                 on_error=ErrorHandling.OUTPUT, result_format=ResultFormat.STRUCTURED
             ),
-            environ=ENV,
-            client=client,
         )
     (row,) = outcome.table.to_pylist()
     assert row["<RowID>"] == "Row0" and "no data array" in row["error"]
@@ -588,9 +594,8 @@ def test_rows_that_fail_before_sending_keep_their_place_with_typed_missing_cells
     outcome = execute_operation(
         operation,
         [CallInput("Row0", broken), CallInput("Row1", broken)],
-        ConnectionConfig(base_url="https://api.example.test/v1"),
+        ApiClient.connect(ConnectionConfig(base_url="https://api.example.test/v1"), environ=ENV),
         options=OperationOptions(on_error=ErrorHandling.OUTPUT, result_format=result_format),
-        environ=ENV,
     )
     assert outcome.table.schema == arrow_schema(output_columns(operation, result_format))
     assert outcome.table.column("<RowID>").to_pylist() == ["Row0", "Row1"]
@@ -601,8 +606,6 @@ def test_rows_that_fail_before_sending_keep_their_place_with_typed_missing_cells
 
 
 def test_the_api_client_never_shows_its_key() -> None:
-    from openai_assistants.engine.execute import ApiClient
-
     api = ApiClient.connect(
         ConnectionConfig(base_url="https://api.example.test/v1"),
         environ={"OPENAI_API_KEY": "sk-hidden-1"},

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from run_calls import create_one_run, run_settings
 
 import openai_assistants.client.events as events_module
 import openai_assistants.tables.results as results
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.create_run import CreateRunSettings
-from openai_assistants.engine.execution import ErrorHandling, ExecutionOptions, execute_create_run
+from openai_assistants.engine.execute import ErrorHandling, OperationOptions
 from openai_assistants.tables.results import ResultFormat
 
 RUN = '{"id": "run_1", "object": "thread.run", "status": "completed", "created_at": 1}'
@@ -19,7 +19,7 @@ STREAM = (
     f"event: thread.run.completed\ndata: {RUN}\n\n"
     "event: done\ndata: [DONE]\n\n"
 )
-SETTINGS = CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "a", "stream": true}')
+SETTINGS = run_settings(thread_id="thread_1", body='{"assistant_id": "a", "stream": true}')
 CONFIG = ConnectionConfig(base_url="http://127.0.0.1:9/v1", max_retries=0)
 
 
@@ -28,9 +28,9 @@ def _execute(body: str, result_format: ResultFormat, on_error: str = "fail"):
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, text=body)
 
     client = httpx.Client(transport=httpx.MockTransport(answer))
-    options = ExecutionOptions(result_format=result_format, on_error=ErrorHandling(on_error))
+    options = OperationOptions(result_format=result_format, on_error=ErrorHandling(on_error))
     with client:
-        return execute_create_run(
+        return create_one_run(
             SETTINGS, CONFIG, environ={"OPENAI_API_KEY": "sk-test"}, client=client,
             options=options,
         )  # fmt: skip

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from openai_assistants import operations
+from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import ConnectionConfig
 from openai_assistants.engine.execute import (
     CallInput,
@@ -48,7 +49,7 @@ def _run(rows: int, status: int = 200) -> list[int]:
     ]
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
         outcome = execute_operation(
-            GET_THREAD, inputs, CONFIG, environ=ENV, client=client,
+            GET_THREAD, inputs, ApiClient.connect(CONFIG, environ=ENV, http=client),
             options=OperationOptions(concurrency=2),
         )  # fmt: skip
     assert [json.loads(r.response.text)["id"] for r in outcome.rows] == [

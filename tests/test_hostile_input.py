@@ -20,18 +20,12 @@ import pytest
 from http_stub import Reply, StubServer
 from node_factories import SENTINEL_KEY
 from raw_server import RawServer, http_head
+from run_calls import create_many_runs, create_one_run, run_settings
 
 from openai_assistants.cli import main as cli
 from openai_assistants.client.connection import ConnectionConfig
 from openai_assistants.client.events import parse_event_stream
-from openai_assistants.engine.create_run import CreateRunSettings
-from openai_assistants.engine.execution import (
-    ErrorHandling,
-    ExecutionOptions,
-    RunInput,
-    execute_create_run,
-    execute_create_runs,
-)
+from openai_assistants.engine.execute import CallInput, ErrorHandling, OperationOptions
 from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import (
     AmbiguousSendError,
@@ -51,10 +45,10 @@ BODY = '{"assistant_id": "asst_1"}'
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(url: str, *, body: str = BODY, options: ExecutionOptions | None = None, **config):
+def run(url: str, *, body: str = BODY, options: OperationOptions | None = None, **config):
     config.setdefault("max_retries", 0)
-    return execute_create_run(
-        CreateRunSettings(thread_id="thread_1", body=body),
+    return create_one_run(
+        run_settings(thread_id="thread_1", body=body),
         ConnectionConfig(base_url=url, **config),
         options=options,
         environ=ENV,
@@ -90,8 +84,8 @@ def test_cancel_while_waiting_for_headers_ends_within_2_s_and_closes_the_connect
             return time.monotonic() > cancel_at[0]
 
         with pytest.raises(CancelledError, match="may have been created"):
-            execute_create_run(
-                CreateRunSettings(thread_id="thread_1", body=BODY),
+            create_one_run(
+                run_settings(thread_id="thread_1", body=BODY),
                 ConnectionConfig(base_url=server.base_url, timeout=30),
                 environ=ENV,
                 is_canceled=is_canceled,
@@ -128,13 +122,13 @@ def test_cancelled_table_of_runs_names_every_thread_in_flight() -> None:
     with RawServer(never_answer) as server:
         cancel_at = time.monotonic() + 0.5
         with pytest.raises(CancelledError) as caught:
-            execute_create_runs(
+            create_many_runs(
                 [
-                    RunInput(f"R{i}", CreateRunSettings(thread_id=f"thread_{i}", body=BODY))
+                    CallInput(f"R{i}", run_settings(thread_id=f"thread_{i}", body=BODY))
                     for i in range(4)
                 ],
                 ConnectionConfig(base_url=server.base_url, timeout=30),
-                options=ExecutionOptions(concurrency=2),
+                options=OperationOptions(concurrency=2),
                 environ=ENV,
                 is_canceled=lambda: time.monotonic() > cancel_at,
             )
@@ -287,8 +281,8 @@ def test_invalid_settings_are_refused_before_sending(name: str) -> None:
 def test_a_key_that_cannot_be_a_header_is_refused_without_showing_it(key: str) -> None:
     with StubServer() as server:
         with pytest.raises(MissingApiKeyError) as caught:
-            execute_create_run(
-                CreateRunSettings(thread_id="thread_1", body=BODY),
+            create_one_run(
+                run_settings(thread_id="thread_1", body=BODY),
                 ConnectionConfig(base_url=server.base_url),
                 environ={"OPENAI_API_KEY": key},
             )
@@ -333,13 +327,13 @@ def test_a_table_that_stops_on_an_error_lists_the_runs_already_created() -> None
     with StubServer() as server:
         server.reply(Reply(200, run_object(run_id="run_a")), Reply(404, error), Reply(200))
         with pytest.raises(HttpStatusError) as caught:
-            execute_create_runs(
+            create_many_runs(
                 [
-                    RunInput(f"R{i}", CreateRunSettings(thread_id=f"thread_{i}", body=BODY))
+                    CallInput(f"R{i}", run_settings(thread_id=f"thread_{i}", body=BODY))
                     for i in range(3)
                 ],
                 ConnectionConfig(base_url=server.base_url, max_retries=0),
-                options=ExecutionOptions(concurrency=1),
+                options=OperationOptions(concurrency=1),
                 environ=ENV,
             )
         assert len(server.received) == 2  # R2 was not sent after the stop was decided
@@ -414,7 +408,7 @@ def test_wait_without_a_run_id_in_the_answer_is_explained() -> None:
     with StubServer() as server:
         server.reply(Reply(200, '{"object": "thread.run", "status": "queued"}'))
         with pytest.raises(ResponseFormatError, match="it has no id"):
-            run(server.base_url, options=ExecutionOptions(wait=WaitOptions(poll_interval=0.01)))
+            run(server.base_url, options=OperationOptions(wait=WaitOptions(poll_interval=0.01)))
         assert len(server.received) == 1
 
 
@@ -423,7 +417,7 @@ def test_polls_answering_html_are_explained_naming_the_run() -> None:
     with StubServer() as server:
         server.reply(Reply(200, run_object("queued", "run_9")), html)
         with pytest.raises(ResponseFormatError) as caught:
-            run(server.base_url, options=ExecutionOptions(wait=WaitOptions(poll_interval=0.01)))
+            run(server.base_url, options=OperationOptions(wait=WaitOptions(poll_interval=0.01)))
     message = str(caught.value)
     assert "Run 'run_9' on thread 'thread_1' was created" in message and "maintenance" in message
     assert caught.value.request.method == "GET"
@@ -432,7 +426,7 @@ def test_polls_answering_html_are_explained_naming_the_run() -> None:
 def test_strange_answers_become_rows_with_output_error_responses() -> None:
     with StubServer() as server:
         server.reply(Reply(200, b"[1]"))
-        outcome = run(server.base_url, options=ExecutionOptions(on_error=ErrorHandling.OUTPUT))
+        outcome = run(server.base_url, options=OperationOptions(on_error=ErrorHandling.OUTPUT))
     assert (
         outcome.rows[0].error.startswith("POST ")
         and "the body is an array" in outcome.rows[0].error
@@ -454,7 +448,7 @@ def test_stream_with_wait_outputs_the_streams_final_run_without_polling() -> Non
         outcome = run(
             server.base_url,
             body='{"assistant_id": "asst_1", "stream": true}',
-            options=ExecutionOptions(
+            options=OperationOptions(
                 result_format=ResultFormat.STRUCTURED, wait=WaitOptions(poll_interval=0.01)
             ),
         )
@@ -472,7 +466,7 @@ def test_stream_that_ends_before_the_run_does_is_waited_for() -> None:
         outcome = run(
             server.base_url,
             body='{"assistant_id": "asst_1", "stream": true}',
-            options=ExecutionOptions(
+            options=OperationOptions(
                 result_format=ResultFormat.STRUCTURED, wait=WaitOptions(poll_interval=0.01)
             ),
         )
@@ -486,11 +480,11 @@ def test_stream_that_ends_before_the_run_does_is_waited_for() -> None:
 
 def test_row_body_errors_keep_their_violations_in_a_table() -> None:
     runs = [
-        RunInput("R0", CreateRunSettings(thread_id="t", body=BODY)),
-        RunInput("R1", CreateRunSettings(thread_id="t", body='{"assistant_id": "a", "top_p": 9}')),
+        CallInput("R0", run_settings(thread_id="t", body=BODY)),
+        CallInput("R1", run_settings(thread_id="t", body='{"assistant_id": "a", "top_p": 9}')),
     ]
     with pytest.raises(InvalidBodyError) as caught:
-        execute_create_runs(runs, ConnectionConfig(base_url="http://127.0.0.1:9/v1"), environ=ENV)
+        create_many_runs(runs, ConnectionConfig(base_url="http://127.0.0.1:9/v1"), environ=ENV)
     assert str(caught.value).startswith("R1: The JSON body is invalid")
     assert caught.value.violations == ["top_p: 9 is greater than the maximum of 1"]
 
@@ -515,7 +509,7 @@ def test_values_out_of_range_for_the_table_are_explained_with_the_run_id(field) 
         server.reply(Reply(200, json.dumps({"id": "run_big", "object": "thread.run", **field})))
         try:
             outcome = run(
-                server.base_url, options=ExecutionOptions(result_format=ResultFormat.STRUCTURED)
+                server.base_url, options=OperationOptions(result_format=ResultFormat.STRUCTURED)
             )
         except ResponseFormatError as exc:
             assert "Row0: run_big" in str(exc) and "Raw Response" in str(exc)
@@ -566,7 +560,7 @@ def test_lone_surrogates_in_an_answer_are_printed(capsys, monkeypatch) -> None:
 def test_absurd_wait_settings_are_refused_before_sending(wait, setting) -> None:
     with StubServer() as server:
         with pytest.raises(InvalidSettingsError) as caught:
-            run(server.base_url, options=ExecutionOptions(wait=wait))
+            run(server.base_url, options=OperationOptions(wait=wait))
         assert server.received == []
     assert caught.value.setting == setting
 

@@ -11,7 +11,8 @@ from http_stub import Reply, StubServer
 from knime_contexts import ConfigurationContext, ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_node, create_run_node
 
-from openai_assistants.client.connection import ConnectionConfig, KeySource, resolve_api_key
+from openai_assistants.client.api_key import resolve_api_key
+from openai_assistants.client.connection import ConnectionConfig, KeySource
 from openai_assistants.errors import MissingApiKeyError
 from openai_assistants_knime.configuration_node import OpenAIConfigurationNode
 

@@ -10,7 +10,7 @@ import pytest
 from knime.extension import parameter as kp
 from test_extension_module import settings_of
 
-from openai_assistants.engine.create_run import INCLUDE_FILE_SEARCH_CONTENT
+from openai_assistants.operations.model import INCLUDE_FILE_SEARCH_CONTENT
 from openai_assistants_knime import create_run_node as crn
 from openai_assistants_knime.configuration_node import OpenAIConfigurationNode
 from openai_assistants_knime.create_run_node import CreateRunNode, IncludeOptions

@@ -11,15 +11,10 @@ import pytest
 from http_stub import Reply, StubServer
 from knime_contexts import ConfigurationContext, ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_port, create_run_node
+from run_calls import create_many_runs, run_settings
 
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.create_run import CreateRunSettings
-from openai_assistants.engine.execution import (
-    ErrorHandling,
-    ExecutionOptions,
-    RunInput,
-    execute_create_runs,
-)
+from openai_assistants.engine.execute import CallInput, ErrorHandling, OperationOptions
 from openai_assistants.errors import CancelledError, HttpStatusError, InvalidSettingsError
 
 CREDENTIALS = {"openai": SENTINEL_KEY}
@@ -30,20 +25,18 @@ def ok(n: int) -> Reply:
     return Reply(200, json.dumps({"id": f"run_{n}", "object": "thread.run", "status": "queued"}))
 
 
-def inputs(count: int) -> list[RunInput]:
+def inputs(count: int) -> list[CallInput]:
     return [
-        RunInput(
-            f"R{i}", CreateRunSettings(thread_id=f"thread_{i}", body='{"assistant_id": "asst_1"}')
-        )
+        CallInput(f"R{i}", run_settings(thread_id=f"thread_{i}", body='{"assistant_id": "asst_1"}'))
         for i in range(count)
     ]
 
 
-def create_runs(base_url: str, runs: list[RunInput], **options):
-    return execute_create_runs(
+def create_runs(base_url: str, runs: list[CallInput], **options):
+    return create_many_runs(
         runs,
         ConnectionConfig(base_url=base_url, max_retries=2),
-        options=ExecutionOptions(**options),
+        options=OperationOptions(**options),
         environ={"OPENAI_API_KEY": SENTINEL_KEY},
     )
 
@@ -69,8 +62,8 @@ def test_concurrency_overlaps_requests() -> None:
 
 def test_failing_row_is_output_without_losing_the_others() -> None:
     runs = inputs(3)
-    runs[1] = RunInput("R1", CreateRunSettings(thread_id="t", body='{"assistant_id": 5}'))
-    runs[2] = RunInput("R2", CreateRunSettings(thread_id="thread_2", body='{"assistant_id": "a"}'))
+    runs[1] = CallInput("R1", run_settings(thread_id="t", body='{"assistant_id": 5}'))
+    runs[2] = CallInput("R2", run_settings(thread_id="thread_2", body='{"assistant_id": "a"}'))
     with StubServer() as server:
         server.reply(ok(0), Reply(404, ERROR))
         outcome = create_runs(server.base_url, runs, on_error=ErrorHandling.OUTPUT, concurrency=1)
@@ -94,7 +87,7 @@ def test_first_failure_fails_the_execution_in_fail_mode() -> None:
 
 def test_invalid_row_in_fail_mode_names_the_row_and_sends_nothing() -> None:
     runs = inputs(3)
-    runs[2] = RunInput("R2", CreateRunSettings(thread_id="", body='{"assistant_id": "a"}'))
+    runs[2] = CallInput("R2", run_settings(thread_id="", body='{"assistant_id": "a"}'))
     with (
         StubServer() as server,
         pytest.raises(InvalidSettingsError, match=r"^R2: The Thread ID is empty"),
@@ -190,10 +183,10 @@ def test_cancel_stops_a_table_of_runs_within_a_second() -> None:
         server.reply(*[Reply(200, ok(i).body, delay=1.0) for i in range(8)])
         cancel_at = time.monotonic() + 0.3
         with pytest.raises(CancelledError):
-            execute_create_runs(
+            create_many_runs(
                 inputs(8),
                 ConnectionConfig(base_url=server.base_url),
-                options=ExecutionOptions(concurrency=2),
+                options=OperationOptions(concurrency=2),
                 environ={"OPENAI_API_KEY": SENTINEL_KEY},
                 is_canceled=lambda: time.monotonic() > cancel_at,
             )
@@ -204,9 +197,15 @@ def test_cancel_stops_a_table_of_runs_within_a_second() -> None:
 def test_runs_from_a_table_file_fall_back_to_the_settings_cell_by_cell() -> None:
     """The CLI's --input: one run per row, row IDs kept; a missing cell (None, NaN) takes the
     settings' value; a JSON file's body object is sent as its JSON text."""
-    from openai_assistants.engine.table_input import runs_from_table
+    from openai_assistants.engine.inputs import column_cells, inputs_from_rows
 
-    settings = CreateRunSettings(thread_id="thread_dialog", body='{"assistant_id": "asst_d"}')
+    def runs_from_table(table, settings, thread_id_column="", body_column=""):
+        """As ``create-run --input``: the columns' cells, one call per row."""
+        columns = {"thread_id": thread_id_column, "body": body_column}
+        cells = {key: column_cells(table, name) for key, name in columns.items() if name}
+        return inputs_from_rows([str(row_id) for row_id in table.index], settings, cells)
+
+    settings = run_settings(thread_id="thread_dialog", body='{"assistant_id": "asst_d"}')
     table = pd.DataFrame(
         {
             "thread": ["thread_a", None, float("nan")],
@@ -216,7 +215,7 @@ def test_runs_from_a_table_file_fall_back_to_the_settings_cell_by_cell() -> None
     )
     runs = runs_from_table(table, settings, "thread", "body")
     assert [run.row_id for run in runs] == ["Row0", "Row1", "Row2"]
-    assert [run.settings.thread_id for run in runs] == [
+    assert [run.settings.path_values["thread_id"] for run in runs] == [
         "thread_a",
         "thread_dialog",
         "thread_dialog",

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from run_calls import prepare_run, run_settings
 
 from openai_assistants import operations
+from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.create_run import CreateRunSettings, prepare_create_run
 from openai_assistants.engine.execute import CallInput, CallSettings, execute_operation
 from openai_assistants.errors import InvalidSettingsError
 from openai_assistants.memo import clear_all, typed
@@ -30,7 +31,9 @@ def _list(limit: object, config: ConnectionConfig) -> None:
     settings = CallSettings(path_values={"thread_id": "thread_1"}, query_values={"limit": limit})
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
         execute_operation(
-            LIST_MESSAGES, [CallInput("Row0", settings)], config, environ=ENV, client=client
+            LIST_MESSAGES,
+            [CallInput("Row0", settings)],
+            ApiClient.connect(config, environ=ENV, http=client),
         )
 
 
@@ -50,10 +53,10 @@ def test_a_configuration_equal_to_a_remembered_one_is_still_checked() -> None:
 
 
 def test_create_run_settings_equal_to_remembered_ones_are_still_checked() -> None:
-    settings = CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "asst_1"}')
-    prepare_create_run(settings, ConnectionConfig(timeout=1))
+    settings = run_settings(thread_id="thread_1", body='{"assistant_id": "asst_1"}')
+    prepare_run(settings, ConnectionConfig(timeout=1))
     with pytest.raises(InvalidSettingsError) as refused:
-        prepare_create_run(settings, ConnectionConfig(timeout=True))
+        prepare_run(settings, ConnectionConfig(timeout=True))
     assert refused.value.setting == "timeout"
 
 

@@ -27,6 +27,7 @@ from node_factories import configuration_port, create_run_node
 from test_extension_module import settings_of
 
 import extension  # noqa: F401  (registers every node, as KNIME's listing does)
+from openai_assistants.client.client import ApiClient
 from openai_assistants.engine import execute as engine
 from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import CancelledError, HttpStatusError
@@ -379,9 +380,8 @@ def call(
     outcome = engine.execute_operation(
         by_id(op_id),
         [engine.CallInput("Row0", settings)],
-        port.spec.connection,
+        ApiClient.connect(port.spec.connection, CREDENTIALS.get),
         options=options,
-        credential_password=CREDENTIALS.get,
     )
     return json.loads(outcome.rows[0].response.text)
 

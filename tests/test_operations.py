@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from run_calls import prepare_run, run_settings
 
 from openai_assistants import operations
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.create_run import CreateRunSettings, prepare_create_run
 from openai_assistants.engine.request_builder import (
     InvalidRequestSettingsError,
     build_request,
@@ -128,7 +128,7 @@ def test_create_run_through_the_builder_equals_create_run_of_today() -> None:
     built = build_request(
         operations.by_id("createRun"), {"thread_id": ""}, {"include": include}, body, CONFIG
     )
-    today = prepare_create_run(CreateRunSettings("", include, body), CONFIG).request
+    today = prepare_run(run_settings("", include, body), CONFIG).request
     assert (built.request.method, built.request.url, built.request.body) == (
         today.method,
         today.url,

@@ -11,6 +11,7 @@ import json
 from http_stub import Reply, StubServer
 
 from openai_assistants import operations
+from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import ConnectionConfig
 from openai_assistants.engine.execute import (
     CallInput,
@@ -32,11 +33,10 @@ def list_assistants(base_url: str) -> object:
     return execute_operation(
         operations.by_id("listAssistants"),
         [CallInput("Row0", CallSettings())],
-        ConnectionConfig(base_url=base_url, max_retries=0),
+        ApiClient.connect(ConnectionConfig(base_url=base_url, max_retries=0), environ=ENV),
         options=OperationOptions(
             result_format=ResultFormat.STRUCTURED, all_pages=True, max_items=1000
         ),
-        environ=ENV,
     )
 
 

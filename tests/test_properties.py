@@ -14,11 +14,11 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from node_factories import SENTINEL_KEY
+from run_calls import create_one_run, run_settings
 
 from openai_assistants.client.connection import ConnectionConfig
 from openai_assistants.client.retry_policy import Outcome, should_retry
-from openai_assistants.engine.create_run import CreateRunSettings
-from openai_assistants.engine.execution import ErrorHandling, ExecutionOptions, execute_create_run
+from openai_assistants.engine.execute import ErrorHandling, OperationOptions
 from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import OpenAIAssistantsError
 from openai_assistants.tables.results import ResultFormat
@@ -107,15 +107,15 @@ def test_any_server_answer_gives_a_project_outcome_and_at_most_one_post_unless_a
     body = json.dumps({"assistant_id": "asst_1", "stream": stream})
     if result_format is ResultFormat.EVENTS and not stream:
         result_format = ResultFormat.RAW
-    options = ExecutionOptions(
+    options = OperationOptions(
         on_error=on_error,
         result_format=result_format,
         wait=WaitOptions(poll_interval=0.001, max_wait=0.05) if wait else None,
     )
     with client_answering(answers_list, sent) as client:
         try:
-            outcome = execute_create_run(
-                CreateRunSettings(thread_id="thread_1", body=body),
+            outcome = create_one_run(
+                run_settings(thread_id="thread_1", body=body),
                 ConnectionConfig(base_url=BASE_URL, max_retries=2),
                 options=options,
                 environ=ENV,
@@ -150,8 +150,8 @@ def test_any_settings_are_refused_or_sent_valid_and_never_show_the_key(
     secret = f"{SENTINEL_KEY}{key}"
     with client_answering([answer], sent) as client:
         try:
-            execute_create_run(
-                CreateRunSettings(thread_id=thread_id, body=body),
+            create_one_run(
+                run_settings(thread_id=thread_id, body=body),
                 ConnectionConfig(
                     base_url=base_url,
                     organization=organization,
@@ -177,10 +177,10 @@ def test_a_run_field_of_the_wrong_type_is_reported_with_the_run_id() -> None:
     answer = (200, "application/json", "", b'{"id": "run_7", "created_at": false}')
     with client_answering([answer], sent) as client:
         try:
-            outcome = execute_create_run(
-                CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "a"}'),
+            outcome = create_one_run(
+                run_settings(thread_id="thread_1", body='{"assistant_id": "a"}'),
                 ConnectionConfig(base_url=BASE_URL),
-                options=ExecutionOptions(result_format=ResultFormat.STRUCTURED),
+                options=OperationOptions(result_format=ResultFormat.STRUCTURED),
                 environ=ENV,
                 client=client,
             )

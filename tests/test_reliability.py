@@ -34,11 +34,11 @@ import pytest
 from http_stub import Reply, StubServer
 from knime_contexts import ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_port, create_run_node
+from run_calls import create_one_run, run_settings
 
-from openai_assistants.client import transport
+from openai_assistants.client import pools, watched_io
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.create_run import CreateRunSettings
-from openai_assistants.engine.execution import ErrorHandling, execute_create_run
+from openai_assistants.engine.execute import ErrorHandling
 from openai_assistants.errors import (
     AmbiguousSendError,
     CancelledError,
@@ -58,8 +58,8 @@ def create_run(
     base_url: str, *, is_canceled=None, on_error=ErrorHandling.FAIL, client=None, **config
 ):
     config.setdefault("max_retries", 2)
-    return execute_create_run(
-        CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
+    return create_one_run(
+        run_settings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
         ConnectionConfig(base_url=base_url, **config),
         environ=ENV,
         on_error=on_error,
@@ -255,7 +255,7 @@ def test_missing_ca_bundle_is_refused_before_sending(tmp_path) -> None:
 
 def test_client_is_reused_across_executions() -> None:
     config = ConnectionConfig()
-    assert transport.shared_client(config) is transport.shared_client(config)
+    assert pools.shared_client(config) is pools.shared_client(config)
     with StubServer() as server:
         server.reply(OK, OK)
         create_run(server.base_url)
@@ -289,7 +289,7 @@ def _tls_server(cert: str, key: str) -> StubServer:
 def test_unknown_certificate_is_refused_by_default(self_signed) -> None:
     with (
         _tls_server(*self_signed) as server,
-        transport.new_client(ConnectionConfig()) as client,  # a client as the node makes it
+        pools.new_client(ConnectionConfig()) as client,  # a client as the node makes it
     ):
         server.reply(OK)
         with pytest.raises(TransportError, match="TLS certificate check failed"):
@@ -320,10 +320,10 @@ def test_every_connection_pool_of_the_client_is_watched(monkeypatch) -> None:
     """Cancel and the total time limit rely on the watched network backend (httpx internals:
     this test notices when an httpx upgrade moves them)."""
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    with transport.new_client(ConnectionConfig()) as client:
-        pools = [client._transport._pool] + [m._pool for m in client._mounts.values() if m]
-        assert len(pools) >= 2
-        assert all(isinstance(p._network_backend, transport._WatchedBackend) for p in pools)
+    with pools.new_client(ConnectionConfig()) as client:
+        found = [client._transport._pool] + [m._pool for m in client._mounts.values() if m]
+        assert len(found) >= 2
+        assert all(isinstance(p._network_backend, watched_io.WatchedBackend) for p in found)
 
 
 def test_proxy_environment_variables_are_honoured(monkeypatch) -> None:
@@ -332,7 +332,7 @@ def test_proxy_environment_variables_are_honoured(monkeypatch) -> None:
         monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.base_url.split(':')[2][:-3]}")
         monkeypatch.setenv("NO_PROXY", "")
         # the proxy is read when a client is created: a new one, as the node makes it
-        with transport.new_client(ConnectionConfig()) as client:
+        with pools.new_client(ConnectionConfig()) as client:
             create_run("http://api.example.test/v1", max_retries=0, client=client)
     (received,) = proxy.received
     assert received.headers["host"] == "api.example.test"

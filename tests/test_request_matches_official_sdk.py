@@ -11,10 +11,10 @@ import warnings
 
 import pytest
 from http_stub import Reply, StubServer
+from run_calls import create_one_run, run_settings
 
 from openai_assistants.client.connection import AuthStyle, ConnectionConfig
-from openai_assistants.engine.create_run import INCLUDE_FILE_SEARCH_CONTENT, CreateRunSettings
-from openai_assistants.engine.execution import execute_create_run
+from openai_assistants.operations.model import INCLUDE_FILE_SEARCH_CONTENT
 
 openai = pytest.importorskip("openai")
 
@@ -83,8 +83,8 @@ def _send_with_sdk(base_url: str, case: dict) -> None:
 
 
 def _send_with_node_core(base_url: str, case: dict) -> None:
-    execute_create_run(
-        CreateRunSettings(
+    create_one_run(
+        run_settings(
             thread_id=case["thread"], include=case["include"], body=json.dumps(case["body"])
         ),
         ConnectionConfig(
@@ -135,8 +135,8 @@ def test_include_values_are_repeated_query_pairs() -> None:
 def test_azure_style_sends_api_key_header_and_api_version() -> None:
     with StubServer() as server:
         server.reply(Reply())
-        execute_create_run(
-            CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
+        create_one_run(
+            run_settings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
             ConnectionConfig(
                 base_url=server.base_url,
                 auth_style=AuthStyle.API_KEY,
@@ -154,8 +154,8 @@ def test_azure_style_sends_api_key_header_and_api_version() -> None:
 def test_thread_id_in_body_becomes_the_path_and_is_not_sent() -> None:
     with StubServer() as server:
         server.reply(Reply())
-        execute_create_run(
-            CreateRunSettings(thread_id="", body='{"assistant_id": "a", "thread_id": "thread_9"}'),
+        create_one_run(
+            run_settings(thread_id="", body='{"assistant_id": "a", "thread_id": "thread_9"}'),
             ConnectionConfig(base_url=server.base_url, max_retries=0),
             environ={"OPENAI_API_KEY": KEY},
         )
@@ -172,8 +172,8 @@ def test_stream_request_asks_for_event_stream() -> None:
                 headers={"Content-Type": "text/event-stream"},
             )
         )
-        execute_create_run(
-            CreateRunSettings(thread_id="t", body='{"assistant_id": "a", "stream": true}'),
+        create_one_run(
+            run_settings(thread_id="t", body='{"assistant_id": "a", "stream": true}'),
             ConnectionConfig(base_url=server.base_url, max_retries=0),
             environ={"OPENAI_API_KEY": KEY},
         )

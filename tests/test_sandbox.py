@@ -19,7 +19,7 @@ import httpx
 import jsonschema
 import pytest
 
-from openai_assistants.engine import create_run
+from openai_assistants.engine import request_parts
 from openai_assistants.errors import InvalidBodyError, InvalidSettingsError
 from openai_assistants.operations.body_schema import check_body
 from openai_assistants.sandbox import Faults, SandboxServer, start_sandbox
@@ -370,7 +370,7 @@ def test_run_body_is_checked_with_the_nodes_own_rules_and_messages(client):
     assert error["param"] == "temperature"
 
     with pytest.raises(InvalidSettingsError) as syntax:
-        create_run.parse_body('{"assistant_id": ')
+        request_parts.parse_body('{"assistant_id": ')
     assert_error(client.post(url, content=b'{"assistant_id": '), 400, str(syntax.value))
     assert_error(
         client.post(url, json={}), 400, "The JSON body is invalid: assistant_id: is required"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 from http_stub import Reply, StubServer
+from run_calls import create_many_runs, run_settings
 
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.create_run import CreateRunSettings
-from openai_assistants.engine.execution import ExecutionOptions, RunInput, execute_create_runs
+from openai_assistants.engine.execute import CallInput, OperationOptions
 from openai_assistants.errors import HttpStatusError
 from openai_assistants.tables.results import ResultFormat
 
@@ -33,13 +33,13 @@ def test_a_stopped_table_names_the_run_a_stream_created(result_format: ResultFor
             Reply(404, '{"error": {"message": "No thread"}}'),
         )
         with pytest.raises(HttpStatusError) as caught:
-            execute_create_runs(
+            create_many_runs(
                 [
-                    RunInput(f"R{i}", CreateRunSettings(thread_id=f"thread_{i}", body=BODY))
+                    CallInput(f"R{i}", run_settings(thread_id=f"thread_{i}", body=BODY))
                     for i in range(2)
                 ],
                 ConnectionConfig(base_url=server.base_url, max_retries=0),
-                options=ExecutionOptions(concurrency=1, result_format=result_format),
+                options=OperationOptions(concurrency=1, result_format=result_format),
                 environ={"OPENAI_API_KEY": "sk-stream-test"},
             )
     assert "Runs already created: run_streamed (R0, thread 'thread_0')" in str(caught.value)

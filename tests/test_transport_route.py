@@ -17,7 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from raw_server import RawServer, http_head
 
-from openai_assistants.client import transport
+from openai_assistants.client import pools, routes
+from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import AuthStyle, ConnectionConfig
 from openai_assistants.client.endpoints import api_url, path_segment
 from openai_assistants.client.exchange import ApiRequest
@@ -52,14 +53,14 @@ def _requests(base_url: str) -> list[ApiRequest]:
 
 def _sent(routed: bool, config: ConnectionConfig, cookie: bool = False) -> list[bytes]:
     with RawServer(_answer(cookie)) as server:
-        client = transport.new_client(config)
+        client = pools.new_client(config)
         if not routed:
-            transport._OURS.discard(client)  # as an injected client: httpx's own send
+            routes._OURS.discard(client)  # as an injected client: httpx's own send
         try:
             for request in _requests(server.base_url):
-                response = transport.send(request, config, KEY, client=client)
+                response = ApiClient(config, KEY, http=client).send(request)
                 assert response.status == 200 and response.text == RUN.decode()
-                assert (transport._route(client, request) is not None) == (routed and not cookie)
+                assert (routes.route(client, request) is not None) == (routed and not cookie)
         finally:
             client.close()
     return server.requests
@@ -85,7 +86,7 @@ def test_cookies_a_server_sets_are_sent_back_as_httpx_does() -> None:
 def test_a_foreign_client_takes_httpx_own_path() -> None:
     client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
     with client:
-        assert transport._route(client, _requests("http://127.0.0.1:9/v1")[0]) is None
+        assert routes.route(client, _requests("http://127.0.0.1:9/v1")[0]) is None
 
 
 @pytest.mark.parametrize(
@@ -108,11 +109,11 @@ def test_a_routed_answer_is_decoded_as_httpx_decodes_it(
 
     config = ConnectionConfig(base_url="http://127.0.0.1/v1")
     with RawServer(script) as server:
-        client = transport.new_client(config)
+        client = pools.new_client(config)
         try:
             request = _requests(server.base_url)[1]
-            assert transport._route(client, request) is not None
-            response = transport.send(request, config, KEY, client=client)
+            assert routes.route(client, request) is not None
+            response = ApiClient(config, KEY, http=client).send(request)
         finally:
             client.close()
     assert response.text == text
@@ -121,15 +122,15 @@ def test_a_routed_answer_is_decoded_as_httpx_decodes_it(
 def test_one_route_serves_every_thread_on_an_origin() -> None:
     """A table whose rows name different threads works out its route once, not per row."""
     config = ConnectionConfig(base_url="http://127.0.0.1:9/v1")
-    client = transport.new_client(config)
+    client = pools.new_client(config)
     try:
         first, other = (
             ApiRequest("POST", f"http://127.0.0.1:9/v1/threads/{thread}/runs", (), b"{}")
             for thread in ("thread_1", "thread_2")
         )
         (route, target), (same, other_target) = (
-            transport._route(client, first),
-            transport._route(client, other),
+            routes.route(client, first),
+            routes.route(client, other),
         )
         assert same is route
         assert (target, other_target) == (
@@ -155,7 +156,7 @@ def test_a_target_taken_as_written_is_the_one_httpx_sends(
     target as written, httpx would have sent exactly that target."""
     config = ConnectionConfig(base_url=f"http://127.0.0.1:9/{base_path}")
     url = api_url(config, *segments, query=query)
-    split = transport._split_target(url)
+    split = routes._split_target(url)
     try:
         by_httpx = httpx.URL(url)
     except httpx.InvalidURL:
@@ -170,7 +171,7 @@ def test_a_target_taken_as_written_is_the_one_httpx_sends(
 def test_ids_built_by_the_request_builder_are_taken_as_written() -> None:
     config = ConnectionConfig(base_url="https://api.example.com/v1")
     url = api_url(config, "threads", "th r/e@d", "runs", query=[("include[]", "a[*].b")])
-    assert transport._split_target(url) == (
+    assert routes._split_target(url) == (
         "https://api.example.com",
         b"/v1/threads/th%20r%2Fe@d/runs?include%5B%5D=a%5B%2A%5D.b",
     )

@@ -9,10 +9,10 @@ import pytest
 from http_stub import Reply, StubServer
 from knime_contexts import ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_port, create_run_node
+from run_calls import create_one_run, run_settings
 
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.create_run import CreateRunSettings
-from openai_assistants.engine.execution import ExecutionOptions, execute_create_run
+from openai_assistants.engine.execute import OperationOptions
 from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import CancelledError, HttpStatusError, RunWaitTimeoutError
 
@@ -23,10 +23,10 @@ def run(status: str, **fields: object) -> Reply:
 
 
 def create(base_url: str, wait: WaitOptions, **kwargs):
-    return execute_create_run(
-        CreateRunSettings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
+    return create_one_run(
+        run_settings(thread_id="thread_1", body='{"assistant_id": "asst_1"}'),
         ConnectionConfig(base_url=base_url, max_retries=1),
-        options=ExecutionOptions(wait=wait),
+        options=OperationOptions(wait=wait),
         environ={"OPENAI_API_KEY": SENTINEL_KEY},
         **kwargs,
     )

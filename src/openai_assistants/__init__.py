@@ -11,8 +11,10 @@ Its packages are its layers, each importing only those above it in this list:
 - :mod:`.server`: ``openai-assistants serve``, an Assistants v2 server on Chat Completions;
 - :mod:`.sandbox`: the embedded server and the offline demo.
 
-The KNIME nodes (``openai_assistants_knime``) and the command line both call
-:func:`openai_assistants.engine.execute.execute_operation`: one execute path.
+The KNIME nodes (``openai_assistants_knime``), the command line and the demo all make one
+:class:`openai_assistants.client.client.ApiClient` per execution and call
+:func:`openai_assistants.engine.execute.execute_operation` with it: one execute path.
+``tests/test_layers.py`` keeps the layers and finds any import circle.
 """
 
 __version__ = "0.1.0"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import knime.extension as knext
 
-from openai_assistants.engine.create_run import DEFAULT_BODY, INCLUDE_FILE_SEARCH_CONTENT
 from openai_assistants.operations import by_id
+from openai_assistants.operations.model import INCLUDE_FILE_SEARCH_CONTENT
+from openai_assistants.operations.runs import CREATE_RUN_DEFAULT_BODY as DEFAULT_BODY
 from openai_assistants.tables.results import ResultFormat
 
 from .errors import in_range

@@ -628,13 +628,19 @@ class OperationNode:
             else self._inputs_from_table(table, settings)
         )
         exec_context.set_progress(0.0, self.progress_message(len(inputs)))
+        from openai_assistants.client.client import ApiClient  # what only execution needs
+
+        connection = configuration.spec.connection
+        client = ApiClient.connect(
+            connection,
+            key_lookup(exec_context, connection),
+            is_canceled=exec_context.is_canceled,
+        )
         outcome = engine.execute_operation(
             self.operation,
             inputs,
-            configuration.spec.connection,
+            client,
             options=self.call_options(with_table=table is not None),
-            credential_password=key_lookup(exec_context, configuration.spec.connection),
-            is_canceled=exec_context.is_canceled,
             progress=exec_context.set_progress,
         )
         report_warnings(exec_context.set_warning, outcome.warnings)

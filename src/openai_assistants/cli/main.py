@@ -45,13 +45,14 @@ from ..client.connection import (
     AuthStyle,
     ConnectionConfig,
 )
-from ..engine.create_run import DEFAULT_BODY, CreateRunSettings, check_format_fits_body
+from ..engine.configure import check_format_fits_body
 from ..errors import (
     CancelledError,
     InvalidSettingsError,
     OpenAIAssistantsError,
     OutputWriteError,
 )
+from ..operations.runs import CREATE_RUN_DEFAULT_BODY as DEFAULT_BODY
 from ..tables.lazy_imports import keep_pandas_unloaded
 from ..tables.results import ResultFormat
 from .table_output import OUTPUT_FORMATS, format_table, write_table
@@ -294,9 +295,10 @@ def _config(args: argparse.Namespace) -> ConnectionConfig:
 
 def _run_operation(args: argparse.Namespace) -> int:
     """Any operation but create-run: the engine's execute path, as the operation's node."""
+    from ..client.client import ApiClient
     from ..engine import execute as engine
+    from ..engine.inputs import column_cells, read_table_file
     from ..engine.run_polling import WaitOptions
-    from ..engine.table_input import column_cells, read_table_file
 
     operation = args.operation
     _check_output_path(args.output)
@@ -359,9 +361,8 @@ def _run_operation(args: argparse.Namespace) -> int:
     else:
         inputs = [engine.CallInput("Row0", settings)]
     with _interrupt_as_cancel() as interrupted:
-        outcome = engine.execute_operation(
-            operation, inputs, config, options=options, is_canceled=interrupted.is_set
-        )
+        client = ApiClient.connect(config, is_canceled=interrupted.is_set)
+        outcome = engine.execute_operation(operation, inputs, client, options=options)
     with_row_ids = bool(args.input) or operation.returns_list  # lists: Row0#0, Row0#1, …
     _emit(outcome, args.output, with_row_ids, "requests were made")
     return EXIT_OK
@@ -395,18 +396,20 @@ def _emit(
 
 
 def _create_run(args: argparse.Namespace) -> int:
-    from ..engine.execution import ErrorHandling, ExecutionOptions, RunInput, execute_create_runs
+    from .. import operations
+    from ..client.client import ApiClient
+    from ..engine import execute as engine
+    from ..engine.inputs import column_cells, read_table_file
     from ..engine.run_polling import WaitOptions
-    from ..engine.table_input import read_table_file, runs_from_table
 
     _check_output_path(args.output)
     if (args.thread_id_column or args.body_column) and not args.input:
         raise UsageError("--thread-id-column and --body-column need --input FILE")
     if args.body is None and not args.body_column:
         raise UsageError("--body is required (or --input with --body-column)")
-    settings = CreateRunSettings(
-        thread_id=args.thread_id,
-        include=tuple(args.include),
+    settings = engine.CallSettings(
+        path_values={"thread_id": args.thread_id},
+        query_values={"include": tuple(args.include)},
         body=DEFAULT_BODY if args.body is None else _read_body(args.body),
         allow_unknown_fields=args.allow_unknown_fields,
     )
@@ -416,8 +419,8 @@ def _create_run(args: argparse.Namespace) -> int:
     wait = None
     if args.wait:
         wait = WaitOptions(args.poll_interval, args.max_wait, args.cancel_run_on_interrupt)
-    options = ExecutionOptions(
-        on_error=ErrorHandling(args.on_error),
+    options = engine.OperationOptions(
+        on_error=engine.ErrorHandling(args.on_error),
         result_format=ResultFormat(args.format),
         include_headers=args.include_headers,
         wait=wait,
@@ -425,12 +428,15 @@ def _create_run(args: argparse.Namespace) -> int:
     )
     if args.input:
         table = read_table_file(args.input)
-        inputs = runs_from_table(table, settings, args.thread_id_column, args.body_column)
+        columns = {"thread_id": args.thread_id_column, "body": args.body_column}
+        cells = {key: column_cells(table, name) for key, name in columns.items() if name}
+        inputs = engine.inputs_from_rows([str(i) for i in table.index], settings, cells)
     else:
-        inputs = [RunInput("Row0", settings)]
+        inputs = [engine.CallInput("Row0", settings)]
     with _interrupt_as_cancel() as interrupted:
-        outcome = execute_create_runs(
-            inputs, config, options=options, is_canceled=interrupted.is_set
+        client = ApiClient.connect(config, is_canceled=interrupted.is_set)
+        outcome = engine.execute_operation(
+            operations.by_id("createRun"), inputs, client, options=options
         )
     _emit(outcome, args.output, bool(args.input), "runs were requested", "Runs created")
     return EXIT_OK

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 
 from .. import __version__
 from .connection import ConnectionConfig
+from .exchange import EVENT_STREAM
 
 USER_AGENT = f"knime-openai-assistants/{__version__}"
 PATH_SEGMENT_SAFE = "!$&'()*+,;=:@"
@@ -42,7 +43,7 @@ def request_headers(
     config: ConnectionConfig, *, stream: bool = False, json_body: bool = True
 ) -> tuple[tuple[str, str], ...]:
     """Every header but the key."""
-    headers = [("Accept", "text/event-stream" if stream else "application/json")]
+    headers = [("Accept", EVENT_STREAM if stream else "application/json")]
     if json_body:
         headers.append(("Content-Type", "application/json"))
     headers += [("OpenAI-Beta", config.beta_header.strip()), ("User-Agent", USER_AGENT)]

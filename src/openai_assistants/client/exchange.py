@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .events import ServerEvent
 
+EVENT_STREAM = "text/event-stream"
 NOT_JSON: Any = object()  # ApiResponse.json of a body that is not JSON
 TOO_DEEP: Any = object()  # ApiResponse.json of JSON nested too deeply to read
 _UNREAD: Any = object()
@@ -106,4 +107,21 @@ class ApiResponse:
     @property
     def media_type(self) -> str:
         """The Content-Type without parameters, lower-case (media types ignore case)."""
-        return (self.header("content-type") or "").split(";", 1)[0].strip().lower()
+        return media_type(self.header("content-type"))
+
+    @property
+    def is_event_stream(self) -> bool:
+        """Whether the answer is server-sent events (see :func:`is_event_stream`)."""
+        return is_event_stream(self.header("content-type"))
+
+
+def media_type(content_type: str | None) -> str:
+    """A Content-Type's media type without parameters, in lower case: media types compare
+    without regard to case (RFC 9110 8.3.1), so ``Text/Event-Stream`` is a stream."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def is_event_stream(content_type: str | None) -> bool:
+    """The one check whether an answer is an event stream, shared by every path that reads
+    one (the transport that parses it, the answer's checks, the result tables)."""
+    return media_type(content_type) == EVENT_STREAM

@@ -10,12 +10,13 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-from .events import error_event, is_complete, parse_event_stream
+from .events import error_event, final_run, is_complete, parse_event_stream
 from .exchange import NOT_JSON, TOO_DEEP, ApiRequest, ApiResponse
 from .retry_policy import Outcome, may_have_been_processed
 
 EXCERPT_CHARS = 200
 DONE_LINE = "data: [DONE]"
+RUN_OBJECT = "thread.run"
 
 
 def http_error_message(
@@ -68,7 +69,7 @@ def api_error_message(response: ApiResponse) -> str:
 def success_body_problem(request: ApiRequest, response: ApiResponse) -> str | None:
     """Why a 2xx answer is not what the API promises, or None when it is fine."""
     where = request.where
-    if request.stream and response.media_type == "text/event-stream":
+    if request.stream and response.is_event_stream:
         events = response.events
         if events is None:
             events = tuple(parse_event_stream(response.text))
@@ -139,3 +140,20 @@ def _hint(response: ApiResponse) -> str:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else parts.path
+
+
+def stream_run_problem(request: ApiRequest, response: ApiResponse) -> str | None:
+    """Why a complete event stream that should show a run cannot: none of its events carries
+    a ``thread.run`` object (the Structured result would be a row of missing values)."""
+    if not (request.stream and response.is_event_stream and request.expect_object == RUN_OBJECT):
+        return None
+    events = response.events
+    if events is None:
+        events = tuple(parse_event_stream(response.text))
+    if final_run(events) is not None:
+        return None
+    return (
+        f"The event stream from {request.where} (HTTP {response.status}) ended with no run: "
+        "none of its events carries a thread.run object, so there is nothing to show as a "
+        "Structured row. Choose the Raw Response or Events format to see what was received."
+    )

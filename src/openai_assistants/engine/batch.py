@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..client.cancellation import POLL_SECONDS
 from ..client.exchange import ApiRequest, ApiResponse
@@ -24,10 +24,12 @@ from ..operations.model import Operation
 from ..tables.results import RowResult
 from .run_polling import run_status
 
-# the engine's one row: (validated row, its send, its stop flag) -> (result, notes)
-RunOne = Callable[
-    [Any, Callable[..., ApiResponse], Callable[[], bool]], tuple[RowResult, list[str]]
-]
+if TYPE_CHECKING:
+    from ..client.client import ApiClient
+
+# the engine's one row: (validated row, the workers' client, the send of its first request)
+# -> (result, notes)
+RunOne = Callable[[Any, "ApiClient", Callable[..., ApiResponse]], tuple[RowResult, list[str]]]
 Finished = Callable[[int, RowResult, list[str]], None]
 
 
@@ -36,21 +38,21 @@ def run_rows(
     pending: dict[int, Any],
     concurrency: int,
     run_one: RunOne,
-    send: Callable[..., ApiResponse],
+    client: ApiClient,
     stop: threading.Event,
     finished: Finished,
     is_canceled: Callable[[], bool] | None,
 ) -> None:
     """Run ``run_one`` for every pending row (index -> the engine's validated row), up to
-    ``concurrency`` at once, each sending through ``send``; ``finished`` gets each row's
-    result on the calling thread. The first failure sets ``stop`` and is raised with the
-    report of what exists on the server."""
+    ``concurrency`` at once, each sending through ``client`` (whose cancel flag is ``stop``);
+    ``finished`` gets each row's result on the calling thread. The first failure sets
+    ``stop`` and is raised with the report of what exists on the server."""
     batch = Batch(operation, pending, stop)
 
     def run_row(i: int, ready: Any) -> tuple[RowResult, list[str]]:
-        send_one = partial(batch.transmit, i, send)
+        send_first = partial(batch.transmit, i, client.send)
         try:
-            return run_one(ready, send_one, stop.is_set)
+            return run_one(ready, client, send_first)
         except BaseException:
             stop.set()  # decided here: no further row is sent from now on
             raise

@@ -2,17 +2,15 @@
 
 The engine sends a row's request; when the answer is a run the user wants to see end, or
 the first page of a list the user wants whole, the requests that follow are made here,
-through the same send (retries, the 429 gate, cancel). ``ready`` is the engine's validated
+through the same client (retries, the 429 gate, cancel). ``ready`` is the engine's validated
 row (its request, path and query values) and ``options`` its ``OperationOptions``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..client.connection import ConnectionConfig
 from ..client.events import final_run, parse_event_stream
 from ..client.exchange import ApiRequest, ApiResponse
 from ..client.response_checks import success_body_problem
@@ -21,6 +19,9 @@ from ..operations.model import Operation
 from ..tables.results import ResultFormat
 from .pagination import Page, next_page_query, parse_page
 from .run_polling import STOP_STATUSES, get_run_request, run_status, wait_for_run
+
+if TYPE_CHECKING:
+    from ..client.client import ApiClient
 
 
 def check_page(request: ApiRequest, response: ApiResponse, notes: list[str]) -> Page:
@@ -51,9 +52,8 @@ def follow_pages(
     operation: Operation,
     ready: Any,
     first: ApiResponse,
-    config: ConnectionConfig,
+    client: ApiClient,
     options: Any,
-    transmit: Callable[..., ApiResponse],
     notes: list[str],
     *,
     expect_object: str = "",
@@ -83,10 +83,10 @@ def follow_pages(
         cursors.add(next_query["after"])
         query = next_query
         built = build_request(
-            operation, ready.path_values, query, None, config, expect_object=expect_object
+            operation, ready.path_values, query, None, client.config, expect_object=expect_object
         )
         request = built.request
-        response = transmit(request)
+        response = client.send(request)
         notes += retry_note(response)
         pages.append(response)
         if not response.ok or success_body_problem(request, response) is not None:
@@ -100,10 +100,8 @@ def wait_until_run_ends(
     request: ApiRequest,
     response: ApiResponse,
     ready: Any,
-    config: ConnectionConfig,
+    client: ApiClient,
     options: Any,
-    transmit: Callable[..., ApiResponse],
-    is_stopped: Callable[[], bool],
     notes: list[str],
 ) -> tuple[ApiResponse, ApiRequest]:
     """Wait until the answered run stops; return the answer to output and its request.
@@ -115,7 +113,7 @@ def wait_until_run_ends(
     """
     assert options.wait is not None
     created = response
-    if request.stream:
+    if request.stream and response.is_event_stream:
         events = response.events
         if events is None:
             events = tuple(parse_event_stream(response.text))
@@ -134,11 +132,11 @@ def wait_until_run_ends(
     )
     if not thread_id:
         return response, request  # nothing to poll: the run names no thread
-    final = wait_for_run(created, config, thread_id, options.wait, transmit, is_canceled=is_stopped)
+    final = wait_for_run(created, client, thread_id, options.wait)
     if final is created:
         return response, request
     run_id = run_status(created)[0]
-    poll = get_run_request(config, thread_id, run_id)  # messages name the last poll
+    poll = get_run_request(client.config, thread_id, run_id)  # messages name the last poll
     if request.stream and options.result_format is ResultFormat.EVENTS:
         status = run_status(final)[1] or f"unknown (HTTP {final.status})"
         notes.append(

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..client.cancellation import pause
 from ..client.connection import ConnectionConfig
@@ -21,16 +21,13 @@ from ..client.exchange import ApiRequest, ApiResponse
 from ..client.response_checks import success_body_problem
 from ..errors import CancelledError, ResponseFormatError, RunWaitTimeoutError
 
+if TYPE_CHECKING:
+    from ..client.client import ApiClient
+
 logger = logging.getLogger("openai_assistants.run_polling")
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled", "expired", "incomplete"})
 STOP_STATUSES = TERMINAL_STATUSES | {"requires_action"}
-
-
-class Send(Protocol):
-    """Sends one request; ``cancellable=False`` for the clean-up call after a cancel."""
-
-    def __call__(self, request: ApiRequest, *, cancellable: bool = True) -> ApiResponse: ...
 
 
 @dataclass(frozen=True)
@@ -91,17 +88,19 @@ def run_status(response: ApiResponse) -> tuple[str, str]:
 
 def wait_for_run(
     created: ApiResponse,
-    config: ConnectionConfig,
+    client: ApiClient,
     thread_id: str,
     options: WaitOptions,
-    send: Send,
     *,
-    is_canceled: Callable[[], bool] | None = None,
     on_status: Callable[[str], None] = lambda status: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ApiResponse:
-    """Poll until the run stops; return the last answer (an error answer ends the wait)."""
+    """Poll until the run stops; return the last answer (an error answer ends the wait).
+
+    Polls (and, on a cancel with ``cancel_run_on_abort``, the cancel of the run) are sent
+    through ``client``; its cancel flag ends the wait."""
+    config, is_canceled = client.config, client.is_canceled
     run_id, status = run_status(created)
     if not run_id or status in STOP_STATUSES:
         return created
@@ -119,7 +118,7 @@ def wait_for_run(
                 )
             pause(min(options.poll_interval, max(0.0, deadline - clock())), is_canceled, sleep)
             poll = get_run_request(config, thread_id, run_id)
-            latest = send(poll)
+            latest = client.send(poll)
             if not latest.ok:
                 return latest
             status = run_status(latest)[1]
@@ -139,7 +138,7 @@ def wait_for_run(
                 f"Execution cancelled while waiting for run '{run_id}'; the run goes on on "
                 "the server."
             ) from exc
-        answer = send(cancel_run_request(config, thread_id, run_id), cancellable=False)
+        answer = client.send(cancel_run_request(config, thread_id, run_id), cancellable=False)
         outcome = (
             "cancelled on the server" if answer.ok else f"not cancelled (HTTP {answer.status})"
         )

@@ -3,6 +3,10 @@
 ``ALL`` lists the 23 operations in the reference's order of groups (assistants, threads,
 messages, runs, run steps); ``by_id`` finds one by operationId, ``by_cli_name`` by
 subcommand. Importing this package loads no schema: that happens when a body is checked.
+
+May import: :mod:`openai_assistants.errors`, :mod:`openai_assistants.memo`, jsonschema (when a
+body is checked). Never the client, the engine, the tables, the command line, the server,
+the sandbox or KNIME (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

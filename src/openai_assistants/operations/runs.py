@@ -7,6 +7,8 @@ from .model import INCLUDE, PAGINATION, Operation, ResultKind
 GROUP = "Runs"
 RUNS = "/threads/{thread_id}/runs"
 RUN = "/threads/{thread_id}/runs/{run_id}"
+# the body Create Run's dialog and ``openai-assistants create-run`` start from (since 0.1.0)
+CREATE_RUN_DEFAULT_BODY = '{\n  "assistant_id": ""\n}'
 
 OPERATIONS = (
     Operation(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import operations
+from ..client.client import ApiClient
 from ..client.connection import DEFAULT_API_KEY_ENV, ConnectionConfig
 from ..engine.execute import (
     CallInput,
@@ -116,6 +117,7 @@ def run_demo(
     steps: list[DemoStep] = []
     with start_sandbox(api_key=api_key, run_duration=run_duration, backend=model) as server:
         config = ConnectionConfig(base_url=server.base_url, timeout=30.0, max_retries=0)
+        client = ApiClient.connect(config, environ=environ)  # one client for the whole chain
         if on_start is not None:
             on_start(server.base_url)
 
@@ -131,7 +133,7 @@ def run_demo(
                 body=None if body is None else json.dumps(body, indent=2),
             )
             outcome = execute_operation(
-                operation, [CallInput("Row0", settings)], config, options=options, environ=environ
+                operation, [CallInput("Row0", settings)], client, options=options
             )
             first = outcome.table.slice(0, 1).to_pylist()
             row = first[0] if first else {}

@@ -1,36 +1,58 @@
-"""Answers -> the node's output table, in the format the user chose.
+"""Answers -> the result table's rows, in the format the user chose.
 
-Column types are plain names ("string", "int32", "int64", "double", "bool", "datetime") so
-this module stays free of KNIME; the KNIME shell maps them to ``knext`` types in configure().
-Every format's columns are known before anything is sent.
+One row per input row, or more: one per event (Events), one per item of a list (Structured),
+one per page (Raw, pages followed). :class:`ResultRows` holds them as plain Python columns:
+the command line prints them without pyarrow; KNIME gets :meth:`ResultRows.to_arrow_batch`
+(:mod:`.arrow_build`), with exactly the types configure() declares (:mod:`.columns`).
 
-The table is built directly as a ``pyarrow.Table`` with exactly the declared Arrow type per
-column, even when every cell is missing: KNIME's conversion of an output table infers types
-from the data otherwise (an all-missing column becomes Arrow ``null``, an all-missing
-date-time column a float column KNIME cannot take), and then execute() disagrees with the
-schema configure() declared. Building Arrow directly is also the fastest path (no pandas).
+The names of :mod:`.columns` and :mod:`.arrow_build` callers use are importable from here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
-from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..client.events import DONE, ServerEvent, final_run, parse_event_stream
 from ..client.exchange import ApiResponse
+from .arrow_build import arrow_array, arrow_layout, arrow_schema, arrow_types, valid_utf8
+from .columns import (
+    EVENT_COLUMNS,
+    EXCHANGE_COLUMNS,
+    HEADER_COLUMNS,
+    RAW_COLUMNS,
+    ROW_ID,
+    STRUCTURED_COLUMNS,
+    Columns,
+    ResultFormat,
+    result_columns,
+    structured_columns,
+)
 from .lazy_imports import pandas_not_probed
 
 if TYPE_CHECKING:  # pyarrow loads when a table is built: a command printing JSON never needs it
     import pyarrow as pa
 
-
-class ResultFormat(str, Enum):
-    RAW = "raw"  # the seed's "Raw Response": body and status
-    STRUCTURED = "structured"  # one typed column per field of the run object
-    EVENTS = "events"  # one row per server-sent event of a streamed run
+__all__ = [
+    "EVENT_COLUMNS",
+    "EXCHANGE_COLUMNS",
+    "HEADER_COLUMNS",
+    "RAW_COLUMNS",
+    "ROW_ID",
+    "STRUCTURED_COLUMNS",
+    "Columns",
+    "ResultFormat",
+    "ResultRows",
+    "RowResult",
+    "arrow_schema",
+    "arrow_types",
+    "result_columns",
+    "result_rows",
+    "result_table",
+    "structured_columns",
+    "structured_run",
+]
 
 
 @dataclass(frozen=True)
@@ -50,105 +72,11 @@ class RowResult:
         return (self.response,) if self.response is not None else ()
 
 
-Columns = tuple[tuple[str, str], ...]
-
-RAW_COLUMNS: Columns = (("body", "string"), ("status", "int32"))
-EVENT_COLUMNS: Columns = (("event", "string"), ("data", "string"))
-_TEXT_FIELDS = ("id", "object", "assistant_id", "thread_id", "status", "model", "instructions")
-_TIME_FIELDS = (
-    "created_at", "started_at", "expires_at", "cancelled_at", "failed_at", "completed_at",
-)  # fmt: skip
-_DOUBLE_FIELDS = ("temperature", "top_p")
-_INT_FIELDS = ("max_prompt_tokens", "max_completion_tokens")
-_USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
-_JSON_FIELDS = (
-    "tools", "metadata", "required_action", "last_error", "incomplete_details",
-    "truncation_strategy", "tool_choice", "response_format",
-)  # fmt: skip
-STRUCTURED_COLUMNS: Columns = (
-    *((name, "string") for name in _TEXT_FIELDS),
-    *((name, "datetime") for name in _TIME_FIELDS),
-    *((name, "double") for name in _DOUBLE_FIELDS),
-    *((name, "int64") for name in _INT_FIELDS),
-    *((f"usage_{name}", "int64") for name in _USAGE_FIELDS),
-    ("parallel_tool_calls", "bool"),
-    *((name, "string") for name in _JSON_FIELDS),
-    ("http_status", "int32"),
-    ("error", "string"),
-)
-HEADER_COLUMNS: Columns = tuple(
-    (name, "string")
-    for name in (
-        "x-request-id", "openai-processing-ms",
-        "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens",
-        "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens",
-        "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
-    )
-)  # fmt: skip
-
-ROW_ID = "<RowID>"  # KNIME's name for the row-ID column of an Arrow table
-
-
-@cache
-def arrow_types() -> dict[str, pa.DataType]:
-    """The Arrow type of each column type name."""
-    import pyarrow as pa
-
-    return {
-        "string": pa.string(),
-        "int32": pa.int32(),
-        "int64": pa.int64(),
-        "double": pa.float64(),
-        "bool": pa.bool_(),
-        "datetime": pa.timestamp("us", tz="UTC"),
-    }
-
-
 def __getattr__(name: str) -> object:
     """``ARROW_TYPES``, as before, built when first used (it needs pyarrow)."""
     if name == "ARROW_TYPES":
         return arrow_types()
     raise AttributeError(name)
-
-
-EXCHANGE_COLUMNS: Columns = (("http_status", "int32"), ("error", "string"))
-
-
-def structured_columns(kind: Any = "run") -> Columns:
-    """The Structured columns of an object kind: its fields, then ``http_status``, ``error``."""
-    if getattr(kind, "value", kind) == "run":
-        return STRUCTURED_COLUMNS  # Create Run's columns, exactly as they have always been
-    from .object_columns import object_columns
-
-    return object_columns(kind) + EXCHANGE_COLUMNS
-
-
-def result_columns(
-    result_format: ResultFormat, include_headers: bool = False, *, kind: Any = "run"
-) -> Columns:
-    """(name, type) of every output column; ``kind``: the object kind Structured shows."""
-    if result_format is ResultFormat.STRUCTURED:
-        base = structured_columns(kind)
-    else:
-        base = RAW_COLUMNS if result_format is ResultFormat.RAW else EVENT_COLUMNS
-    return base + HEADER_COLUMNS if include_headers else base
-
-
-@lru_cache(maxsize=64)  # a node's columns are the same on every execution
-def arrow_schema(columns: Columns) -> pa.Schema:
-    """The Arrow schema of a result table: the row IDs, then each declared column."""
-    import pyarrow as pa
-
-    types = arrow_types()
-    return pa.schema([pa.field(ROW_ID, pa.string()), *(pa.field(n, types[k]) for n, k in columns)])
-
-
-@lru_cache(maxsize=64)
-def _arrow_layout(columns: Columns) -> tuple[pa.Schema, tuple[pa.DataType, ...]]:
-    """The schema of :func:`arrow_schema` and its column types (as the row IDs, then each
-    declared column), worked out once per column set."""
-    schema = arrow_schema(columns)
-    return schema, tuple(schema.types)
 
 
 def result_table(
@@ -210,10 +138,12 @@ class ResultRows:
         """The rows as one Arrow record batch: the row IDs, then every declared column."""
         import pyarrow as pa
 
-        schema, types = _arrow_layout(tuple(self.columns))
+        schema, types = arrow_layout(tuple(self.columns))
         cells = [self.row_ids, *(self.values[name] for name, _ in self.columns)]
         with pandas_not_probed():  # plain lists: pyarrow need not import pandas to see that
-            arrays = [_array(cells_, type_) for cells_, type_ in zip(cells, types, strict=True)]
+            arrays = [
+                arrow_array(cells_, type_) for cells_, type_ in zip(cells, types, strict=True)
+            ]
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def to_arrow(self) -> pa.Table:
@@ -224,12 +154,13 @@ class ResultRows:
 
     def to_pylist(self) -> list[dict[str, Any]]:
         """Rows as ``pa.Table.to_pylist()`` gives them from :meth:`to_arrow`: the row ID
-        first, then every column; text Arrow could not hold as is, as :func:`_array` keeps it."""
+        first, then every column; text Arrow could not hold as is, as
+        :func:`.arrow_build.arrow_array` keeps it."""
         names = [ROW_ID, *(name for name, _ in self.columns)]
         cells = [self.row_ids]
         for name, kind in self.columns:
             column = self.values[name]
-            cells.append([_valid_utf8(c) for c in column] if kind == "string" else column)
+            cells.append([valid_utf8(c) for c in column] if kind == "string" else column)
         return [dict(zip(names, row, strict=True)) for row in zip(*cells, strict=True)]
 
     def to_pandas(self) -> Any:
@@ -282,29 +213,6 @@ class _Shape:
     max_items: int | None
 
 
-def _array(cells: list[Any], arrow_type: pa.DataType) -> pa.Array:
-    """A column of the declared type. Arrow strings are UTF-8, so text holding lone surrogates
-    (``\\ud800`` escapes in an answer) is kept readable as ``\\ud800`` instead of failing."""
-    import pyarrow as pa
-
-    try:
-        return pa.array(cells, arrow_type)
-    except UnicodeEncodeError:
-        if arrow_type != pa.string():
-            raise
-        return pa.array([_valid_utf8(c) for c in cells], arrow_type)
-
-
-def _valid_utf8(text: str | None) -> str | None:
-    if text is None or text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 Record = tuple[str, dict[str, Any], "ApiResponse | None"]
 
 
@@ -328,7 +236,7 @@ def _records(row: RowResult, result_format: ResultFormat, shape: _Shape) -> list
     if response is None:
         return [("", {"event": "error", "data": row.error}, None)]
     events = _received_events(response)
-    if not events or not _is_event_stream(response):  # (kept in step with _stream_events)
+    if not events or not response.is_event_stream:  # (kept in step with _stream_events)
         kind = "error" if not response.ok else "response"
         return [("", {"event": kind, "data": response.text}, response)]
     return [(f"#{n}", {"event": e.event, "data": e.data}, response) for n, e in enumerate(events)]
@@ -340,7 +248,7 @@ def _stream_events(row: RowResult) -> Sequence[ServerEvent] | None:
     if response is None:
         return None
     events = _received_events(response)
-    return events if events and _is_event_stream(response) else None
+    return events if events and response.is_event_stream else None
 
 
 def _item_records(row: RowResult, shape: _Shape) -> list[Record]:
@@ -374,7 +282,7 @@ def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _answer_object(response: ApiResponse) -> dict[str, Any] | None:
-    if _is_event_stream(response):
+    if response.is_event_stream:
         return final_run(_received_events(response))
     value = response.json  # parsed once, shared with the answer's checks
     return value if isinstance(value, dict) and "error" not in value else None
@@ -387,10 +295,6 @@ def _received_events(response: ApiResponse) -> Sequence[ServerEvent]:
     if events and events[-1].data.strip() == DONE:
         return events
     return parse_event_stream(response.text)
-
-
-def _is_event_stream(response: ApiResponse) -> bool:
-    return "text/event-stream" in (response.header("content-type") or "")
 
 
 def _header_values(response: ApiResponse | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...engine.create_run import parse_body
+from ...engine.request_parts import parse_body
 from ...errors import InvalidSettingsError
 from ..runs import Engine
 from ..store import CursorNotFound, Page, Store

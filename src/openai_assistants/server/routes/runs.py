@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...engine.create_run import validate_include
+from ...engine.request_parts import validate_include
 from ...errors import InvalidBodyError, InvalidSettingsError
 from ...operations.body_schema import check_body
 from .. import validation as v
