@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from openai_assistants_knime.configuration_node import OpenAIConfigurationNode
-from openai_assistants_knime.configuration_port import (
+from openai_assistants_knime.configuration.node import OpenAIConfigurationNode
+from openai_assistants_knime.configuration.port import (
     OpenAIConfigurationPortObject,
     OpenAIConfigurationSpec,
 )
-from openai_assistants_knime.create_run_node import PARAMETER_GROUPS, CreateRunNode
+from openai_assistants_knime.nodes.create_run import PARAMETER_GROUPS, CreateRunNode
 
 SENTINEL_KEY = "sk-SENTINEL-7f3a9c-never-print-me"
 

@@ -33,9 +33,10 @@ from openai_assistants.errors import CancelledError, HttpStatusError
 from openai_assistants.operations import ALL, INCLUDE_FILE_SEARCH_CONTENT, Operation, by_id
 from openai_assistants.sandbox.server import start_sandbox
 from openai_assistants.tables.results import ResultFormat
+from openai_assistants_knime.api_node import OperationNode
+from openai_assistants_knime.api_node.sections import SINCE_VERSION
+from openai_assistants_knime.api_node.table_output import knime_schema
 from openai_assistants_knime.category import openai_assistants_category
-from openai_assistants_knime.operation_node import SINCE_VERSION, OperationNode
-from openai_assistants_knime.table_schema import knime_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-sandbox-family-0123456789"
@@ -659,7 +660,7 @@ def test_the_default_body_is_valid_or_asks_for_the_one_id_it_needs(op: Operation
 
 def test_missing_cells_of_any_kind_fall_back_to_the_dialog() -> None:
     """KNIME's own tables give pandas' NA for a missing string cell, others None or NaN."""
-    from openai_assistants_knime.operation_node import _cells
+    from openai_assistants_knime.api_node.table_input import cells as _cells
 
     cells = pd.Series(["thread_a", None, float("nan"), pd.NA], dtype=object)
     assert _cells(cells) == ["thread_a", None, None, None]

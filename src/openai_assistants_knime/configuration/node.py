@@ -22,13 +22,15 @@ from openai_assistants.client.connection import (
 from openai_assistants.client.retry_policy import RETRY_POLICY_TEXT
 from openai_assistants.errors import InvalidSettingsError
 
-from .category import openai_assistants_category
-from .configuration_port import (
+from ..category import openai_assistants_category
+from ..errors import in_range, settings_errors_as_invalid_parameters
+from ..migrations import configuration_key_source
+from ..reporting import report_warnings
+from .port import (
     OpenAIConfigurationPortObject,
     OpenAIConfigurationSpec,
     openai_configuration_port_type,
 )
-from .errors import in_range, report_warnings, settings_errors_as_invalid_parameters
 
 
 class AuthHeaderOptions(knext.EnumParameterOptions):
@@ -82,15 +84,17 @@ def _credential_names(context: knext.DialogCreationContext) -> list[str]:
 @knext.output_port(
     "Configuration data",
     "Where and how to reach the OpenAI API (no API key: only where to find it). Connect it "
-    "to Create Run.",
+    "to any OpenAI Assistants node: every node for assistants, threads, messages, runs and "
+    "run steps takes it.",
     openai_configuration_port_type,
 )
 class OpenAIConfigurationNode:
     """Configure access to the OpenAI Assistants API.
 
-    Produces the configuration data that the OpenAI Assistants nodes (such as **Create Run**)
-    take as input: the base URL, the KNIME credentials that hold the API key, and the headers
-    every call sends.
+    Produces the configuration data that every OpenAI Assistants node takes as input (the
+    nodes for assistants, threads, messages, runs and run steps): the base URL, where the API
+    key comes from, and the headers every call sends. Each node passes it on, so a workflow
+    chains its API calls from one configuration.
 
     **The API key** is never stored in the workflow, the port or any table. Choose where it
     comes from (*Key source*): the `OPENAI_API_KEY` environment variable of the KNIME
@@ -200,13 +204,8 @@ class OpenAIConfigurationNode:
     )
 
     def _modify_parameters(self, parameters: dict) -> dict:
-        """Settings saved before the explicit key source (0.1.0): a credentials name meant
-        "use these credentials", an empty one the environment variable."""
-        if "key_source" not in parameters:
-            named = str(parameters.get("credentials") or "").strip()
-            chosen = KeySourceOptions.CREDENTIALS if named else KeySourceOptions.ENVIRONMENT
-            parameters = {**parameters, "key_source": chosen.name}
-        return parameters
+        """Settings saved by older versions: see :mod:`openai_assistants_knime.migrations`."""
+        return configuration_key_source(parameters)
 
     def connection(self, credential_port_ref: str = "") -> ConnectionConfig:
         """The settings as the core's plain configuration."""
