@@ -113,7 +113,8 @@ def test_settings_keys_are_the_documented_public_names() -> None:
         "advanced", "advanced.allow_unknown_fields",
     }  # fmt: skip
     assert keys(NODES[0]) == {
-        "base_url", "key_source", "credentials", "organization", "project", "beta_header",
+        "base_url", "key_source", "credentials", "organization", "project", "check_connection",
+        "beta_header",
         "auth_header",
         "api_version", "timeout", "max_retries", "total_timeout", "max_response_mib", "ca_bundle",
     }  # fmt: skip

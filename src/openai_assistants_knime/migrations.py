@@ -5,6 +5,8 @@ nodes delegate to the functions here, so every change of a saved layout is in on
 
 * Create Run, 0.1.0: settings were flat; since 0.2.0 they sit in dialog sections.
 * OpenAI Configuration, 0.1.0: no key source; a named credential meant "use it".
+* OpenAI Configuration, 0.2.0: no connection check; such workflows keep running without one
+  (new nodes check by default).
 """
 
 from __future__ import annotations
@@ -47,4 +49,12 @@ def configuration_key_source(parameters: dict) -> dict:
     if "key_source" not in parameters:
         named = str(parameters.get("credentials") or "").strip()
         parameters = {**parameters, "key_source": "CREDENTIALS" if named else "ENVIRONMENT"}
+    return parameters
+
+
+def configuration_connection_check(parameters: dict) -> dict:
+    """OpenAI Configuration saved before the connection check (0.2.0 and earlier): keep it
+    off, so a workflow that ran without network access at that node still runs."""
+    if "check_connection" not in parameters:
+        parameters = {**parameters, "check_connection": False}
     return parameters

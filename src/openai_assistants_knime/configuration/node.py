@@ -17,6 +17,7 @@ from openai_assistants.client.connection import (
     AuthStyle,
     ConnectionConfig,
     KeySource,
+    resolve_api_key,
     validate_connection,
 )
 from openai_assistants.client.retry_policy import RETRY_POLICY_TEXT
@@ -24,8 +25,9 @@ from openai_assistants.errors import InvalidSettingsError
 
 from ..category import openai_assistants_category
 from ..errors import in_range, settings_errors_as_invalid_parameters
-from ..migrations import configuration_key_source
+from ..migrations import configuration_connection_check, configuration_key_source
 from ..reporting import report_warnings
+from .credentials import key_lookup
 from .port import (
     OpenAIConfigurationPortObject,
     OpenAIConfigurationSpec,
@@ -61,6 +63,7 @@ class KeySourceOptions(knext.EnumParameterOptions):
 
 _KEY_SOURCES = {option.name: KeySource[option.name] for option in KeySourceOptions}
 _SETTINGS_VERSION_WITH_KEY_SOURCE = "0.2.0"
+_SETTINGS_VERSION_WITH_CONNECTION_CHECK = "0.3.0"
 
 
 def _credential_names(context: knext.DialogCreationContext) -> list[str]:
@@ -134,6 +137,16 @@ class OpenAIConfigurationNode:
     project = knext.StringParameter(
         "Project", "Optional OpenAI project ID, sent as the OpenAI-Project header.", ""
     )
+    check_connection = knext.BoolParameter(
+        "Check the connection when executed",
+        "Send one cheap request with the key (`GET <base URL>/assistants?limit=1`) when this "
+        "node executes, and fail with what is wrong: the key (the server refuses it), the base "
+        "URL (nothing answers there, or a web page does) or the server (it does not serve the "
+        "Assistants API). Off: nothing is sent until an API node runs (workflows saved with "
+        "version 0.2.0 keep it off).",
+        True,
+        since_version=_SETTINGS_VERSION_WITH_CONNECTION_CHECK,
+    )
     beta_header = knext.StringParameter(
         "OpenAI-Beta header",
         "Calls to the Assistants API require this beta HTTP header. Keep 'assistants=v2' "
@@ -205,7 +218,7 @@ class OpenAIConfigurationNode:
 
     def _modify_parameters(self, parameters: dict) -> dict:
         """Settings saved by older versions: see :mod:`openai_assistants_knime.migrations`."""
-        return configuration_key_source(parameters)
+        return configuration_connection_check(configuration_key_source(parameters))
 
     def connection(self, credential_port_ref: str = "") -> ConnectionConfig:
         """The settings as the core's plain configuration."""
@@ -240,6 +253,8 @@ class OpenAIConfigurationNode:
     ) -> OpenAIConfigurationPortObject:
         spec = None if credential is None else credential.spec
         connection = self._checked_connection(exec_context, spec, executing=True)
+        if self.check_connection:
+            _check_connection(exec_context, connection)
         return OpenAIConfigurationPortObject(OpenAIConfigurationSpec(connection))
 
     def _checked_connection(
@@ -285,6 +300,18 @@ class OpenAIConfigurationNode:
             )
         report_warnings(context.set_warning, warnings)
         return connection
+
+
+def _check_connection(exec_context: knext.ExecutionContext, connection: ConnectionConfig) -> None:
+    """The connection check (decided in ``openai_assistants.client.connection_check``): a
+    missing key or a failed check fails the node with the reason."""
+    from openai_assistants.client.connection_check import check_connection
+
+    exec_context.set_progress(0.0, f"Checking the connection to {connection.base_url}")
+    key = resolve_api_key(connection, key_lookup(exec_context, connection))
+    verdict = check_connection(connection, key, is_canceled=exec_context.is_canceled)
+    if verdict is not None:
+        raise verdict.error
 
 
 def _credential_reference(spec: knext.CredentialPortObjectSpec | None) -> str:
