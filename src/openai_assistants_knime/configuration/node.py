@@ -1,4 +1,9 @@
-"""The OpenAI Configuration node: the source of the "OpenAI Configuration" port."""
+"""The OpenAI Configuration node: the source of the "OpenAI Configuration" port.
+
+configure() checks the settings (nothing is sent); execute() also checks the connection, by
+default, through ``openai_assistants.client.connection_check`` (the decision and its messages
+live there, in the core).
+"""
 
 from __future__ import annotations
 
@@ -105,6 +110,12 @@ class OpenAIConfigurationNode:
     *Credentials Configuration* node) whose *password* is the key, or a KNIME credential
     connected to the optional *Credential* input port (e.g. from the Secrets Retriever).
     The key is looked up only when a node sends a request.
+
+    **Connection check**: when it executes, the node sends one cheap request with the key
+    (`GET <base URL>/assistants?limit=1`) and fails with what is wrong: the key (the server
+    refuses it), the base URL (nothing answers there, or a web page does) or the server (it
+    does not serve the Assistants API). Turn *Check the connection when executed* off to send
+    nothing until an API node runs.
 
     For **Azure OpenAI**, set the base URL to your resource's OpenAI endpoint, the header to
     `api-key` and the API version.
