@@ -164,6 +164,10 @@ class CreateRunNode(OperationNode):
 
     **Result Format** *Raw Response*: one row with the columns `body` (the response body)
     and `status` (the HTTP status code).
+
+    **Runs table** (optional): one run per row (RowIDs and order kept). Each row's thread ID
+    can come from a string column, and its body from a string or JSON column; a missing cell
+    falls back to the dialog's value.
     """
 
     operation = CREATE_RUN
