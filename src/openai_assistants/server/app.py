@@ -17,10 +17,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from .access import Access
+from .redaction import RedactingFilter, Redactor
 from .routes import OPERATIONS
 from .routes.http import API_PREFIX, ApiContext, Handler, error_payload, json_response
 from .runs import Engine
@@ -29,8 +30,9 @@ from .validation import RequestError
 log = logging.getLogger("openai_assistants.server")
 
 
-def _endpoint(api: ApiContext, access: Access, handler: Handler) -> Any:
-    """Authentication first, then the operation; refusals in OpenAI's error shape."""
+def _endpoint(api: ApiContext, access: Access, handler: Handler, redactor: Redactor) -> Any:
+    """Authentication first, then the operation; refusals in OpenAI's error shape; every
+    known key cut out of the answer."""
 
     async def endpoint(request: Request) -> Response:
         started = time.monotonic()
@@ -38,9 +40,10 @@ def _endpoint(api: ApiContext, access: Access, handler: Handler) -> Any:
             access.check(request)
             response = await handler(api, request)
         except RequestError as exc:
-            return json_response(
+            response = json_response(
                 exc.status, error_payload(exc.message, exc.error_type, exc.param, exc.code)
             )
+            return _redacted(response, redactor)
         except ClientDisconnect:  # the client left mid-request: nobody to answer, nothing done
             return Response(status_code=499)
         except Exception:
@@ -52,9 +55,30 @@ def _endpoint(api: ApiContext, access: Access, handler: Handler) -> Any:
                 ),
             )
         response.headers["openai-processing-ms"] = str(round((time.monotonic() - started) * 1000))
-        return response
+        return _redacted(response, redactor)
 
     return endpoint
+
+
+def _redacted(response: Response, redactor: Redactor) -> Response:
+    """The answer without any known key (a stream: each chunk, which holds whole events)."""
+    if not redactor:
+        return response
+    if isinstance(response, StreamingResponse):
+        chunks = response.body_iterator
+
+        async def redacted_chunks() -> AsyncIterator[bytes]:
+            async for chunk in chunks:
+                data = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+                yield redactor.data(data)
+
+        response.body_iterator = redacted_chunks()
+        return response
+    body = redactor.data(bytes(response.body))
+    if body != response.body:
+        response.body = body
+        response.headers["content-length"] = str(len(body))
+    return response
 
 
 def create_app(
@@ -70,10 +94,12 @@ def create_app(
     """
     api = ApiContext(engine, truncate_stream=truncate_stream)
     access = Access(api_keys)
+    redactor = Redactor([*(api_keys or ()), *getattr(engine.backend, "secrets", ())])
+    log_filter = RedactingFilter(redactor)
     routes = [
         Route(
             API_PREFIX + op.path,
-            _endpoint(api, access, op.handler),
+            _endpoint(api, access, op.handler, redactor),
             methods=[op.method],
             name=op.name,
         )
@@ -82,21 +108,26 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        recovered = engine.recover()
-        if recovered:
-            log.warning("%d run(s) cut off by the last stop were marked failed", len(recovered))
+        log.addFilter(log_filter)
         try:
+            recovered = engine.recover()
+            if recovered:
+                log.warning("%d run(s) cut off by the last stop were marked failed", len(recovered))
             yield
         finally:
-            await engine.stop()
-            engine.store.close()
+            try:
+                await engine.stop()
+                engine.store.close()
+            finally:
+                log.removeFilter(log_filter)
 
     async def invalid_url(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
-        return json_response(
+        response = json_response(
             404 if status in (404, 405) else status,
             error_payload(f"Invalid URL ({request.method} {request.url.path})"),
         )
+        return _redacted(response, redactor)
 
     app = Starlette(
         routes=routes,
@@ -104,6 +135,7 @@ def create_app(
         exception_handlers={404: invalid_url, 405: invalid_url},
     )
     app.state.api = api
+    app.state.redactor = redactor
     return app
 
 

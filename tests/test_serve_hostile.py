@@ -1,0 +1,122 @@
+"""``serve`` against hostile clients and faults (issue 18, items 1-8): every case here is a
+request or a failure the server once handled wrongly; each test fails on that code.
+
+In-process through httpx's ASGI transport unless a real socket is the point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from fake_chat_completions import Fail, FakeChatCompletions
+
+from openai_assistants.server.app import create_app
+from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
+from openai_assistants.server.backends.echo import EchoBackend
+from openai_assistants.server.runs import TERMINAL, Engine
+from openai_assistants.server.store import SqliteStore
+
+MODEL_KEY = "sk-model-SENTINEL-quoted-back"
+CLIENT_KEY = "sk-client-SENTINEL-key"
+HEADERS = {"Authorization": f"Bearer {CLIENT_KEY}", "OpenAI-Beta": "assistants=v2"}
+TOOL = {"type": "function", "function": {"name": "lookup"}}
+
+
+def model_backend(fake: FakeChatCompletions) -> ChatCompletionsBackend:
+    return ChatCompletionsBackend(
+        "http://model.test/v1", api_key=MODEL_KEY, transport=fake.transport()
+    )
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    backend: Any = None, store: SqliteStore | None = None, **app_options: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, Engine]]:
+    engine = Engine(store or SqliteStore(), backend or EchoBackend(0))
+    app = create_app(engine, **app_options)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://s/v1", headers=HEADERS
+        ) as http,
+    ):
+        yield http, engine
+
+
+def run(scenario: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(scenario(), timeout=30))
+
+
+async def thread_with_assistant(http: httpx.AsyncClient, **assistant: Any) -> tuple[str, str]:
+    a = await http.post("/assistants", json={"model": "m", **assistant})
+    t = await http.post("/threads", json={"messages": [{"role": "user", "content": "hi"}]})
+    return a.json()["id"], t.json()["id"]
+
+
+async def settled(http: httpx.AsyncClient, thread_id: str, run_id: str) -> dict[str, Any]:
+    for _ in range(500):
+        run = (await http.get(f"/threads/{thread_id}/runs/{run_id}")).json()
+        if run["status"] in TERMINAL or run["status"] == "requires_action":
+            return run
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"run {run_id} did not settle: {run}")
+
+
+# 4. the model endpoint's key is never answered
+
+
+def test_a_model_endpoint_error_quoting_the_key_reaches_no_client_store_or_log(caplog, tmp_path):
+    fake = FakeChatCompletions([Fail(401, f"Incorrect API key provided: {MODEL_KEY}.")] * 2)
+    store = SqliteStore(tmp_path / "db")
+
+    async def scenario() -> tuple[dict[str, Any], str]:
+        async with serving(model_backend(fake), store) as (http, _):
+            a, t = await thread_with_assistant(http)
+            r = (await http.post(f"/threads/{t}/runs", json={"assistant_id": a})).json()
+            polled = await settled(http, t, r["id"])
+            streamed = await http.post(
+                f"/threads/{t}/runs", json={"assistant_id": a, "stream": True}
+            )
+            return polled, streamed.text
+
+    with caplog.at_level(logging.DEBUG):
+        polled, streamed = run(scenario)
+    assert polled["status"] == "failed"
+    assert "Incorrect API key provided: [redacted]." in polled["last_error"]["message"]
+    assert "thread.run.failed" in streamed and "[redacted]" in streamed
+    assert MODEL_KEY not in streamed
+    assert MODEL_KEY not in caplog.text
+    with contextlib.closing(sqlite3.connect(tmp_path / "db")) as db:
+        stored = db.execute("SELECT group_concat(data, ' ') FROM objects").fetchone()[0]
+    assert "[redacted]" in stored and MODEL_KEY not in stored
+
+
+def test_any_known_key_is_cut_out_of_answers_and_log_lines(caplog):
+    async def scenario() -> tuple[str, str]:
+        async with serving(model_backend(FakeChatCompletions()), api_keys=[CLIENT_KEY]) as (
+            http,
+            _,
+        ):
+            t = (await http.post("/threads")).json()["id"]
+            said = f"model key {MODEL_KEY}, client key {CLIENT_KEY}"
+            created = await http.post(
+                f"/threads/{t}/messages", json={"role": "user", "content": said}
+            )
+            missing = await http.get(f"/threads/{MODEL_KEY}")
+            logging.getLogger("openai_assistants.server").warning("saw %s", MODEL_KEY)
+            return created.text, missing.text
+
+    with caplog.at_level(logging.DEBUG):
+        created, missing = run(scenario)
+    assert "model key [redacted], client key [redacted]" in created
+    assert MODEL_KEY not in missing and "[redacted]" in missing
+    server_log = " ".join(
+        r.getMessage() for r in caplog.records if r.name.startswith("openai_assistants")
+    )
+    assert "saw [redacted]" in server_log and MODEL_KEY not in server_log
