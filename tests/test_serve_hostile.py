@@ -120,3 +120,41 @@ def test_any_known_key_is_cut_out_of_answers_and_log_lines(caplog):
         r.getMessage() for r in caplog.records if r.name.startswith("openai_assistants")
     )
     assert "saw [redacted]" in server_log and MODEL_KEY not in server_log
+
+
+# 5. delete deletes
+
+
+def test_deleting_a_thread_leaves_no_record_of_it_not_even_a_runs_tool_transcript(tmp_path):
+    async def scenario() -> list[str]:
+        async with serving(store=SqliteStore(tmp_path / "db")) as (http, _):
+            a, t = await thread_with_assistant(http, tools=[TOOL])
+            r = (await http.post(f"/threads/{t}/runs", json={"assistant_id": a})).json()["id"]
+            waiting = await settled(http, t, r)
+            call = waiting["required_action"]["submit_tool_outputs"]["tool_calls"][0]["id"]
+            outputs = {"tool_outputs": [{"tool_call_id": call, "output": "SECRET-OUTPUT"}]}
+            await http.post(f"/threads/{t}/runs/{r}/submit_tool_outputs", json=outputs)
+            assert (await settled(http, t, r))["status"] == "completed"
+            deleted = await http.delete(f"/threads/{t}")
+            assert deleted.json() == {"id": t, "object": "thread.deleted", "deleted": True}
+            assert (await http.get(f"/threads/{t}/runs/{r}")).status_code == 404
+            return [t, r, "SECRET-OUTPUT"]
+
+    traces = run(scenario)
+    with contextlib.closing(sqlite3.connect(tmp_path / "db")) as db:
+        for trace in traces:
+            left = db.execute(
+                "SELECT kind FROM objects WHERE id = ? OR data LIKE ?", (trace, f"%{trace}%")
+            ).fetchall()
+            assert left == [], f"{trace} left behind in {left}"
+
+
+def test_deleting_a_thread_also_removes_transcripts_stored_before_they_named_their_thread():
+    store = SqliteStore()
+    store.insert("thread", {"id": "thread_1"}, thread_id="thread_1")
+    store.insert("run", {"id": "run_1", "status": "completed"}, thread_id="thread_1")
+    store.insert("transcript", {"id": "run_1", "turns": [], "usage": None})  # the old way
+    store.insert("transcript", {"id": "run_2", "turns": [], "usage": None})  # another thread's
+    assert store.delete("thread", "thread_1")
+    assert store.get("transcript", "run_1") is None and store.get("run", "run_1") is None
+    assert store.get("transcript", "run_2") is not None

@@ -169,7 +169,7 @@ class Engine:
             transcript["turns"].append(
                 {"role": "tool", "tool_call_id": call["id"], "content": by_id[call["id"]]}
             )
-        save_transcript(self.store, transcript)
+        save_transcript(self.store, run, transcript)
         step = pending_tool_step(self.store, run_id)
         if step is not None:
             for call in step["step_details"]["tool_calls"]:

@@ -87,7 +87,7 @@ class Turns:
             turn: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
             turn["content"] = "".join(text) if text else None
             transcript["turns"].append(turn)
-            save_transcript(self.store, transcript)
+            save_transcript(self.store, run, transcript)
             tool_step = new_step(self.store, run, tool_calls_step_details(tool_calls), self.now())
             tool_step["usage"] = None if message is not None else step_usage
             self.store.update("step", tool_step)

@@ -43,7 +43,10 @@ class Store(Protocol):
 
     def get(self, kind: str, object_id: str) -> dict[str, Any] | None: ...
 
-    def delete(self, kind: str, object_id: str) -> bool: ...
+    def delete(self, kind: str, object_id: str) -> bool:
+        """Delete the object and everything that belongs to it (a thread: its messages, runs,
+        steps and transcripts); False when there was no such object."""
+        ...
 
     def page(
         self,

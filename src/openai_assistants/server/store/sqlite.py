@@ -80,13 +80,20 @@ class SqliteStore:
         return None if row is None else json.loads(row[0])
 
     def delete(self, kind: str, object_id: str) -> bool:
-        """Delete one object; a thread takes its messages, runs, steps and transcripts along."""
+        """Delete one object and everything that belongs to it: a thread takes its messages,
+        runs, steps and the runs' transcripts along."""
         with self._lock, self._db:
             self._db.execute("BEGIN")
             cursor = self._db.execute(
                 "DELETE FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
             )
             if kind == "thread":
+                # transcripts stored before they recorded their thread name only their run
+                self._db.execute(
+                    "DELETE FROM objects WHERE kind = 'transcript' AND id IN "
+                    "(SELECT id FROM objects WHERE kind = 'run' AND thread_id = ?)",
+                    (object_id,),
+                )
                 self._db.execute("DELETE FROM objects WHERE thread_id = ?", (object_id,))
             return cursor.rowcount > 0
 
