@@ -17,6 +17,7 @@ import httpx
 from fake_chat_completions import Fail, FakeChatCompletions
 
 from openai_assistants.server.app import create_app
+from openai_assistants.server.backends import ModelRequest, TextDelta
 from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
 from openai_assistants.server.backends.echo import EchoBackend
 from openai_assistants.server.runs import TERMINAL, Engine
@@ -158,3 +159,94 @@ def test_deleting_a_thread_also_removes_transcripts_stored_before_they_named_the
     assert store.delete("thread", "thread_1")
     assert store.get("transcript", "run_1") is None and store.get("run", "run_1") is None
     assert store.get("transcript", "run_2") is not None
+
+
+# 6. no lost update
+
+
+class GatedBackend:
+    """Answers "first ", waits for ``release``, then answers "second"."""
+
+    queue_delay = 0.0
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    async def respond(self, request: ModelRequest) -> AsyncIterator[Any]:
+        yield TextDelta("first ")
+        await self.release.wait()
+        yield TextDelta("second")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def answer_in_progress(http: httpx.AsyncClient, t: str) -> dict[str, Any]:
+    for _ in range(500):
+        listed = (await http.get(f"/threads/{t}/messages", params={"limit": 1})).json()
+        if listed["data"] and listed["data"][0]["role"] == "assistant":
+            return listed["data"][0]
+        await asyncio.sleep(0.005)
+    raise AssertionError("the run's message did not appear")
+
+
+def test_metadata_set_while_a_run_writes_its_message_run_and_thread_is_kept():
+    backend = GatedBackend()
+
+    async def scenario() -> None:
+        async with serving(backend) as (http, _):
+            a, t = await thread_with_assistant(http)
+            r = (await http.post(f"/threads/{t}/runs", json={"assistant_id": a})).json()["id"]
+            message = await answer_in_progress(http, t)
+            assert message["status"] == "in_progress"
+            tag = {"metadata": {"reviewed": "yes"}}
+            for path in (f"/threads/{t}/messages/{message['id']}", f"/threads/{t}/runs/{r}"):
+                assert (await http.post(path, json=tag)).status_code == 200
+            backend.release.set()
+            assert (await settled(http, t, r))["metadata"] == {"reviewed": "yes"}
+            done = (await http.get(f"/threads/{t}/messages/{message['id']}")).json()
+            assert done["status"] == "completed"
+            assert done["content"][0]["text"]["value"] == "first second"
+            assert done["metadata"] == {"reviewed": "yes"}
+
+    run(scenario)
+
+
+def test_a_modify_whose_body_is_still_arriving_changes_only_what_it_names():
+    backend = GatedBackend()
+    body_rest = asyncio.Event
+
+    async def scenario() -> None:
+        rest = body_rest()
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            yield b'{"metadata": '
+            await rest.wait()
+            yield b'{"reviewed": "yes"}}'
+
+        async with serving(backend) as (http, _):
+            a, t = await thread_with_assistant(http)
+            r = (await http.post(f"/threads/{t}/runs", json={"assistant_id": a})).json()["id"]
+            message = await answer_in_progress(http, t)
+            path = f"/threads/{t}/messages/{message['id']}"
+            modify = asyncio.create_task(http.post(path, content=slow_body()))
+            await asyncio.sleep(0.05)  # the modify has read the message, waits for its body
+            backend.release.set()
+            assert (await settled(http, t, r))["status"] == "completed"
+            rest.set()
+            modified = (await modify).json()
+            assert modified["metadata"] == {"reviewed": "yes"}
+            assert modified["status"] == "completed"
+            assert modified["content"][0]["text"]["value"] == "first second"
+            thread_path = f"/threads/{t}"
+            rest = body_rest()
+            modify = asyncio.create_task(http.post(thread_path, content=slow_body()))
+            await asyncio.sleep(0.05)
+            resources = {"tool_resources": {"code_interpreter": {"file_ids": ["file_1"]}}}
+            assert (await http.post(thread_path, json=resources)).status_code == 200
+            rest.set()
+            thread = (await modify).json()
+            assert thread["metadata"] == {"reviewed": "yes"}
+            assert thread["tool_resources"] == resources["tool_resources"]
+
+    run(scenario)

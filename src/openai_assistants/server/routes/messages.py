@@ -42,9 +42,12 @@ async def get_message(api: ApiContext, request: Request) -> Response:
 async def modify_message(api: ApiContext, request: Request) -> Response:
     message = thread_message(api, request)
     metadata = v.metadata_only(await read_body(request))
-    if metadata is not None:
-        message["metadata"] = metadata
-        api.store.update("message", message)
+    if metadata is not None:  # only the metadata: a run may be writing the content
+        message = api.store.patch("message", message["id"], {"metadata": metadata})
+    else:
+        message = api.store.get("message", message["id"])
+    if message is None:
+        raise NotFoundError("message", request.path_params["message_id"])
     return json_response(200, message)
 
 

@@ -64,8 +64,8 @@ async def create_thread_and_run(api: ApiContext, request: Request) -> Response:
     api.engine.assistant(run_body["assistant_id"])
     thread = new_thread(api, thread_body)
     if body.get("tool_resources") is not None:
-        thread["tool_resources"] = v.optional_object(body, "tool_resources") or {}
-        api.store.update("thread", thread)
+        resources = v.optional_object(body, "tool_resources") or {}
+        thread = api.store.patch("thread", thread["id"], {"tool_resources": resources}) or thread
     run, queue = api.engine.create_run(
         thread["id"], run_body, stream=run_body.get("stream") is True, new_thread=thread
     )
@@ -89,10 +89,8 @@ async def modify_run(api: ApiContext, request: Request) -> Response:
     params = request.path_params
     run = api.engine.run(params["thread_id"], params["run_id"])
     metadata = v.metadata_only(await read_body(request))
-    if metadata is not None:
-        run = api.store.get("run", run["id"]) or run
-        run["metadata"] = metadata
-        api.store.update("run", run)
+    if metadata is not None:  # only the metadata: the run's task owns the rest
+        run = api.store.patch("run", run["id"], {"metadata": metadata}) or run
     return json_response(200, run)
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from .. import validation as v
 from ..runs import new_id
+from ..validation import NotFoundError
 from .http import ApiContext, Operation, deleted_payload, json_response, read_body
 
 
@@ -39,11 +40,13 @@ async def get_thread(api: ApiContext, request: Request) -> Response:
 
 
 async def modify_thread(api: ApiContext, request: Request) -> Response:
-    thread = api.engine.thread(request.path_params["thread_id"])
+    thread_id = request.path_params["thread_id"]
+    api.engine.thread(thread_id)
     body = v.object_body(await read_body(request), frozenset({"tool_resources", "metadata"}))
     fields, _ = v.thread_fields(body)
-    thread.update(fields)
-    api.store.update("thread", thread)
+    thread = api.store.patch("thread", thread_id, fields)  # only what the body sets
+    if thread is None:
+        raise NotFoundError("thread", thread_id)
     return json_response(200, thread)
 
 

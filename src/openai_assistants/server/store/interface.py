@@ -9,6 +9,7 @@ for several server instances sharing one database.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,6 +41,20 @@ class Store(Protocol):
     ) -> None: ...
 
     def update(self, kind: str, obj: dict[str, Any]) -> None: ...
+
+    def patch(
+        self,
+        kind: str,
+        object_id: str,
+        fields: dict[str, Any],
+        *,
+        statuses: Collection[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Set only ``fields`` of the stored object, atomically, and answer the object as it
+        is now; None when there is no such object, or (with ``statuses``) when its status is
+        not one of them. What a writer does not name (metadata a client set meanwhile) is
+        kept: no lost update, and a run in a final status is never changed again."""
+        ...
 
     def get(self, kind: str, object_id: str) -> dict[str, Any] | None: ...
 

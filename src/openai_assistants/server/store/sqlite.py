@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,28 @@ class SqliteStore:
                 "UPDATE objects SET data = ?, status = ? WHERE kind = ? AND id = ?",
                 (_dump(obj), obj.get("status"), kind, obj["id"]),
             )
+
+    def patch(
+        self,
+        kind: str,
+        object_id: str,
+        fields: dict[str, Any],
+        *,
+        statuses: Collection[str] | None = None,
+    ) -> dict[str, Any] | None:
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")  # other processes on the file wait, too
+            row = self._db.execute(
+                "SELECT data, status FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
+            ).fetchone()
+            if row is None or (statuses is not None and row[1] not in statuses):
+                return None
+            obj = {**json.loads(row[0]), **fields}
+            self._db.execute(
+                "UPDATE objects SET data = ?, status = ? WHERE kind = ? AND id = ?",
+                (_dump(obj), obj.get("status"), kind, object_id),
+            )
+        return obj
 
     def get(self, kind: str, object_id: str) -> dict[str, Any] | None:
         with self._lock:
