@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from ...engine.create_run import parse_body
 from ...errors import InvalidSettingsError
+from ..body_check import check_request_body
 from ..runs import Engine
 from ..store import CursorNotFound, Page, Store
 from ..validation import RequestError
@@ -81,8 +82,9 @@ def response_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
-async def read_body(request: Request, *, allow_empty: bool = False) -> Any:
-    """The request body as JSON, with the node's wording for syntax errors."""
+async def read_body(request: Request, schema: str, *, allow_empty: bool = False) -> Any:
+    """The request body as JSON (the node's wording for syntax errors), checked against the
+    operation's schema ``schema`` (:mod:`..body_check`); ``allow_empty``: no body is None."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_REQUEST_BYTES:
         raise RequestError("The request body is too large.", status=413)
@@ -92,11 +94,13 @@ async def read_body(request: Request, *, allow_empty: bool = False) -> Any:
     if allow_empty and not raw.strip():
         return None
     try:
-        return parse_body(raw.decode("utf-8"))
+        body = parse_body(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise RequestError("The request body is not valid UTF-8 text.") from None
     except InvalidSettingsError as exc:
         raise RequestError(str(exc)) from None
+    check_request_body(body, schema)
+    return body
 
 
 def page(

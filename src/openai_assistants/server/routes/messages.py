@@ -15,7 +15,9 @@ from .http import ApiContext, Operation, deleted_payload, json_response, page_re
 
 async def create_message(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
-    role, content, attachments, metadata = v.message_request(await read_body(request), None)
+    role, content, attachments, metadata = v.message_request(
+        await read_body(request, "CreateMessageRequest"), None
+    )
     api.engine.thread(thread_id)
     await api.engine.settle(thread_id)
     active = api.engine.active_run(thread_id)
@@ -41,7 +43,7 @@ async def get_message(api: ApiContext, request: Request) -> Response:
 
 async def modify_message(api: ApiContext, request: Request) -> Response:
     message = thread_message(api, request)
-    metadata = v.metadata_only(await read_body(request))
+    metadata = v.metadata_only(await read_body(request, "ModifyMessageRequest"))
     if metadata is not None:  # only the metadata: a run may be writing the content
         message = api.store.patch("message", message["id"], {"metadata": metadata})
     else:

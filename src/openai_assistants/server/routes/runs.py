@@ -17,7 +17,6 @@ from starlette.responses import Response
 
 from ...engine.create_run import validate_include
 from ...errors import InvalidBodyError, InvalidSettingsError
-from ...operations.body_schema import check_body
 from .. import validation as v
 from ..store import Page
 from ..validation import NotFoundError, RequestError
@@ -33,17 +32,11 @@ from .http import (
 )
 from .threads import new_thread
 
-RUN_ONLY_FIELDS = ("additional_messages", "additional_instructions")
-
 
 async def create_run(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     _check_include(request)
-    body = await read_body(request)
-    if "thread_id" in body:
-        raise RequestError(
-            "Unrecognized request argument supplied: thread_id", code="unknown_parameter"
-        )
+    body = await read_body(request, "CreateRunRequest")
     _check_run_body(body)
     await api.engine.settle(thread_id)
     run, queue = api.engine.create_run(thread_id, body, stream=body.get("stream") is True)
@@ -51,13 +44,8 @@ async def create_run(api: ApiContext, request: Request) -> Response:
 
 
 async def create_thread_and_run(api: ApiContext, request: Request) -> Response:
-    body = await read_body(request)
+    body = await read_body(request, "CreateThreadAndRunRequest")
     run_body = {k: val for k, val in body.items() if k not in ("thread", "tool_resources")}
-    for name in RUN_ONLY_FIELDS:
-        if name in run_body:
-            raise RequestError(
-                f"Unrecognized request argument supplied: {name}", code="unknown_parameter"
-            )
     _check_run_body(run_body)
     thread_body = body.get("thread")
     v.thread_fields(thread_body)  # refused before anything is created
@@ -88,7 +76,7 @@ async def get_run(api: ApiContext, request: Request) -> Response:
 async def modify_run(api: ApiContext, request: Request) -> Response:
     params = request.path_params
     run = api.engine.run(params["thread_id"], params["run_id"])
-    metadata = v.metadata_only(await read_body(request))
+    metadata = v.metadata_only(await read_body(request, "ModifyRunRequest"))
     if metadata is not None:  # only the metadata: the run's task owns the rest
         run = api.store.patch("run", run["id"], {"metadata": metadata}) or run
     return json_response(200, run)
@@ -101,7 +89,7 @@ async def cancel_run(api: ApiContext, request: Request) -> Response:
 
 async def submit_tool_outputs(api: ApiContext, request: Request) -> Response:
     params = request.path_params
-    outputs, stream = v.tool_outputs(await read_body(request))
+    outputs, stream = v.tool_outputs(await read_body(request, "SubmitToolOutputsRunRequest"))
     run, queue = api.engine.submit_tool_outputs(
         params["thread_id"], params["run_id"], outputs, stream=stream
     )
@@ -136,25 +124,15 @@ def _check_include(request: Request) -> None:
 
 
 def _check_run_body(body: dict[str, Any]) -> None:
-    """The node's schema (every violation listed), then what this server cannot run."""
-    problems = check_body(body)
-    violations = list(problems.violations) + list(problems.unknown_fields)
+    """What the schema (checked with the body) cannot say, and what this server cannot run."""
     assistant_id = body.get("assistant_id")
     if isinstance(assistant_id, str) and not assistant_id.strip():
-        violations.insert(0, "assistant_id: must not be empty (e.g. asst_abc123)")
-    if violations:
-        error = InvalidBodyError(violations)
-        raise RequestError(str(error), param=_first_param(violations))
+        violations = ["assistant_id: must not be empty (e.g. asst_abc123)"]
+        raise RequestError(str(InvalidBodyError(violations)), param="assistant_id")
     if body.get("tools") is not None:
         v.tools(body["tools"])
     for i, message in enumerate(body.get("additional_messages") or []):
         v.message_request(message, f"additional_messages[{i}]")
-
-
-def _first_param(violations: list[str]) -> str | None:
-    """``additional_messages[0].role: ...`` -> ``additional_messages[0].role``."""
-    head = violations[0].split(":", 1)[0].strip() if violations else ""
-    return head if head and head != "$" and " " not in head else None
 
 
 OPERATIONS = (

@@ -15,7 +15,9 @@ from .http import ApiContext, Operation, deleted_payload, json_response, read_bo
 
 
 async def create_thread(api: ApiContext, request: Request) -> Response:
-    return json_response(200, new_thread(api, await read_body(request, allow_empty=True)))
+    return json_response(
+        200, new_thread(api, await read_body(request, "CreateThreadRequest", allow_empty=True))
+    )
 
 
 def new_thread(api: ApiContext, body: Any) -> dict[str, Any]:
@@ -42,7 +44,9 @@ async def get_thread(api: ApiContext, request: Request) -> Response:
 async def modify_thread(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     api.engine.thread(thread_id)
-    body = v.object_body(await read_body(request), frozenset({"tool_resources", "metadata"}))
+    body = v.object_body(
+        await read_body(request, "ModifyThreadRequest"), frozenset({"tool_resources", "metadata"})
+    )
     fields, _ = v.thread_fields(body)
     thread = api.store.patch("thread", thread_id, fields)  # only what the body sets
     if thread is None:
