@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +23,7 @@ from openai_assistants.server.app import create_app
 from openai_assistants.server.backends import ModelRequest, TextDelta
 from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
 from openai_assistants.server.backends.echo import EchoBackend
+from openai_assistants.server.routes import http as http_parts
 from openai_assistants.server.runs import TERMINAL, Engine
 from openai_assistants.server.store import SqliteStore
 
@@ -250,3 +254,74 @@ def test_a_modify_whose_body_is_still_arriving_changes_only_what_it_names():
             assert thread["tool_resources"] == resources["tool_resources"]
 
     run(scenario)
+
+
+# 1. memory is bounded for every request
+
+
+def test_a_chunked_body_is_counted_while_it_streams_and_refused_at_the_limit(monkeypatch):
+    monkeypatch.setattr(http_parts, "MAX_REQUEST_BYTES", 64 * 1024)
+    sent = []
+
+    async def endless() -> AsyncIterator[bytes]:  # no Content-Length: chunked framing
+        for i in range(200):
+            sent.append(i)
+            yield b" " * 16 * 1024
+
+    async def scenario() -> httpx.Response:
+        async with serving() as (http, _):
+            return await http.post("/assistants", content=endless())
+
+    answer = run(scenario)
+    assert answer.status_code == 413
+    assert answer.json()["error"]["message"] == "The request body is too large."
+    assert len(sent) <= 6  # read up to the limit, not the whole body first
+
+
+def test_a_large_valid_body_does_not_stall_other_clients():
+    parts = [{"type": "text", "text": f"part {i}"} for i in range(40_000)]
+    content = json.dumps({"role": "user", "content": parts}).encode()
+
+    async def scenario() -> tuple[float, float, int]:
+        async with serving() as (http, _):
+            t = (await http.post("/threads")).json()["id"]
+            ticks: list[float] = []
+
+            async def heartbeat() -> None:  # what every other client would see: the loop
+                while True:
+                    ticks.append(time.monotonic())
+                    await asyncio.sleep(0.005)
+
+            started = time.monotonic()
+            ticks.append(started)
+            beating = asyncio.create_task(heartbeat())
+            status = (await http.post(f"/threads/{t}/messages", content=content)).status_code
+            took = time.monotonic() - started
+            beating.cancel()
+            ticks.append(time.monotonic())
+            gaps = [b - a for a, b in itertools.pairwise(ticks)]
+            return max(gaps), took, status
+
+    stalled, took, status = run(scenario)
+    assert status == 200
+    assert stalled < took / 3, f"the loop stalled {stalled:.2f}s during a {took:.2f}s request"
+
+
+def test_a_list_answer_has_a_bounded_size_and_pages_on(monkeypatch):
+    monkeypatch.setattr(http_parts, "MAX_LIST_BYTES", 250_000, raising=False)
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with serving() as (http, _):
+            t = (await http.post("/threads")).json()["id"]
+            for i in range(5):
+                content = f"{i}" * 100_000
+                await http.post(f"/threads/{t}/messages", json={"role": "user", "content": content})
+            first = (await http.get(f"/threads/{t}/messages", params={"limit": 100})).json()
+            after = {"limit": 100, "after": first["last_id"]}
+            rest = (await http.get(f"/threads/{t}/messages", params=after)).json()
+            return first, rest
+
+    first, rest = run(scenario)
+    assert len(first["data"]) == 2 and first["has_more"] is True
+    assert len(first["data"]) + len(rest["data"]) <= 5 and rest["data"]
+    assert first["data"][0]["content"][0]["text"]["value"][0] == "4"  # newest first

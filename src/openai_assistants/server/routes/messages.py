@@ -15,8 +15,8 @@ from .http import ApiContext, Operation, deleted_payload, json_response, page_re
 
 async def create_message(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
-    role, content, attachments, metadata = v.message_request(
-        await read_body(request, "CreateMessageRequest"), None
+    role, content, attachments, metadata = await read_body(
+        request, "CreateMessageRequest", prepare=lambda body: v.message_request(body, None)
     )
     api.engine.thread(thread_id)
     await api.engine.settle(thread_id)

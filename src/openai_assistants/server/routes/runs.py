@@ -36,21 +36,18 @@ from .threads import new_thread
 async def create_run(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     _check_include(request)
-    body = await read_body(request, "CreateRunRequest")
-    _check_run_body(body)
+    body = await read_body(request, "CreateRunRequest", prepare=_checked_run_body)
     await api.engine.settle(thread_id)
     run, queue = api.engine.create_run(thread_id, body, stream=body.get("stream") is True)
     return await run_response(api, run, queue)
 
 
 async def create_thread_and_run(api: ApiContext, request: Request) -> Response:
-    body = await read_body(request, "CreateThreadAndRunRequest")
-    run_body = {k: val for k, val in body.items() if k not in ("thread", "tool_resources")}
-    _check_run_body(run_body)
-    thread_body = body.get("thread")
-    v.thread_fields(thread_body)  # refused before anything is created
+    body, run_body, thread_parsed = await read_body(
+        request, "CreateThreadAndRunRequest", prepare=_thread_and_run
+    )  # all refused before anything is created
     api.engine.assistant(run_body["assistant_id"])
-    thread = new_thread(api, thread_body)
+    thread = new_thread(api, thread_parsed)
     if body.get("tool_resources") is not None:
         resources = v.optional_object(body, "tool_resources") or {}
         thread = api.store.patch("thread", thread["id"], {"tool_resources": resources}) or thread
@@ -123,7 +120,14 @@ def _check_include(request: Request) -> None:
         raise RequestError(str(exc), param="include[]", code="invalid_value") from None
 
 
-def _check_run_body(body: dict[str, Any]) -> None:
+def _thread_and_run(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """A Create Thread and Run body: (the body, its run part, its thread as read)."""
+    run_body = {k: val for k, val in body.items() if k not in ("thread", "tool_resources")}
+    _checked_run_body(run_body)
+    return body, run_body, v.thread_fields(body.get("thread"))
+
+
+def _checked_run_body(body: dict[str, Any]) -> dict[str, Any]:
     """What the schema (checked with the body) cannot say, and what this server cannot run."""
     assistant_id = body.get("assistant_id")
     if isinstance(assistant_id, str) and not assistant_id.strip():
@@ -133,6 +137,7 @@ def _check_run_body(body: dict[str, Any]) -> None:
         v.tools(body["tools"])
     for i, message in enumerate(body.get("additional_messages") or []):
         v.message_request(message, f"additional_messages[{i}]")
+    return body
 
 
 OPERATIONS = (

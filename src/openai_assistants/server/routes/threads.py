@@ -16,13 +16,20 @@ from .http import ApiContext, Operation, deleted_payload, json_response, read_bo
 
 async def create_thread(api: ApiContext, request: Request) -> Response:
     return json_response(
-        200, new_thread(api, await read_body(request, "CreateThreadRequest", allow_empty=True))
+        200,
+        new_thread(
+            api,
+            await read_body(
+                request, "CreateThreadRequest", allow_empty=True, prepare=v.thread_fields
+            ),
+        ),
     )
 
 
-def new_thread(api: ApiContext, body: Any) -> dict[str, Any]:
-    """A thread from a create-thread body, with its initial messages."""
-    fields, messages = v.thread_fields(body)
+def new_thread(api: ApiContext, parsed: tuple[dict[str, Any], list[Any]]) -> dict[str, Any]:
+    """A thread from a create-thread body as :func:`..validation.thread_fields` reads it
+    (fields, initial messages), with its initial messages."""
+    fields, messages = parsed
     thread = {
         "id": new_id("thread"),
         "object": "thread",

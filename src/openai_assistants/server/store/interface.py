@@ -73,7 +73,11 @@ class Store(Protocol):
         order: str = "desc",
         after: str | None = None,
         before: str | None = None,
-    ) -> Page: ...
+        max_bytes: int | None = None,
+    ) -> Page:
+        """Up to ``limit`` objects in ``order`` after/before the cursors; with ``max_bytes``,
+        fewer once their size reaches it (always at least one), ``has_more`` then true."""
+        ...
 
     def all(
         self,

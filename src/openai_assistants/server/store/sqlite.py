@@ -130,8 +130,10 @@ class SqliteStore:
         order: str = "desc",
         after: str | None = None,
         before: str | None = None,
+        max_bytes: int | None = None,
     ) -> Page:
-        """``limit`` items in ``order`` after/before the cursors (IDs of the same list)."""
+        """``limit`` items in ``order`` after/before the cursors (IDs of the same list); with
+        ``max_bytes``, fewer once their stored size reaches it (at least one)."""
         where, args = self._filter(kind, thread_id, run_id)
         descending = order == "desc"
         # with only "before", the page is the one right before the cursor: read backwards
@@ -153,11 +155,22 @@ class SqliteStore:
             rows = self._db.execute(
                 f"SELECT data FROM objects WHERE {where} ORDER BY seq {direction} LIMIT ?",
                 (*args, limit + 1),
-            ).fetchall()
-        items = [json.loads(row[0]) for row in rows[:limit]]
+            )
+            texts: list[str] = []
+            size, more = 0, False
+            for (text,) in rows:  # read row by row: a page of large objects stops early
+                if len(texts) == limit or (
+                    max_bytes is not None and texts and size + len(text) > max_bytes
+                ):
+                    more = True
+                    break
+                texts.append(text)
+                size += len(text)
+            rows.close()
+        items = [json.loads(text) for text in texts]
         if backwards:
             items.reverse()
-        return Page(items=items, has_more=len(rows) > limit)
+        return Page(items=items, has_more=more)
 
     def all(
         self,
