@@ -11,19 +11,24 @@ import contextlib
 import itertools
 import json
 import logging
+import socket
 import sqlite3
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from fake_chat_completions import Fail, FakeChatCompletions
+from test_serve_process import serve as serve_process
+from test_serve_process import stop as stop_process
 
 from openai_assistants.server.app import create_app
 from openai_assistants.server.backends import ModelRequest, TextDelta
 from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
 from openai_assistants.server.backends.echo import EchoBackend
 from openai_assistants.server.routes import http as http_parts
+from openai_assistants.server.runner import BackgroundServer
 from openai_assistants.server.runs import TERMINAL, Engine
 from openai_assistants.server.store import SqliteStore
 
@@ -325,3 +330,74 @@ def test_a_list_answer_has_a_bounded_size_and_pages_on(monkeypatch):
     assert len(first["data"]) == 2 and first["has_more"] is True
     assert len(first["data"]) + len(rest["data"]) <= 5 and rest["data"]
     assert first["data"][0]["content"][0]["text"]["value"][0] == "4"  # newest first
+
+
+# 8. connections
+
+
+def test_a_half_sent_request_is_dropped_after_the_header_timeout_a_slow_answer_is_not():
+    app = create_app(Engine(SqliteStore(), EchoBackend(0.6)))
+    with BackgroundServer(app, header_timeout=0.3) as server:
+        server.start()
+        host, port = server.base_url.split("//")[1].split("/")[0].split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as half:
+            half.sendall(b"POST /v1/assistants HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-")
+            started = time.monotonic()
+            assert half.recv(1024) == b""  # closed by the server, without an answer
+            assert time.monotonic() - started < 3
+        with httpx.Client(base_url=server.base_url, headers=HEADERS, timeout=10) as http:
+            a = http.post("/assistants", json={"model": "m"}).json()["id"]
+            body = {
+                "assistant_id": a,
+                "stream": True,
+                "thread": {"messages": [{"role": "user", "content": "slow"}]},
+            }
+            streamed = http.post("/threads/runs", json=body)  # takes 0.6 s > 0.3 s
+            assert streamed.status_code == 200 and "thread.run.completed" in streamed.text
+            # the same connection's next request head has its own time, too
+            listed = http.get("/assistants")
+            assert listed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("localhost:8000", True),
+        ("127.0.0.1:8000", True),
+        ("127.0.0.1", True),
+        ("[::1]:8000", True),
+        ("LOCALHOST", True),
+        ("evil.example", False),
+        ("evil.example:8000", False),
+        ("127.0.0.1.evil.example", False),
+        ("localhost:8000@evil.example", False),
+        ("", False),
+    ],
+)
+def test_a_server_without_client_keys_answers_only_requests_addressed_to_loopback(host, allowed):
+    async def scenario() -> httpx.Response:
+        async with serving(loopback_hosts_only=True) as (http, _):
+            return await http.get("/assistants", headers={"Host": host})
+
+    answer = run(scenario)
+    if allowed:
+        assert answer.status_code == 200, answer.text
+    else:
+        assert answer.status_code == 403
+        error = answer.json()["error"]
+        assert (
+            error["code"] == "invalid_host" and "localhost, 127.0.0.1 or [::1]" in error["message"]
+        )
+
+
+def test_serve_refuses_a_rebinding_host_and_escapes_control_characters_in_its_log():
+    with serve_process("--backend", "echo") as (process, url):
+        with httpx.Client(base_url=url, headers=HEADERS, timeout=10) as http:
+            assert http.get("/assistants").status_code == 200
+            rebound = http.get("/assistants", headers={"Host": "attacker.example:8000"})
+            assert rebound.status_code == 403
+            forged = http.get("/threads/x%0D%0AGET%20/v1/forged%20200%1B%5B31m")
+            assert forged.status_code == 404
+        _, err = stop_process(process)
+    assert "GET /v1/threads/x\\x0d\\x0aGET /v1/forged 200\\x1b[31m 404" in err
+    assert "\x1b" not in err and "\nGET /v1/forged" not in err

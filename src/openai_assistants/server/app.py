@@ -47,7 +47,9 @@ def _endpoint(api: ApiContext, access: Access, handler: Handler, redactor: Redac
         except ClientDisconnect:  # the client left mid-request: nobody to answer, nothing done
             return Response(status_code=499)
         except Exception:
-            log.exception("%s %s failed inside the server", request.method, request.url.path)
+            log.exception(
+                "%s %s failed inside the server", request.method, printable(request.url.path)
+            )
             return json_response(
                 500,
                 error_payload(
@@ -86,14 +88,17 @@ def create_app(
     *,
     api_keys: Sequence[str] | None = None,
     truncate_stream: Callable[[], bool] | None = None,
+    loopback_hosts_only: bool = False,
 ) -> Starlette:
     """The ASGI application; its lifespan recovers cut-off runs and stops runs cleanly.
 
     ``api_keys``: the keys clients must present (``Authorization: Bearer`` or ``api-key``);
     empty: any non-empty key. ``truncate_stream``: fault injection for the sandbox.
+    ``loopback_hosts_only``: refuse requests whose ``Host`` does not name loopback (a
+    loopback server without keys: DNS-rebinding protection, :mod:`.access`).
     """
     api = ApiContext(engine, truncate_stream=truncate_stream)
-    access = Access(api_keys)
+    access = Access(api_keys, loopback_hosts_only=loopback_hosts_only)
     redactor = Redactor([*(api_keys or ()), *getattr(engine.backend, "secrets", ())])
     log_filter = RedactingFilter(redactor)
     routes = [
@@ -142,7 +147,8 @@ def create_app(
 def with_request_log(app: Any, log_line: Callable[[str], None]) -> Any:
     """Wrap an ASGI app so every HTTP request is logged as ``METHOD /path STATUS``.
 
-    The path is logged without its query; headers (and so keys) never are.
+    The path is logged without its query, control characters escaped (a path cannot forge
+    a log line or colour a terminal); headers (and so keys) never are.
     """
 
     async def logged(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -159,6 +165,17 @@ def with_request_log(app: Any, log_line: Callable[[str], None]) -> Any:
         try:
             await app(scope, receive, send_and_note)
         finally:
-            log_line(f"{scope['method']} {scope['path']} {status[0] if status else 'dropped'}")
+            outcome = status[0] if status else "dropped"
+            log_line(f"{printable(scope['method'])} {printable(scope['path'])} {outcome}")
 
     return logged
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)]}
+_CONTROLS[ord("\\")] = "\\\\"
+_CONTROLS.update({c: f"\\u{c:04x}" for c in (0x2028, 0x2029)})  # line breaks to some viewers
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (and the backslash) escaped as ``\\xNN``."""
+    return text.translate(_CONTROLS)
