@@ -5,7 +5,7 @@ SQLite implementation ``serve --db`` and the sandbox use. This package imports n
 from the server.
 """
 
-from .interface import KINDS, CursorNotFound, Page, Store
+from .interface import KINDS, CursorNotFound, Page, StorageError, Store
 from .sqlite import SqliteStore
 
-__all__ = ["KINDS", "CursorNotFound", "Page", "SqliteStore", "Store"]
+__all__ = ["KINDS", "CursorNotFound", "Page", "SqliteStore", "StorageError", "Store"]

@@ -28,6 +28,11 @@ class CursorNotFound(LookupError):
     """``after``/``before`` names no object of the list."""
 
 
+class StorageError(RuntimeError):
+    """The store could not read or write (disk full, read-only, locked, I/O error); the
+    message says why. The server answers 503 and never leaves a run half-ended for it."""
+
+
 class Store(Protocol):
     """What the engine and the HTTP layer need from storage."""
 
