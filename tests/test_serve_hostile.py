@@ -11,8 +11,11 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -30,7 +33,7 @@ from openai_assistants.server.backends.echo import EchoBackend
 from openai_assistants.server.routes import http as http_parts
 from openai_assistants.server.runner import BackgroundServer
 from openai_assistants.server.runs import TERMINAL, Engine
-from openai_assistants.server.store import SqliteStore, StorageError
+from openai_assistants.server.store import DatabaseInUse, SqliteStore, StorageError
 
 MODEL_KEY = "sk-model-SENTINEL-quoted-back"
 CLIENT_KEY = "sk-client-SENTINEL-key"
@@ -518,3 +521,64 @@ def test_serve_starts_again_on_a_database_that_takes_no_writes(tmp_path, caplog)
     with caplog.at_level(logging.WARNING):
         run(scenario)
     assert "kept in memory only" in caplog.text and "Traceback" not in caplog.text
+
+
+# 3. one database, one owner
+
+
+def test_a_second_serve_on_the_same_database_refuses_to_start_and_the_first_runs_on(tmp_path):
+    db = str(tmp_path / "serve.db")
+    with serve_process("--backend", "echo", "--run-duration", "1.5", "--db", db) as (first, url):
+        with httpx.Client(base_url=url, headers=HEADERS, timeout=10) as http:
+            a = http.post("/assistants", json={"model": "m"}).json()["id"]
+            body = {"assistant_id": a, "thread": {"messages": [{"role": "user", "content": "x"}]}}
+            created = http.post("/threads/runs", json=body).json()
+            command = ["serve", "--backend", "echo", "--port", "0", "--db", db]
+            second = subprocess.run(
+                [sys.executable, "-m", "openai_assistants", *command],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert second.returncode == 2 and second.stdout == ""
+            assert "is in use by another server (pid " in second.stderr
+            assert "Traceback" not in second.stderr
+            for _ in range(200):
+                path = f"/threads/{created['thread_id']}/runs/{created['id']}"
+                status = http.get(path).json()["status"]
+                if status not in ("queued", "in_progress"):
+                    break
+                time.sleep(0.05)
+            assert status == "completed"  # not failed by the second server
+        _, err = stop_process(first)
+    assert "Traceback" not in err
+
+
+def test_a_database_file_has_one_store_at_a_time(tmp_path):
+    first = SqliteStore(tmp_path / "db")
+    with pytest.raises(DatabaseInUse, match=f"pid {os.getpid()} on"):
+        SqliteStore(tmp_path / "db")
+    first.close()
+    SqliteStore(tmp_path / "db").close()  # free again once closed
+
+
+def test_a_run_in_a_final_status_never_changes_again():
+    backend = GatedBackend()
+    store = SqliteStore()
+
+    async def scenario() -> None:
+        async with serving(backend, store) as (http, _):
+            a, t = await thread_with_assistant(http)
+            r = (await http.post(f"/threads/{t}/runs", json={"assistant_id": a})).json()["id"]
+            await answer_in_progress(http, t)
+            # another engine on the same store takes the run for cut off and fails it
+            assert Engine(store, EchoBackend(0)).recover() == [r]
+            backend.release.set()
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+            ended = (await http.get(f"/threads/{t}/runs/{r}")).json()
+            assert ended["status"] == "failed" and ended["completed_at"] is None
+            message = (await answer_in_progress(http, t))["status"]
+            assert message == "incomplete"
+
+    run(scenario)

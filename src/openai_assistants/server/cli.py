@@ -86,7 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app, with_request_log
     from .runner import Server, base_url, bind_socket, is_loopback, uvicorn_config
     from .runs import Engine
-    from .store import SqliteStore
+    from .store import DatabaseInUse, SqliteStore
 
     client_keys = _client_keys(args)
     if not is_loopback(args.host) and not client_keys:
@@ -105,6 +105,9 @@ def _serve(args: argparse.Namespace) -> int:
         ) from None
     try:
         store = SqliteStore(args.db)
+    except DatabaseInUse as exc:  # one database, one server
+        sock.close()
+        raise ServeUsageError(f"--db {args.db}: {exc}") from None
     except Exception as exc:  # sqlite3.Error, OSError: the file is not a usable database
         sock.close()
         raise ServeUsageError(f"--db {args.db}: cannot open the database: {exc}") from None

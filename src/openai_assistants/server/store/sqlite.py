@@ -4,7 +4,7 @@ A file in WAL mode (readers do not block the writer; ``synchronous=NORMAL`` is d
 a process crash) or, without a path, an in-memory database. One connection behind a lock:
 every call is a few hundred microseconds, so the server's event loop calls it directly.
 SQLite's failures (disk full, a lock held too long, I/O errors) are raised as
-:class:`~.interface.StorageError`.
+:class:`~.interface.StorageError`. A database file has one owner (:mod:`.ownership`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .interface import CursorNotFound, Page, StorageError
+from .ownership import DatabaseOwner
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -41,14 +42,24 @@ class SqliteStore:
     """The :class:`Store` on SQLite: ``SqliteStore(path)`` a file, ``SqliteStore()`` memory."""
 
     def __init__(self, path: str | Path | None = None) -> None:
+        """Open (or create) the database; a file is owned by this store until :meth:`close`
+        (:class:`~.ownership.DatabaseInUse` when another server owns it)."""
         self.path = None if path is None else Path(path)
         self._lock = threading.Lock()
-        target = ":memory:" if self.path is None else str(self.path)
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        if self.path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._owner = None if self.path is None else DatabaseOwner(self.path)
+        if self._owner is not None:
+            self._owner.acquire()
+        try:
+            target = ":memory:" if self.path is None else str(self.path)
+            self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+            if self.path is not None:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except BaseException:
+            if self._owner is not None:
+                self._owner.release()
+            raise
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -218,8 +229,13 @@ class SqliteStore:
         return [json.loads(row[0]) for row in rows]
 
     def close(self) -> None:
-        with self._locked():
-            self._db.close()
+        """Close the database and give up its ownership."""
+        try:
+            with self._locked():
+                self._db.close()
+        finally:
+            if self._owner is not None:
+                self._owner.release()
 
     @staticmethod
     def _filter(
