@@ -2,10 +2,9 @@
 submit tool outputs, list and retrieve run steps (``/v1/threads/{thread_id}/runs``,
 ``/v1/threads/runs``).
 
-Run bodies are checked with the node's own schema
-(:func:`openai_assistants.operations.body_schema.check_body`), so the server refuses exactly
-what the Create Run node refuses to send. Function tools are run; ``code_interpreter`` and
-``file_search`` are refused with a 400.
+Run bodies are checked with the node's own schema (:mod:`..body_check`, as every body), so
+the server refuses exactly what the Create Run node refuses to send. Function tools are run;
+``code_interpreter`` and ``file_search`` are refused with a 400.
 """
 
 from __future__ import annotations
