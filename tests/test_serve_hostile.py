@@ -287,13 +287,19 @@ def test_a_chunked_body_is_counted_while_it_streams_and_refused_at_the_limit(mon
     assert len(sent) <= 6  # read up to the limit, not the whole body first
 
 
-def test_a_large_valid_body_does_not_stall_other_clients():
+@pytest.mark.parametrize("operation", ["create message", "create run"])
+def test_a_large_valid_body_does_not_stall_other_clients(operation):
     parts = [{"type": "text", "text": f"part {i}"} for i in range(20_000)]
-    content = json.dumps({"role": "user", "content": parts}).encode()
+    message = {"role": "user", "content": parts}
 
     async def scenario() -> tuple[float, float, int]:
         async with serving() as (http, _):
-            t = (await http.post("/threads")).json()["id"]
+            a, t = await thread_with_assistant(http)
+            if operation == "create message":
+                path, content = f"/threads/{t}/messages", json.dumps(message).encode()
+            else:
+                body = {"assistant_id": a, "additional_messages": [message]}
+                path, content = f"/threads/{t}/runs", json.dumps(body).encode()
             ticks: list[float] = []
 
             async def heartbeat() -> None:  # what every other client would see: the loop
@@ -304,7 +310,7 @@ def test_a_large_valid_body_does_not_stall_other_clients():
             started = time.monotonic()
             ticks.append(started)
             beating = asyncio.create_task(heartbeat())
-            status = (await http.post(f"/threads/{t}/messages", content=content)).status_code
+            status = (await http.post(path, content=content)).status_code
             took = time.monotonic() - started
             beating.cancel()
             ticks.append(time.monotonic())
