@@ -127,7 +127,8 @@ def _serve(args: argparse.Namespace) -> int:
                 sys.stdout,
             )
         else:
-            _say(f"Storage: {args.db}", sys.stdout)
+            read_only = f" (read-only: {store.read_only}; changes are refused)"
+            _say(f"Storage: {args.db}{read_only if store.read_only else ''}", sys.stdout)
         what = (
             f"runs on {backend.url}"
             if args.backend == "chat-completions"
