@@ -127,10 +127,9 @@ def _csv_cells(cells: list[Any], kind: str) -> list[str]:
 
 def _column_kinds(table: pa.Table | ResultRows) -> dict[str, str]:
     """Each column's type name (as :mod:`..tables.results` names them), row IDs first."""
-    declared = getattr(table, "columns", None)
-    if declared is not None and not hasattr(table, "schema"):  # plain rows: declared kinds
-        return {ROW_ID: "string", **dict(declared)}
-    return {field.name: _arrow_kind(str(field.type)) for field in table.schema}
+    if hasattr(table, "schema"):  # an Arrow table
+        return {field.name: _arrow_kind(str(field.type)) for field in table.schema}
+    return {ROW_ID: "string", **dict(table.columns)}  # plain rows: their declared kinds
 
 
 def _arrow_kind(arrow_type: str) -> str:
