@@ -106,10 +106,12 @@ def table_inputs(
     row_ids: Sequence[str],
     columns: Mapping[str, Sequence[str | None]],
     tool_columns: tuple[Sequence[str | None], Sequence[str | None]] | None,
+    column_names: Mapping[str, str] | None = None,
 ) -> list[engine.CallInput]:
-    """An input table's rows as calls: one per row, or for tool outputs one per run."""
+    """An input table's rows as calls: one per row, or for tool outputs one per run.
+    ``column_names`` (settings key -> column) names the column of a missing cell."""
     if tool_columns is None:
-        return engine.inputs_from_rows(row_ids, settings, columns)
+        return engine.inputs_from_rows(row_ids, settings, columns, column_names)
     calls, outputs = tool_columns
     return engine.tool_output_inputs(
         row_ids,

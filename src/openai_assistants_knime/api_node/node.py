@@ -183,7 +183,7 @@ class OperationNode:
         tool_cells = None
         if tool_columns is not None:
             tool_cells = (read.pop("tool_call_id"), read.pop("output"))
-        return calls.table_inputs(settings, row_ids, read, tool_cells)
+        return calls.table_inputs(settings, row_ids, read, tool_cells, names)
 
 
 def operation_node(
@@ -210,7 +210,8 @@ def operation_node(
             dict.fromkeys(["OpenAI", "Assistants", operation.group, "REST", *keywords]),
             "Input table",
             "Optional: one request per row. Path parameters and body come from the chosen "
-            "columns; a missing cell falls back to the dialog's value.",
+            "columns; a missing ID cell falls back to the dialog's value, a row with a missing "
+            'body cell is not sent (its output row holds the error "missing body").',
         )(node_cls)
 
     return register
