@@ -125,7 +125,8 @@ def test_a_missing_body_cell_sends_nothing_and_gives_a_row_with_its_error() -> N
     assert frame["http_status"].isna().tolist() == [False, True, False]
     assert list(frame["id"].iloc[[0, 2]]) == ["thread_1", "thread_1"]
     (warning,) = context.warnings
-    assert "b: missing body: the body column 'body'" in warning
+    assert warning.startswith("1 of 3 rows failed: b: missing body: the body column 'body'")
+    assert warning.endswith("see the `error` column.")
 
 
 def test_a_missing_body_cell_fails_the_node_naming_row_and_column() -> None:

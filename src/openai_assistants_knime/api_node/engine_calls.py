@@ -92,6 +92,13 @@ def check(
     )
 
 
+def warning_text(warnings: Sequence[str]) -> str:
+    """configure()'s warnings as the one bounded warning KNIME shows."""
+    from openai_assistants.engine.warning_summary import summarize_warnings
+
+    return summarize_warnings(warnings)
+
+
 def output_columns(operation: Operation, options: engine.OperationOptions) -> Columns:
     return engine.output_columns(operation, options.result_format, options.include_headers)
 
