@@ -11,6 +11,7 @@ Through the engine and through a node on the test double, against the sandbox se
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import knime.extension as knext
@@ -27,6 +28,7 @@ from openai_assistants.engine.execute import (
     CallSettings,
     ErrorHandling,
     OperationOptions,
+    WaitOptions,
     execute_operation,
 )
 from openai_assistants.engine.warning_summary import summarize_warnings
@@ -119,3 +121,110 @@ def test_other_warnings_are_grouped_by_their_text_and_bounded() -> None:
         "1 of 2 rows failed: a: missing body: …; see the `error` column."
     )
     assert summarize_warnings([], rows) == ""
+
+
+# --- waiting for runs: the states in the progress message, a bar that moves -------------------
+
+
+@pytest.fixture(scope="module")
+def slow_runs() -> Iterator[SandboxServer]:
+    """Runs that stay queued ~0.2 s, then in_progress ~0.4 s."""
+    with start_sandbox(api_key=KEY, run_duration=0.6) as server:
+        yield server
+
+
+def assistant_in(server: SandboxServer) -> str:
+    outcome = execute_operation(
+        operations.by_id("createAssistant"),
+        [CallInput("Row0", CallSettings(body='{"model": "gpt-4o"}'))],
+        client_for(server),
+    )
+    return json.loads(outcome.rows[0].response.text)["id"]
+
+
+def run_bodies(assistant: str, count: int) -> list[str]:
+    return [
+        json.dumps({"assistant_id": assistant, "thread": {"messages": [
+            {"role": "user", "content": f"question {n}"}]}})
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def assert_moves_while_waiting(reports: list[tuple[float, str]], runs: int) -> None:
+    """States named while nothing is done yet, the bar above 0 then, never going back."""
+    noun = "run" if runs == 1 else "runs"
+    before_first_done = [
+        (fraction, message) for fraction, message in reports if f"0 of {runs} " in message
+    ]
+    waiting = [(f, m) for f, m in before_first_done if m.startswith(f"Waiting for {runs} {noun}")]
+    assert waiting, reports
+    assert any("queued" in m or "in_progress" in m for _, m in waiting), reports
+    assert all(0 < f < 1 for f, _ in waiting), reports
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0, reports
+
+
+def test_progress_names_the_runs_states_while_waiting(slow_runs: SandboxServer) -> None:
+    assistant = assistant_in(slow_runs)
+    inputs = [CallInput(f"Row{n}", CallSettings(body=b)) for n, b in enumerate(
+        run_bodies(assistant, 4))]  # fmt: skip
+    reports: list[tuple[float, str]] = []
+    threads: set[int] = set()
+
+    def progress(fraction: float, message: str) -> None:
+        threads.add(threading.get_ident())
+        reports.append((fraction, message))
+
+    outcome = execute_operation(
+        operations.by_id("createThreadAndRun"),
+        inputs,
+        client_for(slow_runs),
+        options=OperationOptions(
+            result_format=ResultFormat.STRUCTURED,
+            wait=WaitOptions(poll_interval=0.05, max_wait=20.0),
+            concurrency=4,
+        ),
+        progress=progress,
+    )
+    assert outcome.table.column("status").to_pylist() == ["completed"] * 4
+    assert threads == {threading.get_ident()}  # never from a worker: KNIME's context
+    assert_moves_while_waiting(reports, 4)
+    assert any(m.startswith("Waiting for 4 runs: ") and "in_progress" in m for _, m in reports)
+    assert reports[-1] == (1.0, "4 of 4 requests done (HTTP 200)")
+
+
+def test_a_single_run_does_not_sit_at_zero(slow_runs: SandboxServer) -> None:
+    assistant = assistant_in(slow_runs)
+    reports: list[tuple[float, str]] = []
+    execute_operation(
+        operations.by_id("createThreadAndRun"),
+        [CallInput("Row0", CallSettings(body=run_bodies(assistant, 1)[0]))],
+        client_for(slow_runs),
+        options=OperationOptions(wait=WaitOptions(poll_interval=0.05, max_wait=20.0)),
+        progress=lambda fraction, message: reports.append((fraction, message)),
+    )
+    assert (0.25, "Waiting for 1 run: 1 queued; 0 of 1 requests done") in reports
+    assert (0.5, "Waiting for 1 run: 1 in_progress; 0 of 1 requests done") in reports
+    assert_moves_while_waiting(reports, 1)
+
+
+def test_a_node_waiting_for_runs_shows_their_states(slow_runs: SandboxServer) -> None:
+    from node_factories import configuration_port
+
+    assistant = assistant_in(slow_runs)
+    bodies = run_bodies(assistant, 3)
+    table = knext.Table.from_pandas(pd.DataFrame({"body": bodies}, index=["a", "b", "c"]))
+    port = configuration_port(slow_runs.base_url, credentials="openai")
+    node = set_values(
+        node_for(operations.by_id("createThreadAndRun")),
+        body=bodies[0],
+        body_column="body",
+        result_format="STRUCTURED",
+        wait_for_completion=True,
+        poll_interval=0.1,
+    )
+    context = ExecutionContext(CREDENTIALS)
+    output, _ = node.execute(context, port, table)
+    assert output.to_pandas()["status"].tolist() == ["completed"] * 3
+    reports = [(f, m or "") for f, m in context.progress[1:]]  # after the start message
+    assert_moves_while_waiting(reports, 3)
