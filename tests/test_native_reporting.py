@@ -228,3 +228,23 @@ def test_a_node_waiting_for_runs_shows_their_states(slow_runs: SandboxServer) ->
     assert output.to_pandas()["status"].tolist() == ["completed"] * 3
     reports = [(f, m or "") for f, m in context.progress[1:]]  # after the start message
     assert_moves_while_waiting(reports, 3)
+
+
+def test_run_states_are_listed_in_lifecycle_order_and_reported_on_change() -> None:
+    from openai_assistants.engine.run_progress import RunProgress
+
+    reports: list[tuple[float, str]] = []
+    runs = RunProgress(200, "runs", lambda fraction, message: reports.append((fraction, message)))
+    for row, status in enumerate(["completed", "in_progress", "queued", "queued"]):
+        runs.update(row, status)
+    runs.report(12)
+    runs.report(12)  # nothing changed: nothing said again
+    assert reports == [
+        ((12 + 0.9 + 0.5 + 0.25 * 2) / 200,
+         "Waiting for 4 runs: 2 queued, 1 in_progress, 1 completed; 12 of 200 runs done"),
+    ]  # fmt: skip
+    runs.row_done(0)
+    runs.update(1, "failed")
+    runs.report(13)
+    assert reports[-1][1] == "Waiting for 3 runs: 2 queued, 1 failed; 13 of 200 runs done"
+    assert reports[-1][0] > reports[0][0]
