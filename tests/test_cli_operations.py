@@ -105,10 +105,18 @@ def test_tool_outputs_and_ids_from_an_input_table(server, capsys, tmp_path) -> N
         "--body-column", "text", "--body", '{"role": "user", "content": "dialog"}',
         "--format", "structured",
     )  # fmt: skip
+    assert code == 2 and "Row1: missing body: the body column 'text' has a missing cell" in err
+    pd.DataFrame({"thread": threads, "text": ['{"role": "user", "content": "a"}'] * 2}).to_csv(
+        table, index=False
+    )
+    code, out, err = run(
+        capsys, "create-message", "--input", str(table), "--thread-id-column", "thread",
+        "--body-column", "text", "--format", "structured",
+    )  # fmt: skip
     assert code == 0, err
     assert field(out, "row") == ["Row0", "Row1"]
     assert field(out, "thread_id") == threads
-    assert field(out, "text") == ["a", "dialog"]
+    assert field(out, "text") == ["a", "a"]
 
 
 def test_pages_on_the_command_line(server, capsys, tmp_path) -> None:

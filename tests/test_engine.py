@@ -373,7 +373,7 @@ def test_an_error_carries_the_request_and_can_become_a_row(sandbox: SandboxServe
     assert outcome.warnings and "HTTP 404" in outcome.warnings[0]
 
 
-def test_rows_of_a_table_keep_ids_order_and_fall_back_to_the_dialog(
+def test_rows_of_a_table_keep_ids_order_and_ids_fall_back_to_the_dialog(
     sandbox: SandboxServer,
 ) -> None:
     first = created(sandbox, "createThread", {})
@@ -386,7 +386,11 @@ def test_rows_of_a_table_keep_ids_order_and_fall_back_to_the_dialog(
         settings,
         {
             "thread_id": [None, second["id"], None],
-            "body": [None, None, '{"role": "user", "content": "cell"}'],
+            "body": [
+                '{"role": "user", "content": "one"}',
+                '{"role": "user", "content": "two"}',
+                '{"role": "user", "content": "cell"}',
+            ],
         },
     )
     outcome = call(
@@ -399,7 +403,42 @@ def test_rows_of_a_table_keep_ids_order_and_fall_back_to_the_dialog(
     rows = outcome.table.to_pylist()
     assert [r["<RowID>"] for r in rows] == ["a", "b", "c"]
     assert [r["thread_id"] for r in rows] == [first["id"], second["id"], first["id"]]
-    assert [r["text"] for r in rows] == ["dialog", "dialog", "cell"]
+    assert [r["text"] for r in rows] == ["one", "two", "cell"]
+
+
+def test_a_missing_body_cell_sends_nothing_for_its_row(sandbox: SandboxServer) -> None:
+    """Missing in, missing out: the row's output holds missing values and "missing body"
+    naming the column; the dialog's body is never sent in its place."""
+    thread = created(sandbox, "createThread", {})
+    settings = CallSettings(
+        path_values={"thread_id": thread["id"]}, body='{"role": "user", "content": "dialog"}'
+    )
+    inputs = inputs_from_rows(
+        ["a", "b", "c"],
+        settings,
+        {"body": ['{"role": "user", "content": "one"}', None, '{"role": "user", "content": "3"}']},
+        {"body": "question"},
+    )
+    outcome = call(
+        sandbox,
+        "createMessage",
+        inputs=inputs,
+        result_format=ResultFormat.STRUCTURED,
+        on_error=ErrorHandling.OUTPUT,
+    )
+    rows = outcome.table.to_pylist()
+    assert [r["<RowID>"] for r in rows] == ["a", "b", "c"]
+    assert [r["text"] for r in rows] == ["one", None, "3"]
+    assert rows[1]["id"] is None and rows[1]["http_status"] is None
+    assert rows[1]["error"].startswith("missing body: the body column 'question' has a missing")
+    listed = created(sandbox, "listMessages", None, thread_id=thread["id"])
+    assert sorted(m["content"][0]["text"]["value"] for m in listed["data"]) == ["3", "one"]
+    assert any(w.startswith("b: missing body") for w in outcome.warnings)
+
+    with pytest.raises(InvalidSettingsError, match=r"^b: missing body: the body column 'question'"):
+        call(sandbox, "createMessage", inputs=inputs)  # Fail: before anything is sent
+    listed = created(sandbox, "listMessages", None, thread_id=thread["id"])
+    assert len(listed["data"]) == 2
 
 
 def test_a_stopped_table_names_what_was_already_created(sandbox: SandboxServer) -> None:

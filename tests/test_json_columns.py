@@ -75,8 +75,8 @@ def test_configure_takes_a_json_body_column_and_refuses_it_for_an_id() -> None:
 
 
 def test_execute_sends_each_json_cell_as_the_body() -> None:
-    bodies = ['{"metadata": {"row": "1"}}', None, '{"metadata": {"row": "3"}}']
-    table = json_column_table({"body": bodies}, ["a", "b", "c"], json={"body"})
+    bodies = ['{"metadata": {"row": "1"}}', '{"metadata": {"row": "3"}}']
+    table = json_column_table({"body": bodies}, ["a", "c"], json={"body"})
     with StubServer() as server:
         server.reply(*[Reply(200, json.dumps(THREAD)) for _ in bodies])
         port = configuration_port(server.base_url, credentials="openai")
@@ -91,12 +91,54 @@ def test_execute_sends_each_json_cell_as_the_body() -> None:
     assert output.schema == declared
     write_output(output)
     sent = [json.loads(received.body) for received in server.received]
-    assert sent == [
-        {"metadata": {"row": "1"}},
-        {"metadata": {"row": "dialog"}},  # a missing cell falls back to the dialog's body
-        {"metadata": {"row": "3"}},
-    ]
-    assert list(output.to_pandas().index) == ["a", "b", "c"]
+    assert sent == [{"metadata": {"row": "1"}}, {"metadata": {"row": "3"}}]
+    assert list(output.to_pandas().index) == ["a", "c"]
+
+
+def test_a_missing_body_cell_sends_nothing_and_gives_a_row_with_its_error() -> None:
+    """KNIME's "missing in, missing out": the row gets missing values and the error, never a
+    request with the dialog's body; the warning names the row and the column."""
+    bodies = ['{"metadata": {"row": "1"}}', None, '{"metadata": {"row": "3"}}']
+    table = json_column_table({"body": bodies}, ["a", "b", "c"], json={"body"})
+    with StubServer() as server:
+        server.reply(*[Reply(200, json.dumps(THREAD)) for _ in range(2)])
+        port = configuration_port(server.base_url, credentials="openai")
+        node = set_values(
+            _node("createThread"),
+            body='{"metadata": {"row": "dialog"}}',
+            body_column="body",
+            concurrency=1,
+            error_handling="OUTPUT",
+            result_format="STRUCTURED",
+        )
+        declared, _ = node.configure(ConfigurationContext(CREDENTIALS), port.spec, table.schema)
+        context = ExecutionContext(CREDENTIALS)
+        output, _ = node.execute(context, port, table)
+    assert output.schema == declared
+    write_output(output)
+    sent = [json.loads(received.body) for received in server.received]
+    assert sent == [{"metadata": {"row": "1"}}, {"metadata": {"row": "3"}}]
+    frame = output.to_pandas()
+    assert list(frame.index) == ["a", "b", "c"]
+    assert frame.loc["b", "error"].startswith("missing body: the body column 'body'")
+    assert frame["id"].isna().tolist() == [False, True, False]
+    assert frame["http_status"].isna().tolist() == [False, True, False]
+    assert list(frame["id"].iloc[[0, 2]]) == ["thread_1", "thread_1"]
+    (warning,) = context.warnings
+    assert warning.startswith("1 of 3 rows failed: b: missing body: the body column 'body'")
+    assert warning.endswith("see the `error` column.")
+
+
+def test_a_missing_body_cell_fails_the_node_naming_row_and_column() -> None:
+    table = json_column_table({"body": ['{"metadata": {}}', None]}, ["a", "b"], json={"body"})
+    with StubServer() as server:
+        port = configuration_port(server.base_url, credentials="openai")
+        node = set_values(_node("createThread"), body="{}", body_column="body")
+        node.configure(ConfigurationContext(CREDENTIALS), port.spec, table.schema)
+        with pytest.raises(Exception, match=r"b: missing body: the body column 'body'") as caught:
+            node.execute(ExecutionContext(CREDENTIALS), port, table)
+    assert "Fill the cell" in str(caught.value)
+    assert server.received == []  # checked before anything was sent
 
 
 def test_create_run_takes_its_bodies_from_a_json_column() -> None:

@@ -124,7 +124,11 @@ def test_a_node_with_a_deeper_indented_paragraph_would_be_caught() -> None:
 
 def test_where_row_values_come_from_reads_as_a_sentence() -> None:
     texts = {op.operation_id: description(op, "") for op in ALL}
-    assert "Each row's body can come from a string or JSON column;" in texts["createThread"]
+    assert "Each row's body can come from a string or JSON column." in texts["createThread"]
+    missing = "A row whose body cell is missing is not sent: its output row holds missing values"
+    assert missing in texts["createThread"] and missing in texts["createMessage"]
+    assert missing not in texts["getRun"]  # no body: nothing to say about one
+    assert "a missing ID cell falls back to the dialog's value" in texts["getRun"]
     assert (
         "Each row's `thread_id` can come from a string column, and its body from a string or "
         "JSON column;" in texts["createMessage"]

@@ -118,6 +118,8 @@ def test_a_rate_limit_pauses_every_worker() -> None:
 
 
 def test_node_takes_threads_and_bodies_from_columns_with_fallback() -> None:
+    """A missing thread ID cell takes the dialog's thread; a missing body cell creates no run
+    (the dialog's body is not sent for it): its row holds missing values."""
     frame = pd.DataFrame(
         {
             "thread": ["thread_a", None, "thread_c"],
@@ -126,7 +128,7 @@ def test_node_takes_threads_and_bodies_from_columns_with_fallback() -> None:
         index=["first", "second", "third"],
     )
     with StubServer() as server:
-        server.reply(ok(1), ok(2), ok(3))
+        server.reply(ok(1), ok(2))
         port = configuration_port(server.base_url, credentials="openai")
         node = create_run_node(
             thread_id="thread_default",
@@ -134,6 +136,7 @@ def test_node_takes_threads_and_bodies_from_columns_with_fallback() -> None:
             thread_id_column="thread",
             body_column="request",
             concurrency=1,
+            error_handling="OUTPUT",
         )
         context = ExecutionContext(CREDENTIALS)
         table, passthrough = node.execute(context, port, knext.Table.from_pandas(frame))
@@ -141,13 +144,15 @@ def test_node_takes_threads_and_bodies_from_columns_with_fallback() -> None:
     assert sent == {
         ("/v1/threads/thread_a/runs", "asst_x"),
         ("/v1/threads/thread_default/runs", "asst_y"),
-        ("/v1/threads/thread_c/runs", "asst_default"),
     }
     result = table.to_pandas()
     assert list(result.index) == ["first", "second", "third"]
-    assert result["status"].tolist() == [200, 200, 200]
+    assert result["status"].isna().tolist() == [False, False, True]
+    assert result["status"].iloc[:2].tolist() == [200, 200]
     assert passthrough is port
-    assert [round(p, 2) for p, _ in context.progress[1:]] == [0.33, 0.67, 1.0]
+    assert [round(p, 2) for p, _ in context.progress[1:]] == [0.67, 1.0]
+    (warning,) = context.warnings
+    assert "third: missing body: the body column 'request'" in warning
 
 
 def test_configure_checks_the_chosen_columns() -> None:
@@ -195,15 +200,17 @@ def test_cancel_stops_a_table_of_runs_within_a_second() -> None:
 
 
 def test_runs_from_a_table_file_fall_back_to_the_settings_cell_by_cell() -> None:
-    """The CLI's --input: one run per row, row IDs kept; a missing cell (None, NaN) takes the
-    settings' value; a JSON file's body object is sent as its JSON text."""
+    """The CLI's --input: one run per row, row IDs kept; a missing thread ID cell (None, NaN)
+    takes the settings' value, a missing body cell makes the row "missing body" (nothing
+    sent); a JSON file's body object is sent as its JSON text."""
     from openai_assistants.engine.inputs import column_cells, inputs_from_rows
 
     def runs_from_table(table, settings, thread_id_column="", body_column=""):
         """As ``create-run --input``: the columns' cells, one call per row."""
         columns = {"thread_id": thread_id_column, "body": body_column}
         cells = {key: column_cells(table, name) for key, name in columns.items() if name}
-        return inputs_from_rows([str(row_id) for row_id in table.index], settings, cells)
+        row_ids = [str(row_id) for row_id in table.index]
+        return inputs_from_rows(row_ids, settings, cells, columns)
 
     settings = run_settings(thread_id="thread_dialog", body='{"assistant_id": "asst_d"}')
     table = pd.DataFrame(
@@ -220,11 +227,12 @@ def test_runs_from_a_table_file_fall_back_to_the_settings_cell_by_cell() -> None
         "thread_dialog",
         "thread_dialog",
     ]
-    assert [json.loads(run.settings.body)["assistant_id"] for run in runs] == [
-        "asst_d",
+    assert runs[0].problem.startswith("missing body: the body column 'body' has a missing cell")
+    assert [json.loads(run.settings.body)["assistant_id"] for run in runs[1:]] == [
         "asst_b",
         "asst_c",
     ]
+    assert not runs[1].problem and not runs[2].problem
     assert runs_from_table(table, settings)[1].settings == settings
     with pytest.raises(
         InvalidSettingsError, match=r"no column 'missing' \(columns: thread, body\)"

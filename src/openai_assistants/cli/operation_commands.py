@@ -90,7 +90,7 @@ def run_operation(args: argparse.Namespace) -> int:
                 run_ids=cells.get("run_id"),
             )
         else:
-            inputs = engine.inputs_from_rows(row_ids, settings, cells)
+            inputs = engine.inputs_from_rows(row_ids, settings, cells, column_flags)
     else:
         inputs = [engine.CallInput("Row0", settings)]
     outcome = engine_calls.execute_operation(operation, inputs, config, options)
@@ -134,7 +134,7 @@ def run_create_run(args: argparse.Namespace) -> int:
         table = read_table_file(args.input)
         columns = {"thread_id": args.thread_id_column, "body": args.body_column}
         cells = {key: column_cells(table, name) for key, name in columns.items() if name}
-        inputs = engine.inputs_from_rows([str(i) for i in table.index], settings, cells)
+        inputs = engine.inputs_from_rows([str(i) for i in table.index], settings, cells, columns)
     else:
         inputs = [engine.CallInput("Row0", settings)]
     outcome = engine_calls.execute_operation(operations.by_id("createRun"), inputs, config, options)

@@ -42,11 +42,15 @@ def run_rows(
     stop: threading.Event,
     finished: Finished,
     is_canceled: Callable[[], bool] | None,
+    *,
+    tick: Callable[[], None] | None = None,
 ) -> None:
     """Run ``run_one`` for every pending row (index -> the engine's validated row), up to
     ``concurrency`` at once, each sending through ``client`` (whose cancel flag is ``stop``);
-    ``finished`` gets each row's result on the calling thread. The first failure sets
-    ``stop`` and is raised with the report of what exists on the server."""
+    ``finished`` gets each row's result on the calling thread, and ``tick`` is called there
+    while no row finishes (at least every ``POLL_SECONDS``: e.g. to report the states of
+    runs being waited on). The first failure sets ``stop`` and is raised with the report of
+    what exists on the server."""
     batch = Batch(operation, pending, stop)
 
     def run_row(i: int, ready: Any) -> tuple[RowResult, list[str]]:
@@ -57,7 +61,7 @@ def run_rows(
             stop.set()  # decided here: no further row is sent from now on
             raise
 
-    _run_pool(batch, concurrency, run_row, finished, is_canceled)
+    _run_pool(batch, concurrency, run_row, finished, is_canceled, tick)
 
 
 class Batch:
@@ -142,6 +146,7 @@ def _run_pool(
     run_row: Callable[[int, Any], tuple[RowResult, list[str]]],
     finished: Finished,
     is_canceled: Callable[[], bool] | None,
+    tick: Callable[[], None] | None = None,
 ) -> None:
     """Up to ``concurrency`` rows at once; the calling thread watches for cancel and reports.
 
@@ -189,6 +194,8 @@ def _run_pool(
                 if is_canceled():
                     raise CancelledError("Execution cancelled.")
             if item is None:
+                if tick is not None:
+                    tick()
                 continue
             remaining -= 1
             i, result, error = item

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ..client.exchange import ApiResponse
@@ -61,6 +62,7 @@ from .options import (
 from .outcome import TABLE_ERRORS, OperationOutcome, table_error
 from .prepare import PreparedCall, prefixed, prepare_call, prepare_rows
 from .run_polling import WaitOptions
+from .run_progress import RunProgress
 
 if TYPE_CHECKING:
     from ..client.client import ApiClient
@@ -119,32 +121,56 @@ def execute_operation(
     total = len(inputs)
     noun = "runs" if operation.operation_id == "createRun" else "requests"
     row_notes: dict[int, list[str]] = {}
+    # runs waited on: their states for the progress message (updated by any thread,
+    # reported by this one only)
+    runs = RunProgress(total, noun, progress) if options.wait is not None else None
 
     def finished(i: int, result: RowResult, notes: list[str]) -> None:
         results[i] = result
         row_notes[i] = [prefixed(result.row_id, total, note) for note in notes]
+        if runs is not None:
+            runs.row_done(i)
+            if runs.waiting():  # others still go on: say so, not only what ended
+                runs.report(len(results), force=True)
+                return
         if progress is not None:
             status = f"HTTP {result.response.status}" if result.response else "failed"
             progress(len(results) / total, f"{len(results)} of {total} {noun} done ({status})")
 
+    def report_runs() -> None:
+        if runs is not None:
+            runs.report(len(results))
+
     try:
         if total == 1:
             # one call: no pool; the calling thread checks the caller's cancel flag itself
+            # and, waiting for the run, reports its states itself
             for i, ready in pending.items():
-                finished(i, *_run_one(operation, ready, client, options, client.send))
+
+                def on_status(status: str, i: int = i) -> None:
+                    if runs is not None:
+                        runs.update(i, status)
+                        runs.report(len(results))
+
+                finished(i, *_run_one(operation, ready, client, options, client.send, on_status))
         else:
             stop = threading.Event()  # set on cancel or on the first failure; workers poll it
             if pending:
+                index_of = {id(ready): i for i, ready in pending.items()}
 
                 def run_one(
                     ready: PreparedCall, workers: ApiClient, send_first: Callable[..., ApiResponse]
                 ) -> tuple[RowResult, list[str]]:
-                    return _run_one(operation, ready, workers, options, send_first)
+                    on_status = None
+                    if runs is not None:  # a worker: only record; the calling thread reports
+                        on_status = partial(runs.update, index_of[id(ready)])
+                    return _run_one(operation, ready, workers, options, send_first, on_status)
 
                 with existing_objects_frozen():
                     run_rows(
                         operation, pending, options.concurrency, run_one,
                         client.with_cancel(stop.is_set), stop, finished, client.is_canceled,
+                        tick=report_runs,
                     )  # fmt: skip
     except OpenAIAssistantsError:
         for warning in dict.fromkeys(warnings):  # still worth seeing in the log
@@ -179,10 +205,12 @@ def _run_one(
     client: ApiClient,
     options: OperationOptions,
     send_first: Callable[..., ApiResponse],
+    on_status: Callable[[str], None] | None = None,
 ) -> tuple[RowResult, list[str]]:
     """One call (then its wait or its further pages); its row and warnings, or raise (FAIL).
     ``send_first`` sends the row's own request through ``client`` (a table counts what it
-    created); waits and pages go through ``client`` itself."""
+    created); waits and pages go through ``client`` itself. ``on_status`` hears each status
+    of the run waited on (on the thread running this row)."""
     request = ready.request
     notes: list[str] = []
     pages: tuple[ApiResponse, ...] = ()
@@ -197,7 +225,7 @@ def _run_one(
         answered = response
         if response.ok and problem is None and options.wait is not None:
             response, request = wait_until_run_ends(
-                request, response, ready, client, options, notes
+                request, response, ready, client, options, notes, on_status=on_status
             )
         elif response.ok and problem is None and operation.returns_list:
             check_page(request, response, notes)

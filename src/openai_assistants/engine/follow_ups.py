@@ -9,6 +9,7 @@ row (its request, path and query values) and ``options`` its ``OperationOptions`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..client.events import final_run, parse_event_stream
@@ -103,8 +104,11 @@ def wait_until_run_ends(
     client: ApiClient,
     options: Any,
     notes: list[str],
+    *,
+    on_status: Callable[[str], None] | None = None,
 ) -> tuple[ApiResponse, ApiRequest]:
     """Wait until the answered run stops; return the answer to output and its request.
+    ``on_status`` hears the run's status after creation and after each poll.
 
     The thread is the path's, else the run's own ``thread_id`` (Create Thread and Run). A
     stream already ends with the run's final state, so it is output as it is; only when it
@@ -132,7 +136,10 @@ def wait_until_run_ends(
     )
     if not thread_id:
         return response, request  # nothing to poll: the run names no thread
-    final = wait_for_run(created, client, thread_id, options.wait)
+    if on_status is None:
+        final = wait_for_run(created, client, thread_id, options.wait)
+    else:
+        final = wait_for_run(created, client, thread_id, options.wait, on_status=on_status)
     if final is created:
         return response, request
     run_id = run_status(created)[0]

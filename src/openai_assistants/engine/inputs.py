@@ -2,10 +2,11 @@
 
 :class:`CallSettings` holds what a dialog or the command line set (keys are the KNIME
 settings keys); :class:`CallInput` is one row's call. An input table becomes calls by
-:func:`inputs_from_rows` (a column per setting, a missing cell falls back to the dialog's
-value) or, for Submit Tool Outputs, :func:`tool_output_inputs` (rows of one run grouped into
-one call). :func:`column_cells` and :func:`read_table_file` read a table's columns (the
-command line's ``--input``), with pandas loaded only then.
+:func:`inputs_from_rows` (a column per setting; a missing ID cell falls back to the dialog's
+value, a missing body cell makes the row an error: KNIME's "missing in, missing out") or, for
+Submit Tool Outputs, :func:`tool_output_inputs` (rows of one run grouped into one call).
+:func:`column_cells` and :func:`read_table_file` read a table's columns (the command line's
+``--input``), with pandas loaded only then.
 """
 
 from __future__ import annotations
@@ -34,18 +35,40 @@ class CallSettings:
 
 @dataclass(frozen=True)
 class CallInput:
+    """One row's call. ``problem``: why the row cannot be sent although its settings may
+    be valid (a missing body cell); the engine then sends nothing for it and the row
+    carries the problem as its error (or, with "Fail", the node fails naming it)."""
+
     row_id: str
     settings: CallSettings
+    problem: str = ""
+
+
+def missing_body(column: str = "") -> str:
+    """The error of a row whose body cell is missing: which column, and what to do (the
+    row's ID goes before it). Why not the dialog's body instead: a missing cell usually
+    means the table lost a value (a failed join, an empty prompt), and sending the dialog's
+    body for it would make a request the user never meant, silently; KNIME's nodes give a
+    missing output for a missing input instead."""
+    named = f"the body column '{column}'" if column else "the body column"
+    return (
+        f"missing body: {named} has a missing cell in this row, so nothing was sent for it. "
+        "Fill the cell or leave the row out; to send the same body for every row, choose no "
+        "body column."
+    )
 
 
 def inputs_from_rows(
     row_ids: Sequence[str],
     settings: CallSettings,
     columns: Mapping[str, Sequence[str | None]],
+    column_names: Mapping[str, str] | None = None,
 ) -> list[CallInput]:
     """An input table -> one call per row. ``columns`` maps a settings key (a path parameter's
-    API name or ``body``) to that column's cells; a missing cell (None) falls back to the
-    dialog's value in ``settings``. Row IDs and order are kept."""
+    API name or ``body``) to that column's cells; a missing ID cell (None) falls back to the
+    dialog's value in ``settings``, a missing body cell gives a call with a ``problem``
+    (:func:`missing_body`; ``column_names`` maps a key to the column's name for its message).
+    Row IDs and order are kept."""
     for key, cells in columns.items():
         if len(cells) != len(row_ids):
             raise InvalidSettingsError(
@@ -56,15 +79,20 @@ def inputs_from_rows(
     for n, row_id in enumerate(row_ids):
         path_values = dict(settings.path_values)
         body = settings.body
+        problem = ""
         for key, cells in columns.items():
             cell = cells[n]
             if cell is None:
+                if key == "body":
+                    problem = missing_body((column_names or {}).get("body", ""))
                 continue
             if key == "body":
                 body = cell if isinstance(cell, str) else json.dumps(cell)
             else:
                 path_values[key] = cell
-        inputs.append(CallInput(str(row_id), replace(settings, path_values=path_values, body=body)))
+        inputs.append(
+            CallInput(str(row_id), replace(settings, path_values=path_values, body=body), problem)
+        )
     return inputs
 
 
@@ -134,7 +162,8 @@ def _cell(cells: Sequence[str | None] | None, n: int) -> str:
 
 
 def column_cells(table: pd.DataFrame, column: str) -> list[str | None]:
-    """A column's cells as text; a missing cell is ``None`` (the dialog's value applies).
+    """A column's cells as text; a missing cell is ``None`` (an ID: the dialog's value
+    applies; a body: the row is an error, see :func:`inputs_from_rows`).
     A JSON file may hold a body as an object: it is sent as that object's JSON text."""
     if column not in table.columns:
         raise InvalidSettingsError(

@@ -42,6 +42,14 @@ class OperationOutcome:
 
         return pa.Table.from_batches([self.batch], schema=self.batch.schema)
 
+    @cached_property
+    def summary(self) -> str:
+        """The one short warning a node shows: failed rows counted with the first reason,
+        other warnings grouped (:mod:`.warning_summary`); ``warnings`` keeps every message."""
+        from .warning_summary import summarize_warnings
+
+        return summarize_warnings(self.warnings, self.rows, self.data.result_format)
+
     @property
     def response(self) -> ApiResponse | None:
         """The (first) row's answer: for the single-call case."""

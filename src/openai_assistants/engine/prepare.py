@@ -68,6 +68,13 @@ def prepare_rows(
     ready: dict[int, PreparedCall] = {}
     warnings: list[str] = []
     for i, item in enumerate(inputs):
+        if item.problem:  # the row's table cells cannot make a request (a missing body)
+            named = f"{item.row_id}: {item.problem}"  # named even in a table of one row
+            if on_error is ErrorHandling.FAIL:
+                raise InvalidSettingsError(named, setting="body_column")
+            failed[i] = RowResult(item.row_id, None, item.problem)
+            warnings.append(named)
+            continue
         try:
             prepared = _prepare(operation, item, config)
         except InvalidSettingsError as exc:

@@ -16,7 +16,11 @@ from openai_assistants.operations import Operation
 from .options import code
 
 _TABLE = "With the optional input table, one request is sent per row (RowIDs and order kept)."
-_FALLBACK = "a missing cell falls back to the dialog's value."
+_ID_FALLBACK = "a missing ID cell falls back to the dialog's value."
+_MISSING_BODY = (
+    "A row whose body cell is missing is not sent: its output row holds missing values and "
+    'the error "missing body" (with Fail, the node fails naming the row).'
+)
 
 
 def description(operation: Operation, details: str) -> str:
@@ -39,11 +43,13 @@ def description(operation: Operation, details: str) -> str:
 def _table_paragraph(operation: Operation) -> str:
     ids = [code(name) for name in operation.path_parameters]
     body = "a string or JSON column"
+    missing_body = f" {_MISSING_BODY}" if operation.has_body else ""
     if not ids:
         if not operation.has_body:
             return _TABLE
-        return f"{_TABLE} Each row's body can come from {body}; {_FALLBACK}"
+        return f"{_TABLE} Each row's body can come from {body}.{missing_body}"
     named = " and ".join([", ".join(ids[:-1]), ids[-1]] if len(ids) > 1 else ids)
     columns = "string columns" if len(ids) > 1 else "a string column"
     also = f", and its body from {body}" if operation.has_body else ""
-    return f"{_TABLE} Each row's {named} can come from {columns}{also}; {_FALLBACK}"
+    fallback = f"{_ID_FALLBACK}{missing_body}"
+    return f"{_TABLE} Each row's {named} can come from {columns}{also}; {fallback}"

@@ -92,6 +92,13 @@ def check(
     )
 
 
+def warning_text(warnings: Sequence[str]) -> str:
+    """configure()'s warnings as the one bounded warning KNIME shows."""
+    from openai_assistants.engine.warning_summary import summarize_warnings
+
+    return summarize_warnings(warnings)
+
+
 def output_columns(operation: Operation, options: engine.OperationOptions) -> Columns:
     return engine.output_columns(operation, options.result_format, options.include_headers)
 
@@ -106,10 +113,12 @@ def table_inputs(
     row_ids: Sequence[str],
     columns: Mapping[str, Sequence[str | None]],
     tool_columns: tuple[Sequence[str | None], Sequence[str | None]] | None,
+    column_names: Mapping[str, str] | None = None,
 ) -> list[engine.CallInput]:
-    """An input table's rows as calls: one per row, or for tool outputs one per run."""
+    """An input table's rows as calls: one per row, or for tool outputs one per run.
+    ``column_names`` (settings key -> column) names the column of a missing cell."""
     if tool_columns is None:
-        return engine.inputs_from_rows(row_ids, settings, columns)
+        return engine.inputs_from_rows(row_ids, settings, columns, column_names)
     calls, outputs = tool_columns
     return engine.tool_output_inputs(
         row_ids,

@@ -30,7 +30,7 @@ from ..configuration.port import (
     openai_configuration_port_type,
 )
 from ..errors import settings_errors_as_invalid_parameters
-from ..reporting import report_start, report_warnings
+from ..reporting import report_start, report_warning
 from .description import description
 from .options import INCLUDE_VALUES
 from .sections import parameter_groups
@@ -142,7 +142,7 @@ class OperationNode:
             warnings = calls.check(
                 self.operation, settings, spec.connection, options, from_columns, tool_outputs
             )
-        report_warnings(config_context.set_warning, warnings)
+        report_warning(config_context.set_warning, calls.warning_text(warnings))
         return knime_schema(calls.output_columns(self.operation, options)), spec
 
     def execute(
@@ -168,7 +168,7 @@ class OperationNode:
             exec_context.is_canceled,
             exec_context.set_progress,
         )
-        report_warnings(exec_context.set_warning, outcome.warnings)
+        report_warning(exec_context.set_warning, outcome.summary)
         return knime_table(outcome), configuration
 
     def _inputs_from_table(
@@ -183,7 +183,7 @@ class OperationNode:
         tool_cells = None
         if tool_columns is not None:
             tool_cells = (read.pop("tool_call_id"), read.pop("output"))
-        return calls.table_inputs(settings, row_ids, read, tool_cells)
+        return calls.table_inputs(settings, row_ids, read, tool_cells, names)
 
 
 def operation_node(
@@ -210,7 +210,8 @@ def operation_node(
             dict.fromkeys(["OpenAI", "Assistants", operation.group, "REST", *keywords]),
             "Input table",
             "Optional: one request per row. Path parameters and body come from the chosen "
-            "columns; a missing cell falls back to the dialog's value.",
+            "columns; a missing ID cell falls back to the dialog's value, a row with a missing "
+            'body cell is not sent (its output row holds the error "missing body").',
         )(node_cls)
 
     return register

@@ -292,7 +292,8 @@ def _input_table_group(operation: Operation) -> Any:
         params["body_column"] = _column(
             "Body column",
             "The string or JSON column holding each row's JSON body (None: the dialog's body "
-            "for every row; a missing cell also falls back to it).",
+            "for every row). A row whose cell is missing is not sent; its output row holds "
+            'missing values and the error "missing body".',
             json_too=True,
         )
     if operation.operation_id == "submitToolOuputsToRun":

@@ -2,7 +2,8 @@
 
 A row's path IDs come from string columns; its body (and Submit Tool Outputs' output) from a
 string column or a KNIME JSON column, whose cells are sent as their JSON text. A missing cell
-is ``None`` (the engine falls back to the dialog's value). The column checks raise the core's
+is ``None`` (an ID: the engine falls back to the dialog's value; a body: the row is not sent
+and carries the error "missing body"). The column checks raise the core's
 ``InvalidSettingsError`` naming the setting, which configure() shows as an invalid setting.
 
 pandas is imported only when a table is read (KNIME loads it for the table anyway); listing

@@ -112,7 +112,8 @@ class RunsTableSettings:
     body_column = knext.ColumnParameter(
         "Body column",
         "With an input table: the string or JSON column holding each row's JSON body (None: "
-        "the dialog's body for every row).",
+        "the dialog's body for every row). A row whose cell is missing creates no run; its "
+        'output row holds missing values and the error "missing body".',
         port_index=1,
         column_filter=holds_json_text,
         include_none_column=True,
@@ -138,7 +139,8 @@ PARAMETER_GROUPS = CREATE_RUN_SECTIONS  # setting key -> its section (for tests 
     ["OpenAI", "Assistants", "run", "thread", "REST"],
     "Runs",
     "Optional: one run per row. Thread ID and/or body come from the chosen columns; a missing "
-    "cell falls back to the dialog's value.",
+    "thread ID cell falls back to the dialog's value, a row with a missing body cell creates "
+    'no run (its output row holds the error "missing body").',
 )
 class CreateRunNode(OperationNode):
     """Create a run.
@@ -166,8 +168,10 @@ class CreateRunNode(OperationNode):
     and `status` (the HTTP status code).
 
     **Runs table** (optional): one run per row (RowIDs and order kept). Each row's thread ID
-    can come from a string column, and its body from a string or JSON column; a missing cell
-    falls back to the dialog's value.
+    can come from a string column, and its body from a string or JSON column; a missing thread
+    ID cell falls back to the dialog's value. A row whose body cell is missing creates no run:
+    its output row holds missing values and the error "missing body" (with Fail, the node fails
+    naming the row).
     """
 
     operation = CREATE_RUN
