@@ -53,8 +53,11 @@ def test_every_operation_has_its_subcommand_with_its_parameters(capsys) -> None:
         assert ("--body" in help_text) == operation.has_body
         assert ("--wait" in help_text) == (
             operation.operation_id
-            in ("createRun", "createThreadAndRun", "getRun", "submitToolOuputsToRun")
-        )
+            in (
+                "createRun", "createThreadAndRun", "getRun", "submitToolOuputsToRun",
+                "createVectorStore", "createVectorStoreFile", "createVectorStoreFileBatch",
+            )
+        )  # fmt: skip
         assert ("--all-pages" in help_text) == operation.returns_list
         assert ("events" in help_text) == operation.can_stream
 

@@ -720,6 +720,7 @@ def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfi
     )
     parser = EventStreamParser() if media_type == "text/event-stream" else None
     parts: list[str] = []
+    raw: list[bytes] | None = [] if request.raw_answer else None  # a file's bytes, kept
     size = 0
     chunks: Any = response.iter_bytes()
     if type(response.stream) is _ResponseStream and "content-encoding" not in response.headers:
@@ -736,6 +737,8 @@ def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfi
                     + maybe_created(request),
                     request=request,
                 )
+            if raw is not None:
+                raw.append(chunk)
             text = decoder.decode(chunk)
             parts.append(text)
             if parser is not None:
@@ -772,7 +775,8 @@ def _read(response: httpx.Response, request: ApiRequest, config: ConnectionConfi
         else:
             parser.close()
         events = tuple(parser.events)
-    return ApiResponse(status=status, headers=headers, text=text, events=events)
+    content = None if raw is None else b"".join(raw)
+    return ApiResponse(status=status, headers=headers, text=text, events=events, content=content)
 
 
 @lru_cache(maxsize=64)

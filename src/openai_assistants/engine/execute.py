@@ -68,6 +68,11 @@ _OBJECTS = {
     ResultKind.MESSAGE: "thread.message",
     ResultKind.RUN: "thread.run",
     ResultKind.RUN_STEP: "thread.run.step",
+    ResultKind.FILE: "file",
+    ResultKind.VECTOR_STORE: "vector_store",
+    ResultKind.VECTOR_STORE_FILE: "vector_store.file",
+    ResultKind.VECTOR_STORE_FILE_BATCH: "vector_store.files_batch",  # sic: the reference's
+    ResultKind.FILE_CONTENT: "",  # bytes, not JSON
 }
 _DELETED = {
     "deleteAssistant": "assistant.deleted",
@@ -164,14 +169,17 @@ def result_formats(operation: Operation) -> tuple[ResultFormat, ...]:
 
 def can_wait(operation: Operation) -> bool:
     """Whether 'Wait until the run ends' applies (the operations that answer with a run that
-    goes on: Create Run, Create Thread and Run, Get Run, Submit Tool Outputs to Run)."""
-    return operation.operation_id in WAITING_OPERATIONS
+    goes on: Create Run, Create Thread and Run, Get Run, Submit Tool Outputs to Run), or
+    'Wait until processing ends' (Create Vector Store, ... File, ... File Batch)."""
+    return operation.operation_id in WAITING_OPERATIONS or bool(operation.poll_operation)
 
 
 def expected_object(operation: Operation) -> str:
     """The ``object`` a success answer carries: ``thread.run``, ``list``, ``thread.deleted``…"""
     if operation.returns_list:
-        return "list"
+        return operation.list_object
+    if operation.answer_object:
+        return operation.answer_object
     if operation.result_kind is ResultKind.DELETION:
         return _DELETED.get(operation.operation_id, "")
     return _OBJECTS[operation.result_kind]
@@ -544,7 +552,12 @@ def _table_error(
 
 def _row_settings(operation: Operation) -> tuple[str, ...]:
     """The settings a row's own values can get wrong (the rest concern every row)."""
-    return (*operation.path_parameters, *(q.setting for q in operation.query_parameters), "body")
+    return (
+        *operation.path_parameters,
+        *(q.setting for q in operation.query_parameters),
+        *operation.field_settings,  # Upload File's file, Search's query: one row's own
+        "body",
+    )
 
 
 def _prepare_rows(
@@ -598,10 +611,11 @@ def _prepare(operation: Operation, item: CallInput, config: ConnectionConfig) ->
         typed(settings.allow_unknown_fields),
         config_key(config),
     )
-    known = _BUILT.get(key)
-    if known is None:
+    known = None if operation.upload_field else _BUILT.get(key)
+    if known is None:  # an upload is built anew: its file's size may have changed
         known = _build(operation, settings, query, config)
-        _BUILT.put(key, known, size=len(known[0].body))
+        if not operation.upload_field:
+            _BUILT.put(key, known, size=len(known[0].body))
     request, path_values, warnings = known
     return _Ready(item.row_id, request, dict(path_values), query, list(warnings))
 
@@ -657,11 +671,18 @@ def _run_one(
         problem = success_body_problem(request, response) if response.ok else None
         answered = response
         if response.ok and problem is None and options.wait is not None:
-            response, request = wait_until_run_ends(
-                request, response, ready, config, options, transmit, is_stopped, notes
-            )
+            if operation.poll_operation:  # a vector store, its file or file batch
+                from .processing_wait import wait_until_processed
+
+                response, request = wait_until_processed(
+                    operation, response, ready, config, options.wait, transmit, is_stopped
+                )
+            else:
+                response, request = wait_until_run_ends(
+                    request, response, ready, config, options, transmit, is_stopped, notes
+                )
         elif response.ok and problem is None and operation.returns_list:
-            check_page(request, response, notes)
+            check_page(request, response, notes, list_object=operation.list_object)
             if options.all_pages:
                 pages, request = follow_pages(
                     operation, ready, response, config, options, transmit, notes,
