@@ -66,6 +66,14 @@ DEFAULT_BODIES = {
     "modifyMessage": '{\n  "metadata": {}\n}',
     "modifyRun": '{\n  "metadata": {}\n}',
     "submitToolOuputsToRun": '{\n  "tool_outputs": []\n}',
+    # files and vector stores (file_nodes.py, vector_store_nodes.py)
+    "createFile": "{}",  # file and purpose have settings of their own
+    "createVectorStore": '{\n  "name": "My documents",\n  "file_ids": []\n}',
+    "modifyVectorStore": '{\n  "name": "My documents"\n}',
+    "searchVectorStore": '{\n  "max_num_results": 10\n}',  # the query has its own setting
+    "createVectorStoreFile": '{\n  "file_id": ""\n}',
+    "updateVectorStoreFileAttributes": '{\n  "attributes": {}\n}',
+    "createVectorStoreFileBatch": '{\n  "file_ids": [""]\n}',
 }
 
 _KIND_WORDS = {
@@ -75,6 +83,13 @@ _KIND_WORDS = {
     ResultKind.RUN: "run",
     ResultKind.RUN_STEP: "run step",
     ResultKind.DELETION: "deletion status",
+    ResultKind.FILE: "file",
+    ResultKind.FILE_CONTENT: "file content",
+    ResultKind.VECTOR_STORE: "vector store",
+    ResultKind.VECTOR_STORE_FILE: "vector store file",
+    ResultKind.VECTOR_STORE_FILE_BATCH: "vector store file batch",
+    ResultKind.VECTOR_STORE_FILE_CONTENT: "parsed content part",
+    ResultKind.SEARCH_RESULT: "search result",
 }
 
 

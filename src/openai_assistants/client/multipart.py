@@ -136,6 +136,13 @@ class UploadBody:
         yield self._tail
 
 
+def no_file_error(file_field: str) -> InvalidSettingsError:
+    """The error of an upload that names no file (the dialog's Local file left empty)."""
+    return InvalidSettingsError(
+        f"No file to upload: set the local path of the file ({file_field}).", setting=file_field
+    )
+
+
 def upload_body(
     body: Mapping[str, Any], file_field: str, order: tuple[str, ...] = ()
 ) -> UploadBody:
@@ -146,10 +153,7 @@ def upload_body(
     it is not a readable file."""
     location = body.get(file_field)
     if not isinstance(location, str) or not location.strip():
-        raise InvalidSettingsError(
-            f"No file to upload: set the local path of the file ({file_field}).",
-            setting=file_field,
-        )
+        raise no_file_error(file_field)
     path = Path(location.strip()).expanduser()
     try:
         if path.is_dir():

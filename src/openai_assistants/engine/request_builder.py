@@ -97,7 +97,11 @@ def build_request(
     query = _collect(problems, build_query, operation, query_values or {})
     body_warnings: list[str] = []
     if sent_body is not None:
-        if checked is not None:
+        if operation.upload_field and not sent_body.get(operation.upload_field):
+            from ..client.multipart import no_file_error
+
+            problems.append(no_file_error(operation.upload_field))  # said as the setting
+        elif checked is not None:
             body_warnings = list(checked.warnings)
         else:
             body_warnings = (
