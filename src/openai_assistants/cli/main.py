@@ -54,6 +54,12 @@ from ..errors import (
 )
 from ..tables.lazy_imports import keep_pandas_unloaded
 from ..tables.results import ResultFormat
+from .document_options import (
+    add_document_arguments,
+    field_values,
+    save_if_asked,
+    split_field_cells,
+)
 from .table_output import OUTPUT_FORMATS, format_table, write_table
 
 if TYPE_CHECKING:
@@ -271,6 +277,7 @@ def _add_operation_parser(commands: Any, operation: Any) -> None:
         )
         batch.add_argument("--output-column", default="", metavar="NAME")
     batch.add_argument("--concurrency", type=int, default=4, metavar="N")
+    add_document_arguments(command, operation)  # --file, --purpose, --query, --folder
     command.set_defaults(handler=_run_operation, operation=operation)
 
 
@@ -295,6 +302,7 @@ def _config(args: argparse.Namespace) -> ConnectionConfig:
 def _run_operation(args: argparse.Namespace) -> int:
     """Any operation but create-run: the engine's execute path, as the operation's node."""
     from ..engine import execute as engine
+    from ..engine.body_fields import inputs_with_field_columns, with_fields
     from ..engine.run_polling import WaitOptions
     from ..engine.table_input import column_cells, read_table_file
 
@@ -302,7 +310,13 @@ def _run_operation(args: argparse.Namespace) -> int:
     _check_output_path(args.output)
     column_flags = {
         key: getattr(args, f"{key}_column", "")
-        for key in (*operation.path_parameters, "body", "tool_call_id", "output")
+        for key in (
+            *operation.path_parameters,
+            *operation.field_settings,
+            "body",
+            "tool_call_id",
+            "output",
+        )
     }
     column_flags = {key: column for key, column in column_flags.items() if column}
     if column_flags and not args.input:
@@ -318,6 +332,8 @@ def _run_operation(args: argparse.Namespace) -> int:
     body = None
     if operation.has_body and args.body is not None:
         body = _read_body(args.body)
+    if operation.field_settings:
+        body = with_fields(body, field_values(args, operation))
     settings = engine.CallSettings(
         path_values={name: getattr(args, f"path_{name}") for name in operation.path_parameters},
         query_values={k: v for k, v in query.items() if v not in (None, [])},
@@ -355,13 +371,16 @@ def _run_operation(args: argparse.Namespace) -> int:
                 run_ids=cells.get("run_id"),
             )
         else:
+            cells, fields = split_field_cells(cells, operation)
             inputs = engine.inputs_from_rows(row_ids, settings, cells)
+            inputs = inputs_with_field_columns(inputs, fields)
     else:
         inputs = [engine.CallInput("Row0", settings)]
     with _interrupt_as_cancel() as interrupted:
         outcome = engine.execute_operation(
             operation, inputs, config, options=options, is_canceled=interrupted.is_set
         )
+    outcome = save_if_asked(args, outcome, inputs)  # get-file-content --folder
     with_row_ids = bool(args.input) or operation.returns_list  # lists: Row0#0, Row0#1, …
     _emit(outcome, args.output, with_row_ids, "requests were made")
     return EXIT_OK
