@@ -58,7 +58,8 @@ def test_every_operation_has_its_subcommand_with_its_parameters(capsys) -> None:
                 "createVectorStore", "createVectorStoreFile", "createVectorStoreFileBatch",
             )
         )  # fmt: skip
-        assert ("--all-pages" in help_text) == operation.returns_list
+        assert ("--all-pages" in help_text) == operation.pages
+        assert operation.pages == (operation.returns_list and "after" in operation.settings_keys)
         assert ("events" in help_text) == operation.can_stream
 
 

@@ -75,7 +75,7 @@ def test_settings_are_named_by_the_api_in_sections(op: Operation) -> None:
     table = {f"{name}_column" for name in op.path_parameters} | {"concurrency"}
     table |= {"body_column"} if op.has_body else set()
     result = {"result_format", "include_headers"}
-    result |= {"all_pages", "max_items"} if op.returns_list else set()
+    result |= {"all_pages", "max_items"} if op.pages else set()  # no paging of a search
     expected = {f"request.{k}" for k in request} | {f"input_table.{k}" for k in table}
     expected |= {f"result.{k}" for k in result} | {"errors.error_handling"}
     expected |= {"request", "result", "errors", "input_table"}
@@ -273,3 +273,33 @@ def test_get_file_content_writes_the_bytes_into_a_folder(port, world, tmp_path: 
     set_values(node, folder=str(folder / "a-file"))
     with pytest.raises(knext.InvalidParametersError, match="is a file, not a folder"):
         configured(node, port)
+
+
+def test_uploaded_files_go_into_a_vector_store_one_per_row(port, tmp_path: Path) -> None:
+    """Upload File's output table (its id column) feeds Create Vector Store File, which
+    waits until each file is processed."""
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(f"text of {name}")
+    paths = knext.Table.from_pandas(
+        pd.DataFrame({"path": [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]})
+    )
+    uploader = set_values(
+        node_for(by_id("createFile")), file_column="path", result_format="STRUCTURED"
+    )
+    uploaded, _ = uploader.execute(ExecutionContext(CREDENTIALS), port, paths)
+    store = call(port, "createVectorStore", body={"name": "From a table"})["id"]
+    node = set_values(
+        node_for(by_id("createVectorStoreFile")),
+        vector_store_id=store,
+        file_id_column="id",
+        result_format="STRUCTURED",
+        wait_for_completion=True,
+        poll_interval=0.1,
+    )
+    declared = configured(node, port, uploaded.schema)
+    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, uploaded)
+    assert output.schema == declared
+    result = output.to_pandas()
+    assert result["id"].tolist() == uploaded.to_pandas()["id"].tolist()
+    assert result["status"].tolist() == ["completed", "completed"]
+    assert set(result["vector_store_id"]) == {store}

@@ -55,6 +55,12 @@ FIELD_TEXTS = {
         "`file_search`), else `batch`, `fine-tune`, `vision`, `user_data` or `evals`.",
         "assistants",
     ),
+    "file_id": (
+        "File ID",
+        "The ID of the uploaded file to add (the body's `file_id`), e.g. `file-abc123`; from a "
+        "table, e.g. Upload File's `id` column. Empty: the body's `file_id`.",
+        "",
+    ),
     "query": (
         "Query",
         "The text to search for (the body's `query`). Empty: the body's `query`.",
@@ -85,7 +91,7 @@ def fields_group(operation: Operation) -> Any:
         label, text, default = FIELD_TEXTS[name]
         params[name] = knext.StringParameter(label, text, default, since_version=SINCE_VERSION)
     doc = "What the request is about, without editing the JSON body."
-    label = "File" if "file" in operation.field_settings else "Query"
+    label = {"file": "File", "file_id": "File", "query": "Query"}[operation.field_settings[0]]
     return _group(label, "FieldSettings", doc, params)()
 
 
@@ -141,6 +147,20 @@ def processing_wait_group() -> Any:
     return _group("Waiting", "ProcessingWaitSettings", doc, params)()
 
 
+def save_group() -> Any:
+    """Get File Content's Save section: the folder to write each file's bytes into."""
+    folder = knext.StringParameter(
+        "Write files to folder",
+        "A folder on this machine: each file's bytes are written to `<folder>/<file ID>` "
+        "(an existing file of that name is replaced; the folder is created) and the path is "
+        "added as the `saved_to` column. Empty: nothing is written.",
+        "",
+        since_version=SINCE_VERSION,
+    )
+    doc = "Where to write each file's bytes."
+    return _group("Save", "SaveSettings", doc, {"folder": folder})()
+
+
 def document_description(operation: Operation, details: str) -> str:
     """The node description: summary, request line and header, details, the input table."""
     header = (
@@ -177,6 +197,8 @@ def document_groups(operation: Operation) -> dict[str, Any]:
         groups[key] = group
         if key == "request" and operation.field_settings:
             groups["fields"] = fields_group(operation)
+        if key == "result" and operation.raw_answer:
+            groups["save"] = save_group()
     if operation.field_settings:
         groups["field_columns"] = field_columns_group(operation)
     return groups

@@ -12,7 +12,7 @@ from openai_assistants.engine.file_content import SAVED_COLUMN, check_folder, sa
 from .configuration_port import OpenAIConfigurationPortObject, OpenAIConfigurationSpec
 from .document_node import DocumentNode, document_node
 from .errors import report_warnings, settings_errors_as_invalid_parameters
-from .operation_node import SINCE_VERSION, key_lookup, knime_table
+from .operation_node import key_lookup, knime_table
 from .table_schema import knime_schema
 
 ICON = "icons/file.png"
@@ -50,20 +50,6 @@ class DeleteFileNode(DocumentNode):
     deletion status: `id`, `object` and `deleted`."""
 
 
-@knext.parameter_group("Save", since_version=SINCE_VERSION)
-class SaveSettings:
-    """Where to write each file's bytes."""
-
-    folder = knext.StringParameter(
-        "Write files to folder",
-        "A folder on this machine: each file's bytes are written to `<folder>/<file ID>` "
-        "(an existing file of that name is replaced; the folder is created) and the path is "
-        "added as the `saved_to` column. Empty: nothing is written.",
-        "",
-        since_version=SINCE_VERSION,
-    )
-
-
 @document_node("downloadFile", ICON, ["download", "bytes", "text"])
 class GetFileContentNode(DocumentNode):
     """**File ID**: the file whose content to get.
@@ -71,8 +57,6 @@ class GetFileContentNode(DocumentNode):
     The Structured output has the content as `text` when it is UTF-8 text (a missing cell
     for binary files such as PDFs), its size in `bytes` and its `content_type`. With
     **Write files to folder**, the exact bytes are also written there, one file per row."""
-
-    save = SaveSettings()
 
     def _folder(self) -> str:
         return str(self.save.folder).strip()

@@ -71,7 +71,7 @@ DEFAULT_BODIES = {
     "createVectorStore": '{\n  "name": "My documents",\n  "file_ids": []\n}',
     "modifyVectorStore": '{\n  "name": "My documents"\n}',
     "searchVectorStore": '{\n  "max_num_results": 10\n}',  # the query has its own setting
-    "createVectorStoreFile": '{\n  "file_id": ""\n}',
+    "createVectorStoreFile": "{}",  # the file_id has a setting of its own
     "updateVectorStoreFileAttributes": '{\n  "attributes": {}\n}',
     "createVectorStoreFileBatch": '{\n  "file_ids": [""]\n}',
 }
@@ -307,7 +307,7 @@ def result_group(
             since_version=SINCE_VERSION,
         ),
     }
-    if operation.returns_list:
+    if operation.pages:  # a list with cursors (a search answers one page)
         all_pages = knext.BoolParameter(
             "Fetch all pages",
             "Follow the list while the API says it has more (`has_more`, asking for the "
@@ -555,7 +555,7 @@ class OperationNode:
                     cancel_run_on_abort=bool(waiting.cancel_run_on_cancel),
                 )
         extra: dict[str, Any] = {}
-        if self.operation.returns_list:
+        if self.operation.pages:
             extra = {"all_pages": bool(result.all_pages), "max_items": int(result.max_items)}
         if with_table:
             extra["concurrency"] = int(self._table_settings().concurrency)

@@ -17,6 +17,7 @@ HELP = {
     "file": "the local file to upload (streamed from disk)",
     "purpose": "the purpose of the upload (default: assistants, as the node's)",
     "query": "the text to search for",
+    "file_id": "the ID of the uploaded file to add",
 }
 DEFAULTS = {"purpose": "assistants"}  # the node's default; "" uses the body's
 
@@ -27,11 +28,12 @@ def add_document_arguments(command: argparse.ArgumentParser, operation: Any) -> 
         return
     group = command.add_argument_group("files and vector stores")
     for name in operation.field_settings:
+        flag = "--" + name.replace("_", "-")
         group.add_argument(
-            f"--{name}", dest=f"field_{name}", default=DEFAULTS.get(name, ""), help=HELP[name]
+            flag, dest=f"field_{name}", default=DEFAULTS.get(name, ""), help=HELP[name]
         )
         group.add_argument(
-            f"--{name}-column", dest=f"{name}_column", default="", metavar="NAME",
+            f"{flag}-column", dest=f"{name}_column", default="", metavar="NAME",
             help=f"with --input: each row's {name}",
         )  # fmt: skip
     if operation.raw_answer:

@@ -258,7 +258,7 @@ def _add_operation_parser(commands: Any, operation: Any) -> None:
         waiting.add_argument("--poll-interval", type=_positive, default=1.0, metavar="S")
         waiting.add_argument("--max-wait", type=_positive, default=600.0, metavar="S")
         waiting.add_argument("--cancel-run-on-interrupt", action="store_true")
-    if operation.returns_list:
+    if operation.pages:  # a list with cursors (a search answers one page)
         paging = command.add_argument_group("pages")
         paging.add_argument("--all-pages", action="store_true", help="follow has_more / after")
         paging.add_argument("--max-items", type=int, default=1000, metavar="N")

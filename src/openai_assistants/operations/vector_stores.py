@@ -119,6 +119,7 @@ OPERATIONS = (
         summary="Create a vector store file by attaching a File to a vector store.",
         poll_operation="getVectorStoreFile",
         poll_id="file_id",
+        field_settings=("file_id",),  # one file per row, e.g. Upload File's id column
     ),
     Operation(
         "listVectorStoreFiles",
