@@ -303,3 +303,27 @@ def test_uploaded_files_go_into_a_vector_store_one_per_row(port, tmp_path: Path)
     assert result["id"].tolist() == uploaded.to_pandas()["id"].tolist()
     assert result["status"].tolist() == ["completed", "completed"]
     assert set(result["vector_store_id"]) == {store}
+
+
+def test_listing_the_document_nodes_loads_nothing_of_the_core_beyond_the_family() -> None:
+    """KNIME imports the node modules just to list them: the Files and Vector Stores nodes
+    add no engine module to what the family's base already loads (the engine's parts of
+    theirs load when a node first runs)."""
+    import subprocess
+    import sys
+
+    tests = Path(__file__).resolve().parent
+    paths = [str(tests.parent / "src"), str(tests / "knime_double"), str(tests)]
+    probe = (
+        f"import sys; sys.path[:0] = {paths!r};"
+        "import knime.extension.testing;"
+        "import openai_assistants_knime.operation_node;"
+        "before = set(sys.modules);"
+        "from openai_assistants_knime import file_nodes, vector_store_nodes;"
+        "print(sorted(m for m in set(sys.modules) - before if m.startswith('openai_assistants.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -15,16 +15,11 @@ the same configure and execute, the same engine). Three things are theirs:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import knime.extension as knext
 
-from openai_assistants.engine import execute as engine
-from openai_assistants.engine.body_fields import inputs_with_field_columns, settings_with_fields
-from openai_assistants.engine.request_parts import path_id_label
-from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.operations import Operation, by_id
-from openai_assistants.tables.results import ResultFormat
 
 from .errors import in_range
 from .operation_node import (
@@ -39,6 +34,9 @@ from .operation_node import (
     is_string_column,
     parameter_groups,
 )
+
+if TYPE_CHECKING:  # the engine loads when a node first runs, not when KNIME lists the nodes
+    from openai_assistants.engine import execute as engine
 
 # (label, description, default) of each field setting, by its API name
 FIELD_TEXTS = {
@@ -215,6 +213,8 @@ class DocumentNode(OperationNode):
         return {name: str(getattr(fields, name)) for name in self.operation.field_settings}
 
     def call_settings(self) -> engine.CallSettings:
+        from openai_assistants.engine.body_fields import settings_with_fields
+
         return settings_with_fields(super().call_settings(), self.field_values())
 
     def column_choices(self, schema: knext.Schema) -> dict[str, str]:
@@ -232,6 +232,10 @@ class DocumentNode(OperationNode):
     def call_options(self, with_table: bool = True) -> engine.OperationOptions:
         if not self.operation.poll_operation:
             return super().call_options(with_table)
+        from openai_assistants.engine import execute as engine
+        from openai_assistants.engine.run_polling import WaitOptions
+        from openai_assistants.tables.results import ResultFormat
+
         waiting = self.waiting
         wait = None
         if waiting.wait_for_completion:
@@ -253,6 +257,9 @@ class DocumentNode(OperationNode):
     def _inputs_from_table(
         self, table: knext.Table, settings: engine.CallSettings
     ) -> list[engine.CallInput]:
+        from openai_assistants.engine import execute as engine
+        from openai_assistants.engine.body_fields import inputs_with_field_columns
+
         frame = table.to_pandas()
         row_ids = [str(row_id) for row_id in frame.index]
         choices = self.column_choices(table.schema)
@@ -288,11 +295,11 @@ def document_node(
             **document_groups(operation),
         }
         node_cls: Any = type(cls.__name__, (cls,), attrs)
-        ids = [path_id_label(name) for name in operation.path_parameters]
+        keys = [code(name) for name in (*operation.path_parameters, *operation.field_settings)]
         table_text = "Optional: one request per row. " + (
-            f"{', '.join(ids)} and other settings can come from chosen columns"
-            if ids
-            else "Settings can come from chosen columns"
+            f"{', '.join(keys)} and the body can come from chosen columns"
+            if keys
+            else "The body can come from a chosen column"
         )
         return api_node(
             operation.node_name,

@@ -6,9 +6,6 @@ from typing import Any
 
 import knime.extension as knext
 
-from openai_assistants.engine import execute as engine
-from openai_assistants.engine.file_content import SAVED_COLUMN, check_folder, save_contents
-
 from .configuration_port import OpenAIConfigurationPortObject, OpenAIConfigurationSpec
 from .document_node import DocumentNode, document_node
 from .errors import report_warnings, settings_errors_as_invalid_parameters
@@ -70,6 +67,9 @@ class GetFileContentNode(DocumentNode):
         schema, spec = super().configure(config_context, spec, table_schema)
         if not self._folder():
             return schema, spec
+        from openai_assistants.engine import execute as engine
+        from openai_assistants.engine.file_content import SAVED_COLUMN, check_folder
+
         with settings_errors_as_invalid_parameters():
             check_folder(self._folder())
         options = self.call_options(with_table=table_schema is not None)
@@ -84,6 +84,9 @@ class GetFileContentNode(DocumentNode):
         configuration: OpenAIConfigurationPortObject,
         table: knext.Table | None = None,
     ) -> tuple[Any, OpenAIConfigurationPortObject]:
+        from openai_assistants.engine import execute as engine
+        from openai_assistants.engine.file_content import save_contents
+
         settings = self.call_settings()
         inputs = (
             [engine.CallInput("Row0", settings)]
