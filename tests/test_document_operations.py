@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from fake_documents import FakeDocumentsServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openai_assistants import operations
 from openai_assistants.client.connection import ConnectionConfig
@@ -366,3 +368,52 @@ def test_a_search_query_out_of_range_is_refused_before_sending(fake, world) -> N
             fake, "searchVectorStore", {"query": "x", "max_num_results": 51},
             vector_store_id=world["vector_store_id"],
         )  # fmt: skip
+
+
+httpx2 = pytest.importorskip("httpx2")  # the HTTP library of the official SDK
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"),
+        min_size=1,
+        max_size=40,
+    ).filter(  # a path setting is taken without surrounding blanks
+        lambda n: n == n.strip() and n not in (".", "..") and len(n.encode()) < 200
+    ),
+    purpose=st.text(st.characters(blacklist_categories=("Cs",)), max_size=30),
+    seconds=st.integers(min_value=0, max_value=2**40),
+    content=st.binary(max_size=200),
+)
+def test_the_multipart_body_is_byte_for_byte_what_the_sdks_http_library_writes(
+    name: str, purpose: str, seconds: int, content: bytes
+) -> None:
+    """Whatever the file's name, the fields' text and the bytes: the SDK's library (httpx2's
+    ``files=``, as ``client.files.create`` uses it) writes the very same body."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        expires = {"anchor": "created_at", "seconds": seconds}
+        theirs = httpx2.Request(
+            "POST",
+            "http://127.0.0.1/v1/files",
+            data={"purpose": purpose, "expires_after[anchor]": "created_at",
+                  "expires_after[seconds]": str(seconds)},
+            files={"file": (path.name, content)},
+        )  # fmt: skip
+        boundary = theirs.headers["content-type"].split("boundary=", 1)[1]
+        ours = upload_body(
+            {"file": str(path), "purpose": purpose, "expires_after": expires},
+            "file",
+            ("file", "purpose", "expires_after"),
+        )
+        ours = UploadBody(
+            [("purpose", purpose), ("expires_after[anchor]", "created_at"),
+             ("expires_after[seconds]", str(seconds))],
+            "file", ours.path, ours.size, boundary,
+        )  # fmt: skip
+        assert b"".join(ours) == theirs.read()
+        assert len(ours) == len(theirs.read())
