@@ -94,3 +94,25 @@ def test_a_missing_file_exits_2_naming_it_before_anything_is_sent(
     code, _, err = run(capsys, "upload-file", "--file", str(tmp_path / "nowhere.pdf"))
     assert code == 2 and "nowhere.pdf" in err
     assert fake.state.log == []
+
+
+def test_a_table_of_file_ids_is_one_batch_on_the_command_line(fake, capsys, tmp_path: Path) -> None:
+    ids = []
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(name)
+        code, out, _ = run(
+            capsys, "upload-file", "--file", str(tmp_path / name), "--format", "structured"
+        )
+        ids.append(field(out, "id")[0])
+    code, out, _ = run(capsys, "create-vector-store", "--format", "structured")
+    store = field(out, "id")[0]
+    table = tmp_path / "ids.json"
+    table.write_text(json.dumps([{"file": i} for i in ids]))
+    code, out, _ = run(
+        capsys, "create-vector-store-file-batch", "--vector-store-id", store,
+        "--input", str(table), "--file-id-column", "file", "--format", "structured",
+    )  # fmt: skip
+    assert code == 0 and field(out, "row") == ["Row0"]  # one batch, named by its first row
+    assert field(out, "vector_store_id") == [store] and field(out, "file_counts_total") == ["2"]
+    batch = fake.state.log[-1].json()
+    assert batch == {"file_ids": ids}

@@ -84,9 +84,10 @@ def test_settings_are_named_by_the_api_in_sections(op: Operation) -> None:
             f"waiting.{k}" for k in ("wait_for_completion", "poll_interval", "max_wait")
         }
     if op.field_settings:
-        expected |= {"fields", "field_columns"}
-        expected |= {f"fields.{k}" for k in op.field_settings}
-        expected |= {f"field_columns.{k}_column" for k in op.field_settings}
+        expected |= {"fields"} | {f"fields.{k}" for k in op.field_settings}
+    if op.column_settings:
+        expected |= {"field_columns"}
+        expected |= {f"field_columns.{k}_column" for k in op.column_settings}
     if op.operation_id == "downloadFile":
         expected |= {"save", "save.folder"}
     if op.has_body:
@@ -96,6 +97,8 @@ def test_settings_are_named_by_the_api_in_sections(op: Operation) -> None:
         assert op.field_settings == ("file", "purpose")
     if op.operation_id == "searchVectorStore":
         assert op.field_settings == ("query",)
+    if op.operation_id == "createVectorStoreFileBatch":
+        assert op.column_settings == ("file_id",) and not op.field_settings
 
 
 # --- configure == execute against the fake ----------------------------------------------------
@@ -327,3 +330,36 @@ def test_listing_the_document_nodes_loads_nothing_of_the_core_beyond_the_family(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_table_of_file_ids_becomes_one_batch_per_vector_store(port, tmp_path: Path) -> None:
+    """The rows' file IDs (e.g. Upload File's output) go into one file batch per vector
+    store, in row order, named by its first row; waiting gives the processed batch."""
+    ids = []
+    for name in ("x.txt", "y.txt", "z.txt"):
+        (tmp_path / name).write_text(name)
+        body = {"file": str(tmp_path / name), "purpose": "assistants"}
+        ids.append(call(port, "createFile", body=body)["id"])
+    first = call(port, "createVectorStore", body={})["id"]
+    second = call(port, "createVectorStore", body={})["id"]
+    frame = pd.DataFrame(
+        {"id": ids, "store": [first, second, None]}, index=["r0", "r1", "r2"]
+    )  # r2: the dialog's vector store
+    table = knext.Table.from_pandas(frame)
+    node = set_values(
+        node_for(by_id("createVectorStoreFileBatch")),
+        vector_store_id=first,
+        vector_store_id_column="store",
+        file_id_column="id",
+        result_format="STRUCTURED",
+        wait_for_completion=True,
+        poll_interval=0.1,
+    )
+    declared = configured(node, port, table.schema)  # the body's file_ids: from the table
+    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
+    assert output.schema == declared
+    result = output.to_pandas()
+    assert list(result.index) == ["r0", "r1"]
+    assert result["vector_store_id"].tolist() == [first, second]
+    assert result["file_counts_total"].tolist() == [2, 1]
+    assert result["status"].tolist() == ["completed", "completed"]

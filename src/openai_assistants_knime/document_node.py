@@ -94,8 +94,22 @@ def fields_group(operation: Operation) -> Any:
 
 
 def field_columns_group(operation: Operation) -> Any:
-    """With the input table: the column of each field setting (one value per row)."""
+    """With the input table: the column of each field setting (one value per row), or of a
+    body list's items (a file batch's file IDs: one batch per vector store)."""
     params = {}
+    if operation.row_list:
+        field, setting = operation.row_list
+        params[f"{setting}_column"] = knext.ColumnParameter(
+            f"{FIELD_TEXTS[setting][0]} column",
+            f"The string column of the IDs to add: the rows of one vector store become one "
+            f"request whose `{field}` are the rows' IDs, in row order (the output row has the "
+            "first row's RowID), e.g. Upload File's `id` column. None: the body's "
+            f"`{field}`, one request per row.",
+            port_index=1,
+            column_filter=is_string_column,
+            include_none_column=True,
+            since_version=SINCE_VERSION,
+        )
     for name in operation.field_settings:
         label = FIELD_TEXTS[name][0]
         params[f"{name}_column"] = knext.ColumnParameter(
@@ -170,7 +184,7 @@ def document_description(operation: Operation, details: str) -> str:
     lines[-1] += header
     if details.strip():
         lines += ["", details.strip()]
-    keys = [code(name) for name in (*operation.path_parameters, *operation.field_settings)]
+    keys = [code(name) for name in (*operation.path_parameters, *operation.column_settings)]
     keys += ["the body"] if operation.has_body else []
     table = "With the optional input table, one request is sent per row (RowIDs and order kept)"
     if keys:
@@ -197,7 +211,7 @@ def document_groups(operation: Operation) -> dict[str, Any]:
             groups["fields"] = fields_group(operation)
         if key == "result" and operation.raw_answer:
             groups["save"] = save_group()
-    if operation.field_settings:
+    if operation.column_settings:
         groups["field_columns"] = field_columns_group(operation)
     return groups
 
@@ -219,10 +233,10 @@ class DocumentNode(OperationNode):
 
     def column_choices(self, schema: knext.Schema) -> dict[str, str]:
         found = super().column_choices(schema)
-        if not self.operation.field_settings:
+        if not self.operation.column_settings:
             return found
         columns = self.field_columns
-        for name in self.operation.field_settings:
+        for name in self.operation.column_settings:
             column = chosen(getattr(columns, f"{name}_column"))
             if column:
                 check_string_column(schema, column, f"{name}_column")
@@ -257,16 +271,13 @@ class DocumentNode(OperationNode):
     def _inputs_from_table(
         self, table: knext.Table, settings: engine.CallSettings
     ) -> list[engine.CallInput]:
-        from openai_assistants.engine import execute as engine
-        from openai_assistants.engine.body_fields import inputs_with_field_columns
+        from openai_assistants.engine.body_fields import table_inputs
 
         frame = table.to_pandas()
         row_ids = [str(row_id) for row_id in frame.index]
         choices = self.column_choices(table.schema)
         cells = {key: text_cells(frame[name]) for key, name in choices.items()}
-        fields = {key: cells.pop(key) for key in self.operation.field_settings if key in cells}
-        inputs = engine.inputs_from_rows(row_ids, settings, cells)
-        return inputs_with_field_columns(inputs, fields)
+        return table_inputs(self.operation, row_ids, settings, cells)
 
 
 def text_cells(series: Any) -> list[str | None]:
@@ -295,7 +306,7 @@ def document_node(
             **document_groups(operation),
         }
         node_cls: Any = type(cls.__name__, (cls,), attrs)
-        keys = [code(name) for name in (*operation.path_parameters, *operation.field_settings)]
+        keys = [code(name) for name in (*operation.path_parameters, *operation.column_settings)]
         table_text = "Optional: one request per row. " + (
             f"{', '.join(keys)} and the body can come from chosen columns"
             if keys

@@ -1,16 +1,18 @@
 """The command-line flags of the Files and Vector Stores subcommands beyond the generated ones.
 
 As in their nodes: the body fields with a setting of their own (``--file`` and
-``--purpose`` of ``upload-file``, ``--query`` of ``search-vector-store``, each also as a
-``--<name>-column`` of the ``--input`` table) and ``get-file-content --folder``, which writes
-each file's bytes there. ``main`` calls these four functions; everything else about these
-subcommands is generated from the operation data like any other.
+``--purpose`` of ``upload-file``, ``--query`` of ``search-vector-store``, ``--file-id`` of
+``create-vector-store-file``, each also as a ``--<name>-column`` of the ``--input`` table),
+``create-vector-store-file-batch --file-id-column`` (the rows' file IDs, one batch per vector
+store) and ``get-file-content --folder``, which writes each file's bytes there. ``main``
+calls these functions; everything else about these subcommands is generated from the
+operation data like any other.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 HELP = {
@@ -24,7 +26,7 @@ DEFAULTS = {"purpose": "assistants"}  # the node's default; "" uses the body's
 
 def add_document_arguments(command: argparse.ArgumentParser, operation: Any) -> None:
     """``--file``/``--purpose``/``--query`` (and their ``--…-column``), ``--folder``."""
-    if not operation.field_settings and not operation.raw_answer:
+    if not operation.column_settings and not operation.raw_answer:
         return
     group = command.add_argument_group("files and vector stores")
     for name in operation.field_settings:
@@ -36,6 +38,13 @@ def add_document_arguments(command: argparse.ArgumentParser, operation: Any) -> 
             f"{flag}-column", dest=f"{name}_column", default="", metavar="NAME",
             help=f"with --input: each row's {name}",
         )  # fmt: skip
+    if operation.row_list:
+        field, setting = operation.row_list
+        group.add_argument(
+            f"--{setting.replace('_', '-')}-column", dest=f"{setting}_column", default="",
+            metavar="NAME", help=f"with --input: the rows' {field}, one request per {field}'s "
+            "path IDs",
+        )  # fmt: skip
     if operation.raw_answer:
         group.add_argument(
             "--folder", default="", metavar="DIR", help="also write each file's bytes here"
@@ -45,14 +54,6 @@ def add_document_arguments(command: argparse.ArgumentParser, operation: Any) -> 
 def field_values(args: argparse.Namespace, operation: Any) -> dict[str, str]:
     """The values of ``--file``, ``--purpose``, ``--query`` given on the command line."""
     return {name: getattr(args, f"field_{name}", "") for name in operation.field_settings}
-
-
-def split_field_cells(
-    cells: Mapping[str, Sequence[str | None]], operation: Any
-) -> tuple[dict[str, Sequence[str | None]], dict[str, Sequence[str | None]]]:
-    """The input table's columns: (path IDs and body, the body fields' own columns)."""
-    fields = {k: v for k, v in cells.items() if k in operation.field_settings}
-    return {k: v for k, v in cells.items() if k not in fields}, fields
 
 
 def save_if_asked(args: argparse.Namespace, outcome: Any, inputs: Sequence[Any]) -> Any:

@@ -54,12 +54,7 @@ from ..errors import (
 )
 from ..tables.lazy_imports import keep_pandas_unloaded
 from ..tables.results import ResultFormat
-from .document_options import (
-    add_document_arguments,
-    field_values,
-    save_if_asked,
-    split_field_cells,
-)
+from .document_options import add_document_arguments, field_values, save_if_asked
 from .table_output import OUTPUT_FORMATS, format_table, write_table
 
 if TYPE_CHECKING:
@@ -302,7 +297,7 @@ def _config(args: argparse.Namespace) -> ConnectionConfig:
 def _run_operation(args: argparse.Namespace) -> int:
     """Any operation but create-run: the engine's execute path, as the operation's node."""
     from ..engine import execute as engine
-    from ..engine.body_fields import inputs_with_field_columns, with_fields
+    from ..engine.body_fields import table_inputs, with_fields
     from ..engine.run_polling import WaitOptions
     from ..engine.table_input import column_cells, read_table_file
 
@@ -312,7 +307,7 @@ def _run_operation(args: argparse.Namespace) -> int:
         key: getattr(args, f"{key}_column", "")
         for key in (
             *operation.path_parameters,
-            *operation.field_settings,
+            *operation.column_settings,
             "body",
             "tool_call_id",
             "output",
@@ -371,9 +366,7 @@ def _run_operation(args: argparse.Namespace) -> int:
                 run_ids=cells.get("run_id"),
             )
         else:
-            cells, fields = split_field_cells(cells, operation)
-            inputs = engine.inputs_from_rows(row_ids, settings, cells)
-            inputs = inputs_with_field_columns(inputs, fields)
+            inputs = table_inputs(operation, row_ids, settings, cells)
     else:
         inputs = [engine.CallInput("Row0", settings)]
     with _interrupt_as_cancel() as interrupted:

@@ -555,7 +555,7 @@ def _row_settings(operation: Operation) -> tuple[str, ...]:
     return (
         *operation.path_parameters,
         *(q.setting for q in operation.query_parameters),
-        *operation.field_settings,  # Upload File's file, Search's query: one row's own
+        *operation.column_settings,  # Upload File's file, Search's query: one row's own
         "body",
     )
 

@@ -206,7 +206,7 @@ def check_settings(
     warnings = _collect(problems, validate_connection, config) or []
     _collect(problems, build_query, operation, query_values or {})
     body_from_rows = "body" in from_columns or bool(
-        set(operation.field_settings) & set(from_columns)
+        set(operation.column_settings) & set(from_columns)
     )
     if not body_from_rows and operation.has_body:
         parsed = _collect(problems, _parse_body, operation, body)

@@ -92,6 +92,10 @@ class Operation:
     # settings keys of body fields that also have a dialog setting and a column of their own
     # (Upload File's ``file`` and ``purpose``, Search's ``query``)
     field_settings: tuple[str, ...] = ()
+    # a body list filled from a column, one item per row, the rows of one request's path
+    # values grouped into one request: (list field, the column's setting), e.g. a file batch's
+    # ``("file_ids", "file_id")``
+    row_list: tuple[str, str] | tuple[()] = ()
     # waiting until processing ends: the operation that reads the created object again,
     # and the path parameter its ``id`` fills (``getVectorStore``, ``vector_store_id``)
     poll_operation: str = ""
@@ -115,6 +119,12 @@ class Operation:
     @property
     def has_body(self) -> bool:
         return self.body_schema is not None
+
+    @property
+    def column_settings(self) -> tuple[str, ...]:
+        """The settings besides path IDs and body that may come from a column (``file``,
+        ``purpose``, ``query``, ``file_id``): each has a ``<name>_column``."""
+        return (*self.field_settings, *self.row_list[1:])
 
     @property
     def pages(self) -> bool:

@@ -197,6 +197,7 @@ OPERATIONS = (
         answer_object="vector_store.files_batch",
         poll_operation="getVectorStoreFileBatch",
         poll_id="batch_id",
+        row_list=("file_ids", "file_id"),  # a column of file IDs: one batch per vector store
     ),
     Operation(
         "getVectorStoreFileBatch",
