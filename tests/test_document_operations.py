@@ -259,6 +259,20 @@ def test_form_fields_follow_the_schema_order_and_the_sdks_spelling(tmp_path: Pat
     assert 'filename="x.csv"\r\nContent-Type: text/csv' in sent
 
 
+@pytest.mark.parametrize("path", ["a\x00b.txt", "\ud800.txt"])
+def test_an_impossible_path_is_a_settings_error(path: str) -> None:
+    with pytest.raises(InvalidSettingsError, match="not a usable file path") as caught:
+        upload_body({"file": path, "purpose": "assistants"}, "file")
+    assert caught.value.setting == "file"
+
+
+def test_form_text_that_is_not_utf8_is_sent_not_crashed_on(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("x")
+    body = upload_body({"file": str(path), "note": "\udcff\ud800"}, "file")
+    assert b'name="note"\r\n\r\n\xed\xb3\xbf\xed\xa0\x80\r\n' in b"".join(body)
+
+
 def test_dialog_fields_go_into_the_body_and_a_broken_body_stays_broken() -> None:
     merged = json.loads(with_fields('{"purpose": "batch"}', {"file": " /a b.txt ", "x": ""}))
     assert merged == {"purpose": "batch", "file": "/a b.txt"}

@@ -42,6 +42,18 @@ def _escape(value: str) -> str:
     return _ESCAPED.sub(replace, value)
 
 
+def _utf8(text: str) -> bytes:
+    """Text as sent: UTF-8; a name the file system gave as undecodable bytes (surrogate
+    escapes) as those bytes; any other lone surrogate kept rather than failing."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "surrogatepass")
+
+
 def form_fields(body: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     """The form fields of a JSON body as the SDK writes them: nested objects as
     ``name[key]``, arrays as repeated ``name[]``, ``true``/``false``, numbers as text, null
@@ -83,18 +95,18 @@ class UploadBody:
         self.size = size
         dash = f"--{self.boundary}\r\n".encode("ascii")
         head = [
-            dash + f'Content-Disposition: form-data; name="{_escape(name)}"\r\n\r\n'.encode()
-            + value.encode() + b"\r\n"
+            dash + _utf8(f'Content-Disposition: form-data; name="{_escape(name)}"\r\n\r\n')
+            + _utf8(value) + b"\r\n"
             for name, value in fields
         ]  # fmt: skip
         filename = path.name
         content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         head.append(
             dash
-            + (
+            + _utf8(
                 f'Content-Disposition: form-data; name="{_escape(file_field)}"; '
                 f'filename="{_escape(filename)}"\r\nContent-Type: {content_type}\r\n\r\n'
-            ).encode()
+            )
         )
         self._head = b"".join(head)
         self._tail = f"\r\n--{self.boundary}--\r\n".encode("ascii")
@@ -164,6 +176,11 @@ def upload_body(
         size = os.stat(path).st_size
         with open(path, "rb"):
             pass  # readable now: a missing permission is reported before anything is sent
+    except ValueError:  # a NUL character, or text the file system cannot encode
+        raise InvalidSettingsError(
+            f"{location.strip()!r} is not a usable file path. Check the path ({file_field}).",
+            setting=file_field,
+        ) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InvalidSettingsError(
