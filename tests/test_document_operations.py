@@ -34,7 +34,12 @@ from openai_assistants.engine.execute import (
     expected_object,
     output_columns,
 )
-from openai_assistants.engine.file_content import SAVED_COLUMN, file_name, save_contents
+from openai_assistants.engine.file_content import (
+    SAVED_COLUMN,
+    check_folder,
+    file_name,
+    save_contents,
+)
 from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import HttpStatusError, InvalidSettingsError, RunWaitTimeoutError
 from openai_assistants.tables.results import ResultFormat, arrow_schema
@@ -363,6 +368,14 @@ def test_get_file_content_gives_text_and_writes_the_exact_bytes(
     assert Path(binary_row["saved_to"]).read_bytes() == b"\x89PNG\x00\xff\xfe"
     assert Path(text_row["saved_to"]).name == file_name(world["file_id"])
     assert Path(text_row["saved_to"]).read_text("utf-8") == HANDBOOK
+
+
+def test_an_unusable_folder_is_a_settings_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidSettingsError, match="not a usable folder path"):
+        check_folder("out\x00put")
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(InvalidSettingsError, match="is a file, not a folder"):
+        check_folder(str(tmp_path / "plain"))
 
 
 def test_a_file_name_from_an_id_stays_in_its_folder() -> None:

@@ -9,6 +9,7 @@ that name is replaced: executing again gives the same folder.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,7 +32,16 @@ def file_name(file_id: str) -> str:
 def check_folder(folder: str) -> Path:
     """The folder as a path; raise naming the setting when it cannot hold files."""
     path = Path(folder.strip()).expanduser()
-    if path.exists() and not path.is_dir():
+    try:
+        os.fsencode(path)  # a NUL character, text the file system cannot encode
+        if "\x00" in str(path):
+            raise ValueError("NUL")
+        is_file = path.exists() and not path.is_dir()
+    except (OSError, ValueError):
+        raise InvalidSettingsError(
+            f"{folder.strip()!r} is not a usable folder path.", setting="folder"
+        ) from None
+    if is_file:
         raise InvalidSettingsError(
             f"'{path}' is a file, not a folder: choose the folder to write the files into.",
             setting="folder",
@@ -54,11 +64,12 @@ def save_contents(
         try:
             path.mkdir(parents=True, exist_ok=True)
             target.write_bytes(response.content)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
             raise OutputWriteError(
                 f"{row.row_id}: the content of file '{item.settings.path_values.get('file_id')}' "
                 f"was downloaded but could not be written to '{target}' "
-                f"({exc.strerror or type(exc).__name__}). Check the folder setting."
+                f"({reason}). Check the folder setting."
             ) from None
         saved.append(str(target))
     data = outcome.data
