@@ -66,6 +66,14 @@ DEFAULT_BODIES = {
     "modifyMessage": '{\n  "metadata": {}\n}',
     "modifyRun": '{\n  "metadata": {}\n}',
     "submitToolOuputsToRun": '{\n  "tool_outputs": []\n}',
+    # files and vector stores (file_nodes.py, vector_store_nodes.py)
+    "createFile": "{}",  # file and purpose have settings of their own
+    "createVectorStore": '{\n  "name": "My documents",\n  "file_ids": []\n}',
+    "modifyVectorStore": '{\n  "name": "My documents"\n}',
+    "searchVectorStore": '{\n  "max_num_results": 10\n}',  # the query has its own setting
+    "createVectorStoreFile": "{}",  # the file_id has a setting of its own
+    "updateVectorStoreFileAttributes": '{\n  "attributes": {}\n}',
+    "createVectorStoreFileBatch": '{\n  "file_ids": [""]\n}',
 }
 
 _KIND_WORDS = {
@@ -75,6 +83,13 @@ _KIND_WORDS = {
     ResultKind.RUN: "run",
     ResultKind.RUN_STEP: "run step",
     ResultKind.DELETION: "deletion status",
+    ResultKind.FILE: "file",
+    ResultKind.FILE_CONTENT: "file content",
+    ResultKind.VECTOR_STORE: "vector store",
+    ResultKind.VECTOR_STORE_FILE: "vector store file",
+    ResultKind.VECTOR_STORE_FILE_BATCH: "vector store file batch",
+    ResultKind.VECTOR_STORE_FILE_CONTENT: "parsed content part",
+    ResultKind.SEARCH_RESULT: "search result",
 }
 
 
@@ -292,7 +307,7 @@ def result_group(
             since_version=SINCE_VERSION,
         ),
     }
-    if operation.returns_list:
+    if operation.pages:  # a list with cursors (a search answers one page)
         all_pages = knext.BoolParameter(
             "Fetch all pages",
             "Follow the list while the API says it has more (`has_more`, asking for the "
@@ -540,7 +555,7 @@ class OperationNode:
                     cancel_run_on_abort=bool(waiting.cancel_run_on_cancel),
                 )
         extra: dict[str, Any] = {}
-        if self.operation.returns_list:
+        if self.operation.pages:
             extra = {"all_pages": bool(result.all_pages), "max_items": int(result.max_items)}
         if with_table:
             extra["concurrency"] = int(self._table_settings().concurrency)

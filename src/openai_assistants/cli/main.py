@@ -55,6 +55,7 @@ from ..errors import (
 from ..operations.runs import CREATE_RUN_DEFAULT_BODY as DEFAULT_BODY
 from ..tables.lazy_imports import keep_pandas_unloaded
 from ..tables.results import ResultFormat
+from .document_options import add_document_arguments, field_values, save_if_asked
 from .table_output import OUTPUT_FORMATS, format_table, write_table
 
 if TYPE_CHECKING:
@@ -253,7 +254,7 @@ def _add_operation_parser(commands: Any, operation: Any) -> None:
         waiting.add_argument("--poll-interval", type=_positive, default=1.0, metavar="S")
         waiting.add_argument("--max-wait", type=_positive, default=600.0, metavar="S")
         waiting.add_argument("--cancel-run-on-interrupt", action="store_true")
-    if operation.returns_list:
+    if operation.pages:  # a list with cursors (a search answers one page)
         paging = command.add_argument_group("pages")
         paging.add_argument("--all-pages", action="store_true", help="follow has_more / after")
         paging.add_argument("--max-items", type=int, default=1000, metavar="N")
@@ -272,6 +273,7 @@ def _add_operation_parser(commands: Any, operation: Any) -> None:
         )
         batch.add_argument("--output-column", default="", metavar="NAME")
     batch.add_argument("--concurrency", type=int, default=4, metavar="N")
+    add_document_arguments(command, operation)  # --file, --purpose, --query, --folder
     command.set_defaults(handler=_run_operation, operation=operation)
 
 
@@ -297,6 +299,7 @@ def _run_operation(args: argparse.Namespace) -> int:
     """Any operation but create-run: the engine's execute path, as the operation's node."""
     from ..client.client import ApiClient
     from ..engine import execute as engine
+    from ..engine.body_fields import table_inputs, with_fields
     from ..engine.inputs import column_cells, read_table_file
     from ..engine.run_polling import WaitOptions
 
@@ -304,7 +307,13 @@ def _run_operation(args: argparse.Namespace) -> int:
     _check_output_path(args.output)
     column_flags = {
         key: getattr(args, f"{key}_column", "")
-        for key in (*operation.path_parameters, "body", "tool_call_id", "output")
+        for key in (
+            *operation.path_parameters,
+            *operation.column_settings,
+            "body",
+            "tool_call_id",
+            "output",
+        )
     }
     column_flags = {key: column for key, column in column_flags.items() if column}
     if column_flags and not args.input:
@@ -320,6 +329,8 @@ def _run_operation(args: argparse.Namespace) -> int:
     body = None
     if operation.has_body and args.body is not None:
         body = _read_body(args.body)
+    if operation.field_settings:
+        body = with_fields(body, field_values(args, operation))
     settings = engine.CallSettings(
         path_values={name: getattr(args, f"path_{name}") for name in operation.path_parameters},
         query_values={k: v for k, v in query.items() if v not in (None, [])},
@@ -357,12 +368,13 @@ def _run_operation(args: argparse.Namespace) -> int:
                 run_ids=cells.get("run_id"),
             )
         else:
-            inputs = engine.inputs_from_rows(row_ids, settings, cells)
+            inputs = table_inputs(operation, row_ids, settings, cells)
     else:
         inputs = [engine.CallInput("Row0", settings)]
     with _interrupt_as_cancel() as interrupted:
         client = ApiClient.connect(config, is_canceled=interrupted.is_set)
         outcome = engine.execute_operation(operation, inputs, client, options=options)
+    outcome = save_if_asked(args, outcome, inputs)  # get-file-content --folder
     with_row_ids = bool(args.input) or operation.returns_list  # lists: Row0#0, Row0#1, …
     _emit(outcome, args.output, with_row_ids, "requests were made")
     return EXIT_OK

@@ -23,6 +23,11 @@ _OBJECTS = {
     ResultKind.MESSAGE: "thread.message",
     ResultKind.RUN: "thread.run",
     ResultKind.RUN_STEP: "thread.run.step",
+    ResultKind.FILE: "file",
+    ResultKind.VECTOR_STORE: "vector_store",
+    ResultKind.VECTOR_STORE_FILE: "vector_store.file",
+    ResultKind.VECTOR_STORE_FILE_BATCH: "vector_store.files_batch",  # sic: the reference's
+    ResultKind.FILE_CONTENT: "",  # bytes, not JSON
 }
 _DELETED = {
     "deleteAssistant": "assistant.deleted",
@@ -40,14 +45,17 @@ def result_formats(operation: Operation) -> tuple[ResultFormat, ...]:
 
 def can_wait(operation: Operation) -> bool:
     """Whether 'Wait until the run ends' applies (the operations that answer with a run that
-    goes on: Create Run, Create Thread and Run, Get Run, Submit Tool Outputs to Run)."""
-    return operation.operation_id in WAITING_OPERATIONS
+    goes on: Create Run, Create Thread and Run, Get Run, Submit Tool Outputs to Run), or
+    'Wait until processing ends' (Create Vector Store, ... File, ... File Batch)."""
+    return operation.operation_id in WAITING_OPERATIONS or bool(operation.poll_operation)
 
 
 def expected_object(operation: Operation) -> str:
     """The ``object`` a success answer carries: ``thread.run``, ``list``, ``thread.deleted``…"""
     if operation.returns_list:
-        return "list"
+        return operation.list_object
+    if operation.answer_object:
+        return operation.answer_object
     if operation.result_kind is ResultKind.DELETION:
         return _DELETED.get(operation.operation_id, "")
     return _OBJECTS[operation.result_kind]

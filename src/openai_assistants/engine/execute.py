@@ -196,11 +196,18 @@ def _run_one(
             problem = stream_run_problem(request, response)
         answered = response
         if response.ok and problem is None and options.wait is not None:
-            response, request = wait_until_run_ends(
-                request, response, ready, client, options, notes
-            )
+            if operation.poll_operation:  # a vector store, its file or file batch
+                from .processing_wait import wait_until_processed
+
+                response, request = wait_until_processed(
+                    operation, response, ready, client, options.wait
+                )
+            else:
+                response, request = wait_until_run_ends(
+                    request, response, ready, client, options, notes
+                )
         elif response.ok and problem is None and operation.returns_list:
-            check_page(request, response, notes)
+            check_page(request, response, notes, list_object=operation.list_object)
             if options.all_pages:
                 pages, request = follow_pages(
                     operation, ready, response, client, options, notes,
