@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from openai_assistants import operations
 from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.client.exchange import ApiResponse
 from openai_assistants.client.multipart import UploadBody, UploadReadError, upload_body
 from openai_assistants.engine.body_fields import inputs_with_field_columns, with_fields
 from openai_assistants.engine.execute import (
@@ -41,8 +42,15 @@ from openai_assistants.engine.file_content import (
     file_name,
     save_contents,
 )
+from openai_assistants.engine.prepare import prepare_call
+from openai_assistants.engine.processing_wait import wait_until_processed
 from openai_assistants.engine.run_polling import WaitOptions
-from openai_assistants.errors import HttpStatusError, InvalidSettingsError, RunWaitTimeoutError
+from openai_assistants.errors import (
+    CancelledError,
+    HttpStatusError,
+    InvalidSettingsError,
+    RunWaitTimeoutError,
+)
 from openai_assistants.tables.results import ResultFormat, arrow_schema
 
 ENV = {"OPENAI_API_KEY": "sk-documents-test"}
@@ -329,6 +337,23 @@ def test_waiting_that_runs_out_names_what_goes_on(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "Vector store 'vs_" in message and "still 'in_progress' after 0.05 s" in message
     assert "Processing goes on on the server" in message
+
+
+def test_a_cancel_while_waiting_for_processing_stops_the_wait_not_the_processing(fake) -> None:
+    """The wait polls through the execution's client: its cancel flag ends the wait before
+    the next poll, and the message says processing goes on."""
+    config = ConnectionConfig(base_url=fake.base_url, timeout=10.0, max_retries=0)
+    operation = operations.by_id("createVectorStore")
+    ready = prepare_call(operation, CallSettings(body='{"name": "C"}'), config)
+    created = ApiResponse(200, text=json.dumps({"id": "vs_c", "status": "in_progress"}))
+    client = ApiClient.connect(config, environ=ENV, is_canceled=lambda: True)
+    fake.state.log.clear()
+    with pytest.raises(CancelledError) as caught:
+        wait_until_processed(operation, created, ready, client, FAST_WAIT)
+    assert fake.state.log == []  # no poll was sent
+    message = str(caught.value)
+    assert "while waiting for Vector store 'vs_c'" in message
+    assert "processing goes on on the server" in message
 
 
 def test_search_gives_one_row_per_result_with_its_query_row(fake, world) -> None:
