@@ -1,16 +1,18 @@
 """KNIME's entry point for the OpenAI Assistants extension (knime.yml: extension_module).
 
-KNIME imports this module to list the nodes, so it only imports the node modules.
+KNIME imports this module to list the nodes, so it only imports the node modules; they build
+their dialogs and descriptions from the operation data and load the engine when a node first
+runs.
 """
 
-from openai_assistants_knime import (  # noqa: F401
-    assistant_nodes,
-    configuration_node,
-    create_run_node,
-    file_nodes,
-    message_nodes,
-    run_nodes,
-    run_step_nodes,
-    thread_nodes,
-    vector_store_nodes,
+from openai_assistants_knime.configuration import node as configuration_node  # noqa: F401
+from openai_assistants_knime.nodes import (  # noqa: F401
+    assistants,
+    create_run,
+    files,
+    messages,
+    run_steps,
+    runs,
+    threads,
+    vector_stores,
 )

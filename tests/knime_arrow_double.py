@@ -12,8 +12,10 @@ when its sources are importable (see ``knime_fidelity.py``) and this stand-in ot
   column. A RowID column that is not ``string`` is a TypeError.
 * Every column must have an Arrow type KNIME can store: ``string``, ``int32``, ``int64``,
   ``double``, ``bool``, ``null`` (an all-missing column of unknown type: KNIME's *void*),
-  ``large_binary`` and timestamps (naive: Local Date Time, with a zone: Zoned Date Time, both
-  only once their value factories are registered). Anything else (e.g. pandas 3's
+  ``large_binary``, timestamps (naive: Local Date Time, with a zone: Zoned Date Time, both
+  only once their value factories are registered) and KNIME's logical types (an Arrow
+  extension type named ``knime.logical_type`` carrying the Java value factory, e.g. a JSON
+  column; see :class:`LogicalTypeExtensionType`). Anything else (e.g. pandas 3's
   ``large_string``) is a TypeError, as KNIME's conversion fails on it. A date-time column in
   a pandas frame whose cells are all missing is refused as KNIME's date&time converter
   refuses it ("Could not convert nan with type float: tried to convert to int64").
@@ -35,6 +37,9 @@ def _arrow_to_knime(dtype) -> ks.KnimeType:
     """The KNIME type of an Arrow column, or TypeError where KNIME's conversion fails."""
     import pyarrow as pa
 
+    if isinstance(dtype, pa.ExtensionType) and dtype.extension_name == "knime.logical_type":
+        storage = _arrow_to_knime(dtype.storage_type)
+        return ks.LogicalType(dtype.__arrow_ext_serialize__().decode(), storage)
     simple = {
         pa.string(): ks.string(),
         pa.int32(): ks.int32(),
@@ -55,6 +60,36 @@ def _arrow_to_knime(dtype) -> ks.KnimeType:
                 "factories are not registered"
             ) from None
     raise TypeError(f"Cannot convert PyArrow type {dtype} to KNIME type")
+
+
+def logical_type_extension_type():
+    """The stand-in for ``knime._arrow._types.LogicalTypeExtensionType`` (same constructor:
+    converter, storage type, Java value factory), defined on first use (pyarrow loads then)."""
+    global _LogicalTypeExtensionType
+    if _LogicalTypeExtensionType is None:
+        import pyarrow as pa
+
+        class LogicalTypeExtensionType(pa.ExtensionType):
+            def __init__(self, converter, storage_type, java_value_factory: str) -> None:
+                self._converter = converter
+                self._logical_type = java_value_factory
+                pa.ExtensionType.__init__(self, storage_type, "knime.logical_type")
+
+            def __arrow_ext_serialize__(self) -> bytes:
+                return self._logical_type.encode()
+
+            def __hash__(self) -> int:
+                return hash((self.extension_name, self._logical_type, str(self.storage_type)))
+
+            @classmethod
+            def __arrow_ext_deserialize__(cls, storage_type, serialized: bytes):
+                return cls(None, storage_type, serialized.decode())
+
+        _LogicalTypeExtensionType = LogicalTypeExtensionType
+    return _LogicalTypeExtensionType
+
+
+_LogicalTypeExtensionType = None
 
 
 def _checked(data):

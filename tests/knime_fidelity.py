@@ -114,6 +114,38 @@ def install_knime_arrow_backend() -> str:
     return "KNIME's knime._arrow"
 
 
+# KNIME's JSON cells (org.knime.core.data.json): a logical type whose storage is the JSON text
+JSON_LOGICAL_TYPE = '{"value_factory_class":"org.knime.core.data.json.JSONValueFactory"}'
+
+
+def json_column_table(columns: dict[str, list[str | None]], row_ids: list[str], json: set[str]):
+    """A KNIME table (through the installed Arrow backend) whose ``json`` columns are KNIME
+    JSON columns and the others string columns, as a JSON column arrives at a node."""
+    import knime.extension as knext
+    import pyarrow as pa
+
+    try:
+        import knime._arrow._types as katypes
+
+        def json_type(storage: Any) -> Any:
+            converter = kt.get_converter(JSON_LOGICAL_TYPE)
+            return katypes.LogicalTypeExtensionType(converter, storage, JSON_LOGICAL_TYPE)
+    except ImportError:
+        from knime_arrow_double import logical_type_extension_type
+
+        def json_type(storage: Any) -> Any:
+            return logical_type_extension_type()(None, storage, JSON_LOGICAL_TYPE)
+
+    arrays = {"<RowID>": pa.array(row_ids, pa.string())}
+    for name, cells in columns.items():
+        storage = pa.array(cells, pa.string())
+        if name in json:
+            arrays[name] = pa.ExtensionArray.from_storage(json_type(pa.string()), storage)
+        else:
+            arrays[name] = storage
+    return knext.Table.from_pyarrow(pa.table(arrays))
+
+
 def write_output(table: Any) -> None:
     """Write a node's output table as KNIME does after execute(); raises where KNIME fails."""
     sink = ktab._backend.create_sink()

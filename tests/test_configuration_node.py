@@ -10,14 +10,14 @@ from knime_contexts import ConfigurationContext, ExecutionContext
 from node_factories import SENTINEL_KEY, configuration_node
 
 from openai_assistants.client.connection import AuthStyle, ConnectionConfig, KeySource
-from openai_assistants_knime.configuration_port import (
+from openai_assistants_knime.configuration.port import (
     OpenAIConfigurationPortObject,
     OpenAIConfigurationSpec,
 )
 
 
 def test_defaults_point_at_openai_with_the_beta_header() -> None:
-    from openai_assistants_knime.configuration_node import OpenAIConfigurationNode
+    from openai_assistants_knime.configuration.node import OpenAIConfigurationNode
 
     connection = OpenAIConfigurationNode().connection()
     assert connection.base_url == "https://api.openai.com/v1"

@@ -47,7 +47,7 @@ def test_configure_reports_empty_thread_id() -> None:
 
 
 def test_fresh_node_has_a_body_template_and_asks_for_the_thread() -> None:
-    from openai_assistants_knime.create_run_node import CreateRunNode
+    from openai_assistants_knime.nodes.create_run import CreateRunNode
 
     fresh = CreateRunNode()
     assert json.loads(fresh.request.body) == {"assistant_id": ""}

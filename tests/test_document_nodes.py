@@ -30,8 +30,8 @@ from openai_assistants.engine import execute as engine
 from openai_assistants.engine.file_content import SAVED_COLUMN
 from openai_assistants.operations import DOCUMENTS_API, Operation, by_id
 from openai_assistants.tables.results import ResultFormat
-from openai_assistants_knime.document_node import DocumentNode
-from openai_assistants_knime.table_schema import knime_schema
+from openai_assistants_knime.api_node.documents import DocumentNode
+from openai_assistants_knime.api_node.table_output import knime_schema
 
 HANDBOOK = "# Handbook\n\nThe warranty lasts two years.\n"
 WAITING = {"createVectorStore", "createVectorStoreFile", "createVectorStoreFileBatch"}
@@ -320,9 +320,9 @@ def test_listing_the_document_nodes_loads_nothing_of_the_core_beyond_the_family(
     probe = (
         f"import sys; sys.path[:0] = {paths!r};"
         "import knime.extension.testing;"
-        "import openai_assistants_knime.operation_node;"
+        "import openai_assistants_knime.api_node;"
         "before = set(sys.modules);"
-        "from openai_assistants_knime import file_nodes, vector_store_nodes;"
+        "from openai_assistants_knime.nodes import files, vector_stores;"
         "print(sorted(m for m in set(sys.modules) - before if m.startswith('openai_assistants.')))"
     )
     result = subprocess.run(

@@ -11,26 +11,66 @@ from pathlib import Path
 import knime.extension as knext
 import pytest
 
-from openai_assistants_knime.configuration_node import OpenAIConfigurationNode
-from openai_assistants_knime.create_run_node import CreateRunNode
+from openai_assistants_knime.configuration.node import OpenAIConfigurationNode
+from openai_assistants_knime.nodes.create_run import CreateRunNode
 
 ROOT = Path(__file__).resolve().parents[1]
 # knext.node may hand back a factory rather than the class: inspect what it builds
 NODES = [type(OpenAIConfigurationNode()), type(CreateRunNode())]
 
 
-def test_importing_the_extension_loads_no_http_or_schema_library() -> None:
-    """KNIME imports extension.py just to list nodes: the heavy imports wait for execute."""
+# What only configuring or executing a node needs: KNIME lists the nodes by importing the
+# extension, and every module here would add to that for each of the extension's users.
+EXECUTION_ONLY = (
+    "httpx", "httpcore", "h11", "jsonschema", "pandas", "pyarrow", "numpy",
+    "openai_assistants.engine", "openai_assistants.tables", "openai_assistants.client.transport",
+    "openai_assistants.client.exchange", "openai_assistants.operations.body_schema",
+    "openai_assistants_knime.api_node.engine_calls",
+)  # fmt: skip
+
+
+def test_listing_the_nodes_loads_nothing_only_execution_needs() -> None:
+    """KNIME imports extension.py to list the nodes: the engine, HTTP, schemas and tables
+    wait for configure()/execute(). Measured against what KNIME's API itself loads."""
+    probe = (
+        f"PREFIXES = {EXECUTION_ONLY!r}\n"
+        "import sys, knime.extension, knime.extension.testing\n"
+        "before = set(sys.modules)\n"
+        "import extension\n"
+        "new = set(sys.modules) - before\n"
+        "print(sorted(m for m in new if any(m == p or m.startswith(p + '.') for p in PREFIXES)))"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", probe],
+        capture_output=True, text=True, env=env, cwd=ROOT / "src", check=True, timeout=60,
+    )  # fmt: skip
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_first_configure_loads_the_engine() -> None:
+    """The other half of the deal: the engine is there once a node runs (not silently
+    missing), loaded by the one module that calls it."""
     code = (
-        "import sys, knime.extension.testing, extension; "
-        "print(sorted(m for m in ('httpx', 'jsonschema', 'h11') if m in sys.modules))"
+        "import sys, knime.extension, knime.extension.testing, extension\n"
+        "from openai_assistants_knime.nodes.assistants import GetAssistantNode\n"
+        "from openai_assistants_knime.configuration.port import OpenAIConfigurationSpec\n"
+        "from openai_assistants.client.connection import ConnectionConfig\n"
+        "class Context:\n"
+        "    def set_warning(self, text): pass\n"
+        "node = GetAssistantNode()\n"
+        "node.request.assistant_id = 'asst_1'\n"
+        "node.configure(Context(), OpenAIConfigurationSpec(ConnectionConfig()))\n"
+        "print('openai_assistants.engine.execute' in sys.modules, "
+        "'openai_assistants_knime.api_node.engine_calls' in sys.modules)"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     result = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", code],
-        capture_output=True, text=True, env=env, cwd=ROOT / "src", check=True, timeout=60,
+        capture_output=True, text=True, env=env, cwd=ROOT / "src", timeout=60,
     )  # fmt: skip
-    assert result.stdout.strip() == "[]"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
 
 
 def test_create_run_short_description_is_the_seeds() -> None:
@@ -73,7 +113,8 @@ def test_settings_keys_are_the_documented_public_names() -> None:
         "advanced", "advanced.allow_unknown_fields",
     }  # fmt: skip
     assert keys(NODES[0]) == {
-        "base_url", "key_source", "credentials", "organization", "project", "beta_header",
+        "base_url", "key_source", "credentials", "organization", "project", "check_connection",
+        "beta_header",
         "auth_header",
         "api_version", "timeout", "max_retries", "total_timeout", "max_response_mib", "ca_bundle",
     }  # fmt: skip

@@ -14,7 +14,7 @@ from node_factories import SENTINEL_KEY, configuration_node, create_run_node
 from openai_assistants.client.api_key import resolve_api_key
 from openai_assistants.client.connection import ConnectionConfig, KeySource
 from openai_assistants.errors import MissingApiKeyError
-from openai_assistants_knime.configuration_node import OpenAIConfigurationNode
+from openai_assistants_knime.configuration.node import OpenAIConfigurationNode
 
 RUN = json.dumps({"id": "run_1", "object": "thread.run", "status": "queued"})
 PORT_REF = "<credential-ref id='cache-7'/>"  # KNIME's handle, not the secret

@@ -11,9 +11,9 @@ from knime.extension import parameter as kp
 from test_extension_module import settings_of
 
 from openai_assistants.operations.model import INCLUDE_FILE_SEARCH_CONTENT
-from openai_assistants_knime import create_run_node as crn
-from openai_assistants_knime.configuration_node import OpenAIConfigurationNode
-from openai_assistants_knime.create_run_node import CreateRunNode, IncludeOptions
+from openai_assistants_knime.configuration.node import OpenAIConfigurationNode
+from openai_assistants_knime.nodes import create_run as crn
+from openai_assistants_knime.nodes.create_run import CreateRunNode, IncludeOptions
 
 # knext.node may hand back a factory rather than the class: inspect what it builds
 CREATE_RUN = type(CreateRunNode())

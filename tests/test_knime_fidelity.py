@@ -120,14 +120,14 @@ def test_a_result_beyond_knimes_batch_size_goes_as_a_table_with_the_same_content
 ) -> None:
     """Up to KNIME's batch size the node hands KNIME one record batch, beyond it a table
     (which KNIME cuts into batches); KNIME reads and writes both alike."""
-    import openai_assistants_knime.operation_node as operation_node
+    import openai_assistants_knime.api_node.table_output as table_output
 
     settings, replies, frame = SCENARIOS["table"]
     outputs = []
     with StubServer() as server:
         port = configuration_port(server.base_url, credentials="openai")
-        for limit in (operation_node.KNIME_BATCH_BYTES, 0):
-            monkeypatch.setattr(operation_node, "KNIME_BATCH_BYTES", limit)
+        for limit in (table_output.KNIME_BATCH_BYTES, 0):
+            monkeypatch.setattr(table_output, "KNIME_BATCH_BYTES", limit)
             node = create_run_node(**settings, result_format="STRUCTURED")
             server.reply(*replies)
             output, _ = node.execute(

@@ -1,4 +1,5 @@
-"""Turning core errors into what KNIME shows in the node status."""
+"""Core errors as KNIME shows them: an unusable setting marks the node as not configured
+with the reason; a numeric setting out of range names the setting."""
 
 from __future__ import annotations
 
@@ -17,12 +18,6 @@ def settings_errors_as_invalid_parameters() -> Iterator[None]:
         yield
     except (InvalidSettingsError, MissingApiKeyError) as exc:
         raise knext.InvalidParametersError(str(exc)) from None
-
-
-def report_warnings(warn: Callable[[str], None], warnings: list[str]) -> None:
-    """KNIME shows one warning per node: join them, most important first."""
-    if warnings:
-        warn(" | ".join(warnings))
 
 
 def in_range(label: str, minimum: float, maximum: float | None = None) -> Callable[[float], None]:

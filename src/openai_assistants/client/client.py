@@ -90,8 +90,17 @@ class ApiClient:
     def with_cancel(self, is_canceled: IsCanceled | None) -> ApiClient:
         """The same client (key, httpx client, 429 gate) with another cancel flag: the workers
         of a table stop on the table's own flag, set by the calling thread."""
+        return self._twin(self.config, is_canceled)
+
+    def with_time_limit(self, seconds: float) -> ApiClient:
+        """The same client whose every call ends within ``seconds`` at most (retries
+        included): a quick check must not hold a node for the configuration's whole limit."""
+        limit = min(self.config.total_timeout, seconds)
+        return self._twin(replace(self.config, total_timeout=limit), self.is_canceled)
+
+    def _twin(self, config: ConnectionConfig, is_canceled: IsCanceled | None) -> ApiClient:
         twin = object.__new__(ApiClient)
-        twin.config = self.config
+        twin.config = config
         twin._auth = self._auth
         twin._http = self._http
         twin._gate = self._gate

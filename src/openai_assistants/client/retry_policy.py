@@ -10,7 +10,6 @@ happened, so every operation (create, poll, cancel, delete) shares it.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Callable
 from enum import Enum
@@ -112,7 +111,9 @@ def _server_requested_delay(headers: dict[str, str], now: Callable[[], float]) -
             candidates.append(float(value))
         except ValueError:
             try:
-                candidates.append(email.utils.parsedate_to_datetime(value).timestamp() - now())
+                from email.utils import parsedate_to_datetime  # rare: not paid at import
+
+                candidates.append(parsedate_to_datetime(value).timestamp() - now())
             except (TypeError, ValueError, IndexError):
                 pass
     for delay in candidates:

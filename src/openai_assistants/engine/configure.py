@@ -9,14 +9,14 @@ from collections.abc import Collection
 
 from ..client.connection import ConnectionConfig
 from ..errors import InvalidSettingsError
+from ..operations.choices import WAITING_OPERATIONS as WAITING_OPERATIONS
+from ..operations.choices import can_wait as can_wait
+from ..operations.choices import result_format_names
 from ..operations.model import Operation, ResultKind
 from ..tables.results import Columns, ResultFormat, result_columns
 from .inputs import CallSettings
 from .options import MAX_CONCURRENCY, MAX_ITEMS_LIMIT, OperationOptions, check_wait
 
-WAITING_OPERATIONS = frozenset(
-    {"createRun", "createThreadAndRun", "getRun", "submitToolOuputsToRun"}
-)
 _OBJECTS = {
     ResultKind.ASSISTANT: "assistant",
     ResultKind.THREAD: "thread",
@@ -37,17 +37,8 @@ _DELETED = {
 
 
 def result_formats(operation: Operation) -> tuple[ResultFormat, ...]:
-    """RAW and STRUCTURED for every operation, EVENTS too where the operation can stream."""
-    if operation.can_stream:
-        return (ResultFormat.RAW, ResultFormat.STRUCTURED, ResultFormat.EVENTS)
-    return (ResultFormat.RAW, ResultFormat.STRUCTURED)
-
-
-def can_wait(operation: Operation) -> bool:
-    """Whether 'Wait until the run ends' applies (the operations that answer with a run that
-    goes on: Create Run, Create Thread and Run, Get Run, Submit Tool Outputs to Run), or
-    'Wait until processing ends' (Create Vector Store, ... File, ... File Batch)."""
-    return operation.operation_id in WAITING_OPERATIONS or bool(operation.poll_operation)
+    """The formats of :func:`~openai_assistants.operations.choices.result_format_names`."""
+    return tuple(ResultFormat[name] for name in result_format_names(operation))
 
 
 def expected_object(operation: Operation) -> str:

@@ -246,6 +246,9 @@ def _not_found_hint(operation: Operation) -> str:
         labels.append("Assistant ID")
     if not labels:
         return "Check the base URL."
-    words = [label[0].lower() + label[1:] if label != "ID" else label for label in labels]
+    words = [  # "Vector Store ID" -> "vector store ID"
+        " ".join(word if word == "ID" else word.lower() for word in label.split())
+        for label in labels
+    ]
     listed = ", ".join(f"the {w}" for w in words)
     return f"Check {listed} and the base URL."

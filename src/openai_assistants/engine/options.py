@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..errors import InvalidSettingsError
+from ..operations.choices import MAX_CONCURRENCY as MAX_CONCURRENCY
+from ..operations.choices import MAX_ITEMS_LIMIT as MAX_ITEMS_LIMIT
 from ..tables.results import ResultFormat
 from .run_polling import WaitOptions
 
-MAX_CONCURRENCY = 32
-MAX_ITEMS_LIMIT = 100_000
 MAX_WAIT_SECONDS = 7 * 86_400.0
 
 

@@ -32,6 +32,7 @@ from ..client.exchange import ApiRequest
 from ..errors import InvalidBodyError, InvalidRequestSettingsError, InvalidSettingsError
 from ..memo import Memo
 from ..operations.body_schema import check_body, load_schema
+from ..operations.choices import QUERY_LABELS as QUERY_LABELS
 from ..operations.model import Operation, QueryKind, QueryParameter
 from .request_parts import (
     empty_path_id_error,
@@ -42,17 +43,6 @@ from .request_parts import (
     validate_include,
     validate_path_id,
 )
-
-QUERY_LABELS = {
-    "limit": "Limit",
-    "order": "Order",
-    "after": "After",
-    "before": "Before",
-    "run_id": "Run ID",
-    "include": "Include[]",
-    "purpose": "Purpose",
-    "filter": "Filter",
-}
 
 
 @dataclass(frozen=True)

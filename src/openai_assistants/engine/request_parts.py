@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from ..errors import InvalidSettingsError
+from ..operations.choices import path_id_label as path_id_label
 from ..operations.model import INCLUDE_FILE_SEARCH_CONTENT
 
 ALLOWED_INCLUDE_VALUES = (INCLUDE_FILE_SEARCH_CONTENT,)
@@ -29,11 +30,6 @@ PATH_ID_WORDS = {
     "vector_store_id": ("Vector store ID", "vector store", "vs_abc123"),
     "batch_id": ("Batch ID", "file batch", "vsfb_abc123"),
 }
-
-
-def path_id_label(name: str) -> str:
-    """``thread_id`` -> ``Thread ID``, as the dialog shows it."""
-    return PATH_ID_WORDS.get(name, (name, name, ""))[0]
 
 
 def validate_path_id(name: str, value: str) -> None:

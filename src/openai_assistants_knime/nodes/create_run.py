@@ -1,31 +1,40 @@
-"""The Create Run node: ``POST /threads/{thread_id}/runs`` from a KNIME workflow."""
+"""The Create Run node: ``POST /threads/{thread_id}/runs`` from a KNIME workflow.
+
+The family's first node: its dialog texts, its "Runs" input table and its section keys date
+from 0.1.0 and stay as they were (saved workflows and flow variables address them); its
+configure() and execute() are every API node's (:class:`api_node.OperationNode`).
+"""
 
 from __future__ import annotations
 
 import knime.extension as knext
 
-from openai_assistants.operations import by_id
-from openai_assistants.operations.model import INCLUDE_FILE_SEARCH_CONTENT
-from openai_assistants.operations.runs import CREATE_RUN_DEFAULT_BODY as DEFAULT_BODY
-from openai_assistants.tables.results import ResultFormat
-
-from .errors import in_range
-from .operation_node import (
+from openai_assistants.operations import INCLUDE_FILE_SEARCH_CONTENT, by_id
+from openai_assistants.operations.choices import (
+    CREATE_RUN_DEFAULT_BODY,
+    EVENTS,
     MAX_CONCURRENCY,
+    RAW,
+    STRUCTURED,
+)
+
+from ..api_node import OperationNode, api_node
+from ..api_node.options import (
     IncludeOptions,
-    OperationNode,
-    advanced_group,
-    api_node,
     code,
-    copy_values_only,
     error_handling_options,
-    errors_group,
-    input_table_connected,
-    is_string_column,
     result_format_options,
+)
+from ..api_node.sections import (
+    advanced_group,
+    copy_values_only,
+    errors_group,
     result_group,
     waiting_group,
 )
+from ..api_node.table_input import holds_json_text, input_table_connected, is_string_column
+from ..errors import in_range
+from ..migrations import CREATE_RUN_SECTIONS, create_run_sections
 
 CREATE_RUN = by_id("createRun")
 
@@ -33,18 +42,18 @@ CREATE_RUN = by_id("createRun")
 ResultFormatOptions = result_format_options(
     CREATE_RUN,
     {
-        ResultFormat.RAW: (
+        RAW: (
             "Raw Response",
             "One row with the columns body (the response body exactly as received) and status "
             "(the HTTP status code).",
         ),
-        ResultFormat.STRUCTURED: (
+        STRUCTURED: (
             "Structured",
             "One row with a typed column per field of the run object (id, status, model, the "
             "timestamps as UTC date-times, token usage, ...; nested objects as JSON text), the "
             "HTTP status (http_status) and the error message of a failed request (error).",
         ),
-        ResultFormat.EVENTS: (
+        EVENTS: (
             "Events",
             'One row per server-sent event (event, data); for bodies with "stream": true.',
         ),
@@ -80,7 +89,7 @@ class RequestSettings:
         "Body",
         "Request body: a JSON object that must comply with the Create Run JSON Schema "
         "(assistant_id is required).",
-        DEFAULT_BODY,
+        CREATE_RUN_DEFAULT_BODY,
         number_of_lines=12,
     )
 
@@ -102,10 +111,10 @@ class RunsTableSettings:
     )
     body_column = knext.ColumnParameter(
         "Body column",
-        "With an input table: the string column holding each row's JSON body (None: the "
-        "dialog's body for every row).",
+        "With an input table: the string or JSON column holding each row's JSON body (None: "
+        "the dialog's body for every row).",
         port_index=1,
-        column_filter=is_string_column,
+        column_filter=holds_json_text,
         include_none_column=True,
     )
     concurrency = knext.IntParameter(
@@ -120,22 +129,7 @@ class RunsTableSettings:
     concurrency.validator(in_range("Concurrent requests", 1, MAX_CONCURRENCY))
 
 
-PARAMETER_GROUPS = {
-    "thread_id": "request",
-    "include": "request",
-    "body": "request",
-    "result_format": "result",
-    "include_headers": "result",
-    "error_handling": "errors",
-    "wait_for_completion": "waiting",
-    "poll_interval": "waiting",
-    "max_wait": "waiting",
-    "cancel_run_on_cancel": "waiting",
-    "thread_id_column": "runs_table",
-    "body_column": "runs_table",
-    "concurrency": "runs_table",
-    "allow_unknown_fields": "advanced",
-}  # setting key -> its group (0.1.0 settings were flat)
+PARAMETER_GROUPS = CREATE_RUN_SECTIONS  # setting key -> its section (for tests and tools)
 
 
 @api_node(
@@ -170,6 +164,10 @@ class CreateRunNode(OperationNode):
 
     **Result Format** *Raw Response*: one row with the columns `body` (the response body)
     and `status` (the HTTP status code).
+
+    **Runs table** (optional): one run per row (RowIDs and order kept). Each row's thread ID
+    can come from a string column, and its body from a string or JSON column; a missing cell
+    falls back to the dialog's value.
     """
 
     operation = CREATE_RUN
@@ -185,16 +183,8 @@ class CreateRunNode(OperationNode):
     advanced = advanced_group()
 
     def _modify_parameters(self, parameters: dict) -> dict:
-        """Settings saved by 0.1.0 were flat: move each into its group."""
-        if not any(key in parameters for key in PARAMETER_GROUPS):
-            return parameters
-        grouped: dict = {
-            key: value for key, value in parameters.items() if key not in PARAMETER_GROUPS
-        }
-        for key, group in PARAMETER_GROUPS.items():
-            if key in parameters:
-                grouped.setdefault(group, {})[key] = parameters[key]
-        return grouped
+        """Settings saved by 0.1.0 were flat: see :mod:`openai_assistants_knime.migrations`."""
+        return create_run_sections(parameters)
 
     def progress_message(self, count: int) -> str:
         return f"Creating {count} run(s)"

@@ -6,11 +6,12 @@ from typing import Any
 
 import knime.extension as knext
 
-from .configuration_port import OpenAIConfigurationPortObject, OpenAIConfigurationSpec
-from .document_node import DocumentNode, document_node
-from .errors import report_warnings, settings_errors_as_invalid_parameters
-from .operation_node import key_lookup, knime_table
-from .table_schema import knime_schema
+from ..api_node.documents import DocumentNode, document_node
+from ..api_node.table_output import knime_schema, knime_table
+from ..configuration.credentials import key_lookup
+from ..configuration.port import OpenAIConfigurationPortObject, OpenAIConfigurationSpec
+from ..errors import settings_errors_as_invalid_parameters
+from ..reporting import report_start, report_warnings
 
 ICON = "icons/file.png"
 
@@ -67,16 +68,12 @@ class GetFileContentNode(DocumentNode):
         schema, spec = super().configure(config_context, spec, table_schema)
         if not self._folder():
             return schema, spec
-        from openai_assistants.engine import execute as engine
-        from openai_assistants.engine.file_content import SAVED_COLUMN, check_folder
+        from ..api_node import engine_calls as calls  # the engine: when a node first runs
 
         with settings_errors_as_invalid_parameters():
-            check_folder(self._folder())
+            calls.check_folder(self._folder())
         options = self.call_options(with_table=table_schema is not None)
-        columns = engine.output_columns(
-            self.operation, options.result_format, options.include_headers
-        )
-        return knime_schema(columns + SAVED_COLUMN), spec
+        return knime_schema(calls.saved_columns(self.operation, options)), spec
 
     def execute(
         self,
@@ -84,32 +81,25 @@ class GetFileContentNode(DocumentNode):
         configuration: OpenAIConfigurationPortObject,
         table: knext.Table | None = None,
     ) -> tuple[Any, OpenAIConfigurationPortObject]:
-        from openai_assistants.engine import execute as engine
-        from openai_assistants.engine.file_content import save_contents
+        from ..api_node import engine_calls as calls  # the engine: when a node first runs
 
         settings = self.call_settings()
-        inputs = (
-            [engine.CallInput("Row0", settings)]
-            if table is None
-            else self._inputs_from_table(table, settings)
-        )
-        exec_context.set_progress(0.0, self.progress_message(len(inputs)))
-        from openai_assistants.client.client import ApiClient  # what only execution needs
-
+        if table is None:
+            inputs = calls.single_input(settings)
+        else:
+            inputs = self._inputs_from_table(calls, table, settings)
+        report_start(exec_context.set_progress, self.progress_message(len(inputs)))
         connection = configuration.spec.connection
-        client = ApiClient.connect(
-            connection,
-            key_lookup(exec_context, connection),
-            is_canceled=exec_context.is_canceled,
-        )
-        outcome = engine.execute_operation(
+        outcome = calls.execute(
             self.operation,
             inputs,
-            client,
-            options=self.call_options(with_table=table is not None),
-            progress=exec_context.set_progress,
+            connection,
+            self.call_options(with_table=table is not None),
+            key_lookup(exec_context, connection),
+            exec_context.is_canceled,
+            exec_context.set_progress,
         )
         if self._folder():
-            outcome = save_contents(outcome, inputs, self._folder())
+            outcome = calls.save_contents(outcome, inputs, self._folder())
         report_warnings(exec_context.set_warning, outcome.warnings)
         return knime_table(outcome), configuration

@@ -10,10 +10,14 @@ the same configure and execute, the same engine). Three things are theirs:
   Vector Store File Batch (the engine polls the object while it is ``in_progress``);
 - node descriptions that say which header is sent: the SDK sends ``OpenAI-Beta`` with the
   vector-store operations, none with the file operations.
+
+As the rest of this package, listing these nodes uses the operation data only; their calls
+into the engine go through :mod:`.engine_calls` when a node first runs.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,22 +25,22 @@ import knime.extension as knext
 
 from openai_assistants.operations import Operation, by_id
 
-from .errors import in_range
-from .operation_node import (
-    SINCE_VERSION,
-    OperationNode,
-    api_node,
-    check_string_column,
-    chosen,
-    code,
-    copy_values_only,
-    input_table_connected,
-    is_string_column,
-    parameter_groups,
-)
+from ..errors import in_range
+from .node import OperationNode, api_node
+from .options import code
+from .sections import SINCE_VERSION, copy_values_only, parameter_groups
+from .table_input import check_column, chosen, input_table_connected, is_string_column, read_columns
 
 if TYPE_CHECKING:  # the engine loads when a node first runs, not when KNIME lists the nodes
-    from openai_assistants.engine import execute as engine
+    from .engine_calls import engine
+
+
+def _engine_calls() -> Any:
+    """The engine, loaded on first use (see :mod:`.engine_calls`)."""
+    from . import engine_calls
+
+    return engine_calls
+
 
 # (label, description, default) of each field setting, by its API name
 FIELD_TEXTS = {
@@ -183,7 +187,7 @@ def document_description(operation: Operation, details: str) -> str:
     lines = [operation.summary, "", f"`{operation.method} {operation.path}` of the OpenAI API. "]
     lines[-1] += header
     if details.strip():
-        lines += ["", details.strip()]
+        lines += ["", inspect.cleandoc(details)]  # dedented: KNIME renders it as Markdown
     keys = [code(name) for name in (*operation.path_parameters, *operation.column_settings)]
     keys += ["the body"] if operation.has_body else []
     table = "With the optional input table, one request is sent per row (RowIDs and order kept)"
@@ -227,9 +231,7 @@ class DocumentNode(OperationNode):
         return {name: str(getattr(fields, name)) for name in self.operation.field_settings}
 
     def call_settings(self) -> engine.CallSettings:
-        from openai_assistants.engine.body_fields import settings_with_fields
-
-        return settings_with_fields(super().call_settings(), self.field_values())
+        return _engine_calls().settings_with_fields(super().call_settings(), self.field_values())
 
     def column_choices(self, schema: knext.Schema) -> dict[str, str]:
         found = super().column_choices(schema)
@@ -239,55 +241,39 @@ class DocumentNode(OperationNode):
         for name in self.operation.column_settings:
             column = chosen(getattr(columns, f"{name}_column"))
             if column:
-                check_string_column(schema, column, f"{name}_column")
+                check_column(schema, column, f"{name}_column", json_too=False)
                 found[name] = column
         return found
 
     def call_options(self, with_table: bool = True) -> engine.OperationOptions:
         if not self.operation.poll_operation:
             return super().call_options(with_table)
-        from openai_assistants.engine import execute as engine
-        from openai_assistants.engine.run_polling import WaitOptions
-        from openai_assistants.tables.results import ResultFormat
-
-        waiting = self.waiting
-        wait = None
-        if waiting.wait_for_completion:
-            wait = WaitOptions(
-                poll_interval=float(waiting.poll_interval), max_wait=float(waiting.max_wait)
+        calls = _engine_calls()
+        section = self.waiting
+        waiting = None
+        if section.wait_for_completion:
+            waiting = calls.Waiting(
+                poll_interval=float(section.poll_interval),
+                max_wait=float(section.max_wait),
+                cancel_run_on_cancel=False,  # no run: processing goes on on the server
             )
         result = self.result
         extra: dict[str, Any] = {}
         if with_table:
             extra["concurrency"] = int(self._table_settings().concurrency)
-        return engine.OperationOptions(
-            on_error=engine.ErrorHandling[self.errors.error_handling],
-            result_format=ResultFormat[result.result_format],
+        return calls.call_options(
+            on_error=str(self.errors.error_handling),
+            result_format=str(result.result_format),
             include_headers=bool(result.include_headers),
-            wait=wait,
+            waiting=waiting,
             **extra,
         )
 
     def _inputs_from_table(
-        self, table: knext.Table, settings: engine.CallSettings
+        self, calls: Any, table: knext.Table, settings: engine.CallSettings
     ) -> list[engine.CallInput]:
-        from openai_assistants.engine.body_fields import table_inputs
-
-        frame = table.to_pandas()
-        row_ids = [str(row_id) for row_id in frame.index]
-        choices = self.column_choices(table.schema)
-        cells = {key: text_cells(frame[name]) for key, name in choices.items()}
-        return table_inputs(self.operation, row_ids, settings, cells)
-
-
-def text_cells(series: Any) -> list[str | None]:
-    """A column's cells as text, missing cells (None, NaN, pandas' NA) as None."""
-    import pandas as pd  # loaded by KNIME's table anyway; not needed to list the nodes
-
-    return [
-        value if isinstance(value, str) else None if pd.isna(value) else str(value)
-        for value in series
-    ]
+        row_ids, cells = read_columns(table, self.column_choices(table.schema))
+        return calls.document_inputs(self.operation, row_ids, settings, cells)
 
 
 def document_node(
@@ -323,4 +309,4 @@ def document_node(
     return register
 
 
-__all__ = ["SINCE_VERSION", "DocumentNode", "document_node", "text_cells"]
+__all__ = ["DocumentNode", "document_node"]

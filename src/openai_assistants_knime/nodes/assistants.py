@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .operation_node import OperationNode, operation_node
+from ..api_node import OperationNode, operation_node
 
 ICON = "icons/assistant.png"
 

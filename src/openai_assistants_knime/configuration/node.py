@@ -1,4 +1,9 @@
-"""The OpenAI Configuration node: the source of the "OpenAI Configuration" port."""
+"""The OpenAI Configuration node: the source of the "OpenAI Configuration" port.
+
+configure() checks the settings (nothing is sent); execute() also checks the connection, by
+default, through ``openai_assistants.client.connection_check`` (the decision and its messages
+live there, in the core).
+"""
 
 from __future__ import annotations
 
@@ -22,13 +27,16 @@ from openai_assistants.client.connection import (
 from openai_assistants.client.retry_policy import RETRY_POLICY_TEXT
 from openai_assistants.errors import InvalidSettingsError
 
-from .category import openai_assistants_category
-from .configuration_port import (
+from ..category import openai_assistants_category
+from ..errors import in_range, settings_errors_as_invalid_parameters
+from ..migrations import configuration_connection_check, configuration_key_source
+from ..reporting import report_warnings
+from .credentials import key_lookup
+from .port import (
     OpenAIConfigurationPortObject,
     OpenAIConfigurationSpec,
     openai_configuration_port_type,
 )
-from .errors import in_range, report_warnings, settings_errors_as_invalid_parameters
 
 
 class AuthHeaderOptions(knext.EnumParameterOptions):
@@ -59,6 +67,7 @@ class KeySourceOptions(knext.EnumParameterOptions):
 
 _KEY_SOURCES = {option.name: KeySource[option.name] for option in KeySourceOptions}
 _SETTINGS_VERSION_WITH_KEY_SOURCE = "0.2.0"
+_SETTINGS_VERSION_WITH_CONNECTION_CHECK = "0.3.0"
 
 
 def _credential_names(context: knext.DialogCreationContext) -> list[str]:
@@ -82,15 +91,17 @@ def _credential_names(context: knext.DialogCreationContext) -> list[str]:
 @knext.output_port(
     "Configuration data",
     "Where and how to reach the OpenAI API (no API key: only where to find it). Connect it "
-    "to Create Run.",
+    "to any OpenAI Assistants node: every node for assistants, threads, messages, runs and "
+    "run steps takes it.",
     openai_configuration_port_type,
 )
 class OpenAIConfigurationNode:
     """Configure access to the OpenAI Assistants API.
 
-    Produces the configuration data that the OpenAI Assistants nodes (such as **Create Run**)
-    take as input: the base URL, the KNIME credentials that hold the API key, and the headers
-    every call sends.
+    Produces the configuration data that every OpenAI Assistants node takes as input (the
+    nodes for assistants, threads, messages, runs and run steps): the base URL, where the API
+    key comes from, and the headers every call sends. Each node passes it on, so a workflow
+    chains its API calls from one configuration.
 
     **The API key** is never stored in the workflow, the port or any table. Choose where it
     comes from (*Key source*): the `OPENAI_API_KEY` environment variable of the KNIME
@@ -98,6 +109,12 @@ class OpenAIConfigurationNode:
     *Credentials Configuration* node) whose *password* is the key, or a KNIME credential
     connected to the optional *Credential* input port (e.g. from the Secrets Retriever).
     The key is looked up only when a node sends a request.
+
+    **Connection check**: when it executes, the node sends one cheap request with the key
+    (`GET <base URL>/assistants?limit=1`) and fails with what is wrong: the key (the server
+    refuses it), the base URL (nothing answers there, or a web page does) or the server (it
+    does not serve the Assistants API). Turn *Check the connection when executed* off to send
+    nothing until an API node runs.
 
     For **Azure OpenAI**, set the base URL to your resource's OpenAI endpoint, the header to
     `api-key` and the API version.
@@ -129,6 +146,16 @@ class OpenAIConfigurationNode:
     )
     project = knext.StringParameter(
         "Project", "Optional OpenAI project ID, sent as the OpenAI-Project header.", ""
+    )
+    check_connection = knext.BoolParameter(
+        "Check the connection when executed",
+        "Send one cheap request with the key (`GET <base URL>/assistants?limit=1`) when this "
+        "node executes, and fail with what is wrong: the key (the server refuses it), the base "
+        "URL (nothing answers there, or a web page does) or the server (it does not serve the "
+        "Assistants API). Off: nothing is sent until an API node runs (workflows saved with "
+        "version 0.2.0 keep it off).",
+        True,
+        since_version=_SETTINGS_VERSION_WITH_CONNECTION_CHECK,
     )
     beta_header = knext.StringParameter(
         "OpenAI-Beta header",
@@ -200,13 +227,8 @@ class OpenAIConfigurationNode:
     )
 
     def _modify_parameters(self, parameters: dict) -> dict:
-        """Settings saved before the explicit key source (0.1.0): a credentials name meant
-        "use these credentials", an empty one the environment variable."""
-        if "key_source" not in parameters:
-            named = str(parameters.get("credentials") or "").strip()
-            chosen = KeySourceOptions.CREDENTIALS if named else KeySourceOptions.ENVIRONMENT
-            parameters = {**parameters, "key_source": chosen.name}
-        return parameters
+        """Settings saved by older versions: see :mod:`openai_assistants_knime.migrations`."""
+        return configuration_connection_check(configuration_key_source(parameters))
 
     def connection(self, credential_port_ref: str = "") -> ConnectionConfig:
         """The settings as the core's plain configuration."""
@@ -241,6 +263,8 @@ class OpenAIConfigurationNode:
     ) -> OpenAIConfigurationPortObject:
         spec = None if credential is None else credential.spec
         connection = self._checked_connection(exec_context, spec, executing=True)
+        if self.check_connection:
+            _check_connection(exec_context, connection)
         return OpenAIConfigurationPortObject(OpenAIConfigurationSpec(connection))
 
     def _checked_connection(
@@ -286,6 +310,21 @@ class OpenAIConfigurationNode:
             )
         report_warnings(context.set_warning, warnings)
         return connection
+
+
+def _check_connection(exec_context: knext.ExecutionContext, connection: ConnectionConfig) -> None:
+    """The connection check (decided in ``openai_assistants.client.connection_check``): a
+    missing key or a failed check fails the node with the reason."""
+    from openai_assistants.client.client import ApiClient
+    from openai_assistants.client.connection_check import check_connection
+
+    exec_context.set_progress(0.0, f"Checking the connection to {connection.base_url}")
+    client = ApiClient.connect(
+        connection, key_lookup(exec_context, connection), is_canceled=exec_context.is_canceled
+    )
+    verdict = check_connection(client)
+    if verdict is not None:
+        raise verdict.error
 
 
 def _credential_reference(spec: knext.CredentialPortObjectSpec | None) -> str:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from .document_node import DocumentNode, document_node
+from ..api_node.documents import DocumentNode, document_node
 
 ICON = "icons/vector-store.png"
-
-_WAIT = (
-    "**Wait until processing ends**: read the {what} again until it is no longer "
-    "`in_progress` and output it (`completed`, `failed` with its `last_error`, ...)."
-)
 
 
 @document_node("createVectorStore", ICON, ["create", "file_search", "knowledge base"])
@@ -60,7 +55,8 @@ class CreateVectorStoreFileNode(DocumentNode):
     """**Body**: the `file_id` to add (from Upload File), optionally `attributes` and
     `chunking_strategy`. From a table, a body column can hold one file per row.
 
-    """ + _WAIT.format(what="vector store file")
+    **Wait until processing ends**: read the vector store file again until it is no longer
+    `in_progress` and output it (`completed`, `failed` with its `last_error`, ...)."""
 
 
 @document_node("listVectorStoreFiles", ICON, ["list", "status"])
@@ -97,7 +93,8 @@ class CreateVectorStoreFileBatchNode(DocumentNode):
     """**Body**: the `file_ids` to add at once (or `files` with attributes of their own),
     optionally `attributes` and `chunking_strategy` for all of them.
 
-    """ + _WAIT.format(what="file batch")
+    **Wait until processing ends**: read the file batch again until it is no longer
+    `in_progress` and output it (`completed`, `failed` with its `last_error`, ...)."""
 
 
 @document_node("getVectorStoreFileBatch", ICON, ["retrieve", "status"])
