@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from openai_assistants.cli import main as cli
+from openai_assistants.cli import operation_commands
 from openai_assistants.sandbox import Faults, SandboxServer, start_sandbox
 
 SENTINEL = "sk-SENTINEL-7f3a9c0e-never-print-me"
@@ -275,7 +276,7 @@ def test_output_that_cannot_be_written_exits_1_naming_the_runs_created(
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "write_table", disk_full)
+    monkeypatch.setattr(operation_commands, "write_table", disk_full)
     path = tmp_path / "result.csv"
     code, out, err = run_cli(capsys, target.args("--output", str(path)))
     assert code == 1 and out == ""

@@ -13,9 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from http_stub import Reply, StubServer
 
 import openai_assistants
+from openai_assistants.cli.table_output import OUTPUT_FORMATS
 
 # the fresh interpreter imports the code under test, not another installed copy of it
 SOURCE = str(Path(openai_assistants.__file__).resolve().parents[1])
@@ -50,32 +52,40 @@ def _create_run(base_url: str, *extra: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_one_run_to_stdout_or_json_does_not_load_pandas_or_pyarrow(tmp_path: Path) -> None:
+@pytest.mark.parametrize("output", [None, *(f for f in OUTPUT_FORMATS if f != ".parquet")])
+def test_one_run_printed_or_written_without_parquet_loads_neither_pandas_nor_pyarrow(
+    output: str | None, tmp_path: Path
+) -> None:
+    """Printing, CSV and JSON are written from plain rows with the standard library; the
+    server's modules belong to ``serve`` only."""
+    extra = (
+        ["--format", "structured"] if output is None else ["--output", f"{tmp_path}/run{output}"]
+    )
     with StubServer() as server:
         server.reply(Reply(200, RUN))
-        server.reply(Reply(200, RUN))
-        printed = _create_run(server.base_url, "--format", "structured")
-        written = _create_run(server.base_url, "--output", str(tmp_path / "run.json"))
-    assert printed.returncode == 0, printed.stderr
-    assert "id: run_1" in printed.stdout
-    assert "pandas loaded: False" in printed.stderr
-    assert written.returncode == 0, written.stderr
-    assert json.loads((tmp_path / "run.json").read_text())[0]["status"] == 200
-    assert "pandas loaded: False" in written.stderr
-    # the rows are printed / written from plain columns; Arrow is built only for KNIME, CSV
-    # and Parquet; the server's modules belong to `serve` only
-    for result in (printed, written):
-        assert "pyarrow loaded: False" in result.stderr
-        assert "server loaded: False" in result.stderr
+        result = _create_run(server.base_url, *extra)
+    assert result.returncode == 0, result.stderr
+    if output is None:
+        assert "id: run_1" in result.stdout
+    elif output == ".json":
+        assert json.loads((tmp_path / "run.json").read_text())[0]["status"] == 200
+    else:
+        assert RUN.replace('"', '""') in (tmp_path / f"run{output}").read_text()
+    assert "pandas loaded: False" in result.stderr
+    assert "pyarrow loaded: False" in result.stderr
+    assert "server loaded: False" in result.stderr
 
 
-def test_csv_output_still_gets_pandas_when_it_needs_it(tmp_path: Path) -> None:
+def test_parquet_output_still_gets_pandas_and_pyarrow(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
     with StubServer() as server:
         server.reply(Reply(200, RUN))
-        result = _create_run(server.base_url, "--output", str(tmp_path / "run.csv"))
+        result = _create_run(server.base_url, "--output", str(tmp_path / "run.parquet"))
     assert result.returncode == 0, result.stderr
     assert "pandas loaded: True" in result.stderr
-    assert RUN.replace('"', '""') in (tmp_path / "run.csv").read_text()
+    assert "pyarrow loaded: True" in result.stderr
+    assert pq.read_table(tmp_path / "run.parquet").column("body").to_pylist() == [RUN]
 
 
 def test_outside_the_command_line_pyarrow_keeps_its_usual_pandas_probe() -> None:

@@ -23,6 +23,7 @@ from raw_server import RawServer, http_head
 from run_calls import create_many_runs, create_one_run, run_settings
 
 from openai_assistants.cli import main as cli
+from openai_assistants.cli import operation_commands
 from openai_assistants.client.connection import ConnectionConfig
 from openai_assistants.client.events import parse_event_stream
 from openai_assistants.engine.execute import CallInput, ErrorHandling, OperationOptions
@@ -345,7 +346,7 @@ def test_output_write_failure_is_not_a_failed_request(tmp_path, capsys, monkeypa
     def refuse(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "write_table", refuse)
+    monkeypatch.setattr(operation_commands, "write_table", refuse)
     monkeypatch.setenv("OPENAI_API_KEY", SENTINEL_KEY)
     with StubServer() as server:
         server.reply(Reply(200, run_object(run_id="run_w")))

@@ -10,6 +10,7 @@ by a timeout; the whole test takes a few seconds.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -23,19 +24,18 @@ STEP_TIMEOUT = 60  # seconds; the install takes about 3 s, the demo about 1 s
 
 
 def _setuptools_builds_wheels() -> bool:
+    """setuptools >= 77 builds wheels itself (no ``wheel`` package) and reads the SPDX
+    ``license`` string of pyproject.toml."""
     try:
-        from setuptools.command import bdist_wheel  # noqa: F401  (setuptools >= 70.1)
-    except ImportError:
-        try:
-            import wheel  # noqa: F401
-        except ImportError:
-            return False
-    return True
+        version = importlib.metadata.version("setuptools")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return int(version.split(".")[0]) >= 77
 
 
 pytestmark = pytest.mark.skipif(
     not _setuptools_builds_wheels(),
-    reason="needs setuptools >= 70.1 (or wheel) in the test environment to build offline",
+    reason="needs setuptools >= 77 in the test environment to build offline",
 )
 
 
@@ -60,6 +60,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=work,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    (work / "pip-stderr.txt").write_text(result.stderr)  # what the build backend said
     return target
 
 
@@ -100,3 +101,15 @@ def test_the_installed_command_line_runs_the_demo(installed: Path, tmp_path: Pat
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Final status: completed" in result.stdout
     assert "Assistant: Echo: Hello from KNIME!" in result.stdout
+
+
+def test_the_install_is_licensed_mit_without_a_deprecation_warning(installed: Path) -> None:
+    """``project.license`` is an SPDX string: no setuptools warning on ``pip install .``, and
+    the metadata says MIT and ships the LICENSE file."""
+    said = (installed.parent / "pip-stderr.txt").read_text()
+    assert "deprecat" not in said.lower(), said[-2000:]
+    (dist,) = installed.glob("knime_openai_assistants-*.dist-info")
+    metadata = (dist / "METADATA").read_text("utf-8")
+    assert "License-Expression: MIT" in metadata.splitlines()
+    assert "License-File: LICENSE" in metadata.splitlines()
+    assert (dist / "licenses" / "LICENSE").read_text().startswith("MIT License")

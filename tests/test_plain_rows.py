@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from openai_assistants.cli import main as cli
+from openai_assistants.cli import table_output as cli
 from openai_assistants.client.events import parse_event_stream
 from openai_assistants.client.exchange import ApiResponse
 from openai_assistants.tables.results import ResultFormat, RowResult, result_rows, result_table

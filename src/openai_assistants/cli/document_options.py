@@ -4,9 +4,9 @@ As in their nodes: the body fields with a setting of their own (``--file`` and
 ``--purpose`` of ``upload-file``, ``--query`` of ``search-vector-store``, ``--file-id`` of
 ``create-vector-store-file``, each also as a ``--<name>-column`` of the ``--input`` table),
 ``create-vector-store-file-batch --file-id-column`` (the rows' file IDs, one batch per vector
-store) and ``get-file-content --folder``, which writes each file's bytes there. ``main``
-calls these functions; everything else about these subcommands is generated from the
-operation data like any other.
+store) and ``get-file-content --folder``, which writes each file's bytes there.
+:mod:`.operation_arguments` and :mod:`.operation_commands` call these functions; everything
+else about these subcommands is generated from the operation data like any other.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app, with_request_log
     from .runner import Server, base_url, bind_socket, is_loopback, uvicorn_config
     from .runs import Engine
-    from .store import SqliteStore
+    from .store import DatabaseInUse, SqliteStore
 
     client_keys = _client_keys(args)
     if not is_loopback(args.host) and not client_keys:
@@ -105,13 +105,18 @@ def _serve(args: argparse.Namespace) -> int:
         ) from None
     try:
         store = SqliteStore(args.db)
+    except DatabaseInUse as exc:  # one database, one server
+        sock.close()
+        raise ServeUsageError(f"--db {args.db}: {exc}") from None
     except Exception as exc:  # sqlite3.Error, OSError: the file is not a usable database
         sock.close()
         raise ServeUsageError(f"--db {args.db}: cannot open the database: {exc}") from None
     engine = Engine(store, backend, default_model=args.default_model)
-    app: Any = create_app(engine, api_keys=client_keys)
+    # no client keys (loopback only): answer only requests addressed to loopback
+    app: Any = create_app(engine, api_keys=client_keys, loopback_hosts_only=not client_keys)
+    redactor = app.state.redactor
     if not args.quiet:
-        app = with_request_log(app, lambda line: _say(line, sys.stderr))
+        app = with_request_log(app, lambda line: _say(redactor.text(line), sys.stderr))
     url = base_url(sock)
 
     def announce() -> None:
@@ -122,7 +127,8 @@ def _serve(args: argparse.Namespace) -> int:
                 sys.stdout,
             )
         else:
-            _say(f"Storage: {args.db}", sys.stdout)
+            read_only = f" (read-only: {store.read_only}; changes are refused)"
+            _say(f"Storage: {args.db}{read_only if store.read_only else ''}", sys.stdout)
         what = (
             f"runs on {backend.url}"
             if args.backend == "chat-completions"

@@ -5,7 +5,7 @@ first time ``pa.array()`` is called, only to ask whether the value is a pandas o
 result table is built from plain lists, so the answer is always no. While
 :func:`pandas_not_probed` is active, a process that has not loaded pandas yet answers that
 question without it. pyarrow asks again, and imports pandas, the first time pandas is
-really needed (``Table.to_pandas()``: the CLI's CSV and Parquet output).
+really needed (``Table.to_pandas()``: the CLI's Parquet output).
 
 Only a process that opted in with :func:`keep_pandas_unloaded` (the command line does, in
 ``cli.main``) is affected: elsewhere pyarrow keeps its usual behaviour, so code sharing the

@@ -108,8 +108,8 @@ def result_table(
 class ResultRows:
     """The result table as plain Python columns, before (or instead of) Arrow.
 
-    The command line prints and writes JSON from these without loading pyarrow (about a
-    third of a ``create-run`` process's start); KNIME and the file formats get
+    The command line prints and writes CSV and JSON from these without loading pyarrow
+    (about a third of a ``create-run`` process's start); KNIME and Parquet get
     :meth:`to_arrow`. :meth:`check` refuses, up front, every value Arrow would refuse, so
     both ways fail at the same place for the same answers.
     """

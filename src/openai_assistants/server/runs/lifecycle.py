@@ -12,6 +12,11 @@ Backend failures end the run ``failed`` with ``last_error`` (``rate_limit_exceed
 model call is in flight. Runs that wait past ``expires_at`` become ``expired``. On start,
 runs a previous server left unfinished become ``failed``; on stop, in-flight runs are
 failed with a message that says so, so no client waits on a run nobody works on.
+
+A storage failure (disk full, a failed write) never leaves a run stuck: the run ends
+``failed`` with a ``last_error`` that says so, and when even that cannot be written, the
+final status is kept in memory (answered to every reader, so the thread is not blocked) and
+written as soon as the store takes writes again.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import Backend, BackendError
-from ..store import Store
+from ..store import StorageError, Store
 from ..validation import NotFoundError, RequestError, message_request
 from . import objects
 from .events import Event, Listeners
@@ -41,6 +46,10 @@ STOPPED_MESSAGE = (
     "Create a new run on the thread."
 )
 SETTLE_TURNS = 20  # event-loop turns a new run waits for a ready run of its thread
+STORAGE_FAILED = (
+    "The server could not store this run's progress ({error}); the run did not finish. "
+    "Create a new run on the thread."
+)
 
 
 class Engine:
@@ -64,6 +73,9 @@ class Engine:
         self.listeners = Listeners()
         self._turns = Turns(store, backend, self.listeners, self.now)
         self._stopping = False
+        # runs whose final status the store did not take yet: run ID -> the final fields
+        self._unstored_ends: dict[str, dict[str, Any]] = {}
+        self._cancelled: set[str] = set()  # runs whose task a client cancelled
 
     def now(self) -> int:
         return int(self._clock())
@@ -78,7 +90,12 @@ class Engine:
         cancelled is ``cancelled``.
         """
         failed = []
-        for run in self.store.unfinished_runs():
+        try:
+            unfinished = self.store.unfinished_runs()
+        except StorageError as exc:
+            log.warning("could not look for runs cut off by the last stop: %s", exc)
+            return []
+        for run in unfinished:
             if run["status"] == "requires_action":
                 continue
             if run["status"] == "cancelling":
@@ -114,9 +131,13 @@ class Engine:
         *,
         stream: bool = False,
         new_thread: dict[str, Any] | None = None,
+        additional_messages: list[Any] | None = None,
     ) -> tuple[dict[str, Any], asyncio.Queue[Event | None] | None]:
         """A new run on a thread (one active run per thread, as the API rules).
 
+        ``additional_messages``: the body's ``additional_messages`` already read by
+        :func:`..validation.message_request` (the HTTP layer reads large bodies off the event
+        loop); read here when not given.
         ``new_thread``: the thread Create Thread and Run just made; its stream starts with
         ``thread.created``, as the API's does.
         """
@@ -140,10 +161,12 @@ class Engine:
                 "the server with --default-model.",
                 param="model",
             )
-        extra = [
-            message_request(m, f"additional_messages[{i}]")
-            for i, m in enumerate(body.get("additional_messages") or [])
-        ]
+        extra = additional_messages
+        if extra is None:
+            extra = [
+                message_request(m, f"additional_messages[{i}]")
+                for i, m in enumerate(body.get("additional_messages") or [])
+            ]
         for role, content, attachments, metadata in extra:
             self.add_message(thread_id, role, content, attachments, metadata)
         self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
@@ -163,25 +186,44 @@ class Engine:
         run = self.run(thread_id, run_id)
         by_id = outputs_by_call(run, outputs)
         calls = run["required_action"]["submit_tool_outputs"]["tool_calls"]
-        queue = self.listeners.listen(run_id) if stream else None
-        transcript = load_transcript(self.store, run_id)
-        for call in calls:
-            transcript["turns"].append(
-                {"role": "tool", "tool_call_id": call["id"], "content": by_id[call["id"]]}
+        queued = self.store.patch(
+            "run",
+            run_id,
+            {"status": "queued", "required_action": None},
+            statuses=("requires_action",),
+        )
+        if queued is None:  # answered or ended meanwhile (another request, another server)
+            raise RequestError(
+                f'Runs in status "{self.run(thread_id, run_id)["status"]}" do not accept '
+                "tool outputs.",
+                param="tool_outputs",
             )
-        save_transcript(self.store, transcript)
-        step = pending_tool_step(self.store, run_id)
-        if step is not None:
-            for call in step["step_details"]["tool_calls"]:
-                call["function"]["output"] = by_id.get(call["id"])
-            step.update(status="completed", completed_at=self.now())
-            self.store.update("step", step)
-            self.listeners.emit(run_id, "thread.run.step.completed", step)
-        run.update(status="queued", required_action=None)
-        self.store.update("run", run)
-        self.listeners.emit(run_id, "thread.run.queued", run)
+        queue = self.listeners.listen(run_id) if stream else None
+        try:
+            transcript = load_transcript(self.store, run_id)
+            for call in calls:
+                transcript["turns"].append(
+                    {"role": "tool", "tool_call_id": call["id"], "content": by_id[call["id"]]}
+                )
+            save_transcript(self.store, run, transcript)
+            step = pending_tool_step(self.store, run_id)
+            if step is not None:
+                details = step["step_details"]
+                for call in details["tool_calls"]:
+                    call["function"]["output"] = by_id.get(call["id"])
+                step = self.store.patch(
+                    "step",
+                    step["id"],
+                    {"step_details": details, "status": "completed", "completed_at": self.now()},
+                )
+                if step is not None:
+                    self.listeners.emit(run_id, "thread.run.step.completed", step)
+        except StorageError as exc:  # taken from requires_action: it must end, not hang
+            self._finish_interrupted(queued, "failed", STORAGE_FAILED.format(error=exc))
+            raise
+        self.listeners.emit(run_id, "thread.run.queued", queued)
         self._start(run_id)
-        return run, queue
+        return queued, queue
 
     def cancel_run(self, thread_id: str, run_id: str) -> dict[str, Any]:
         """``cancelling`` while the task winds down (even mid model call), then ``cancelled``."""
@@ -190,10 +232,15 @@ class Engine:
             raise RequestError(f"Cannot cancel run with status '{run['status']}'.")
         task = self._tasks.get(run_id)
         if task is not None and not task.done():
-            run["status"] = "cancelling"
-            self.store.update("run", run)
-            task.cancel()
-            return run
+            self._cancelled.add(run_id)
+            task.cancel()  # first: the run ends cancelled even if the store fails now
+            try:
+                cancelling = self.store.patch(
+                    "run", run_id, {"status": "cancelling"}, statuses=ACTIVE - {"cancelling"}
+                )
+            except StorageError:
+                cancelling = {**run, "status": "cancelling"}
+            return cancelling or self.run(thread_id, run_id)
         self._finish_interrupted(run, "cancelled", None)
         return self.run(thread_id, run_id)
 
@@ -206,7 +253,19 @@ class Engine:
         return self.refresh(run)
 
     def refresh(self, run: dict[str, Any]) -> dict[str, Any]:
-        """A run past ``expires_at`` that is still waiting becomes ``expired``."""
+        """The run as it is: with a final status the store did not take yet, and a run past
+        ``expires_at`` that is still waiting becomes ``expired``."""
+        ended = self._unstored_ends.get(run["id"])
+        if ended is not None:
+            if run["status"] not in ACTIVE:  # stored meanwhile (or ended elsewhere)
+                del self._unstored_ends[run["id"]]
+                return run
+            try:
+                stored = self.store.patch("run", run["id"], ended, statuses=ACTIVE)
+            except StorageError:
+                return {**run, **ended}
+            del self._unstored_ends[run["id"]]
+            return stored or {**run, **ended}
         expires_at = run.get("expires_at")
         if (
             run["status"] in ("queued", "in_progress", "requires_action")
@@ -320,6 +379,7 @@ class Engine:
     def _forget(self, run_id: str, task: asyncio.Task[None]) -> None:
         if self._tasks.get(run_id) is task:
             del self._tasks[run_id]
+            self._cancelled.discard(run_id)
 
     async def _execute(self, run_id: str) -> None:
         try:
@@ -331,27 +391,40 @@ class Engine:
                 run = self.store.get("run", run_id)
             if run is None or run["status"] != "queued":
                 return
-            run["status"] = "in_progress"
-            if run["started_at"] is None:
-                run["started_at"] = self.now()
-            self.store.update("run", run)
+            started = {"status": "in_progress", "started_at": run["started_at"] or self.now()}
+            run = self.store.patch("run", run_id, started, statuses=("queued",))
+            if run is None:
+                return
             self.listeners.emit(run_id, "thread.run.in_progress", run)
             await self._turns.take(run)
         except asyncio.CancelledError:
-            run = self.store.get("run", run_id)
+            try:
+                run = self.store.get("run", run_id)
+            except StorageError as exc:
+                log.warning("run %s could not be ended: %s", run_id, exc)
+                self.listeners.close(run_id)
+                return
             if run is not None and run["status"] not in TERMINAL:
-                if run["status"] == "cancelling":
+                if run["status"] == "cancelling" or run_id in self._cancelled:
                     self._finish_interrupted(run, "cancelled", None)
                 else:
                     self._finish_interrupted(run, "failed", STOPPED_MESSAGE)
         except BackendError as exc:
             self._fail(run_id, exc.code, exc.message)
+        except StorageError as exc:
+            log.warning("run %s failed: %s", run_id, exc)
+            self._fail(run_id, "server_error", STORAGE_FAILED.format(error=exc))
         except Exception:  # a bug must fail the run, not leave it in_progress forever
             log.exception("run %s failed inside the server", run_id)
             self._fail(run_id, "server_error", "The server had an error while running this run.")
 
     def _fail(self, run_id: str, code: str, message: str) -> None:
-        run = self.store.get("run", run_id)
+        try:
+            run = self.store.get("run", run_id)
+        except StorageError as exc:  # not even readable: its streams end, a restart fails it
+            log.warning("run %s could not be ended: %s", run_id, exc)
+            self.listeners.close(run_id)
+            return
         if run is not None and run["status"] not in TERMINAL:
             self._finish_interrupted(run, "failed", message, code=code)
 
@@ -361,31 +434,52 @@ class Engine:
         """End a run early: ``cancelled``, ``failed`` or ``expired``, with its open parts."""
         now = self.now()
         stamp = {"cancelled": "cancelled_at", "failed": "failed_at", "expired": None}[status]
-        run.update(status=status, expires_at=None if status != "expired" else run["expires_at"])
-        run["required_action"] = None
+        fields: dict[str, Any] = {
+            "status": status,
+            "expires_at": None if status != "expired" else run["expires_at"],
+            "required_action": None,
+        }
         if stamp:
-            run[stamp] = now
+            fields[stamp] = now
         if error is not None:
-            run["last_error"] = {"code": code, "message": error}
-        self.store.update("run", run)
-        reason = {"cancelled": "run_cancelled", "failed": "run_failed", "expired": "run_expired"}
-        for message in self.store.all("message", run_id=run["id"]):
-            if message["status"] == "in_progress":
-                message.update(
-                    status="incomplete",
-                    incomplete_details={"reason": reason[status]},
-                    incomplete_at=now,
-                )
-                self.store.update("message", message)
-        for step in self.store.all("step", run_id=run["id"]):
-            if step["status"] == "in_progress":
-                step["status"] = status
-                step_stamp = {"cancelled": "cancelled_at", "failed": "failed_at"}.get(
-                    status, "expired_at"
-                )
-                step[step_stamp] = now
-                if error is not None:
-                    step["last_error"] = run["last_error"]
-                self.store.update("step", step)
-        self.listeners.emit(run["id"], f"thread.run.{status}", run)
+            fields["last_error"] = {"code": code, "message": error}
+        try:
+            ended = self.store.patch("run", run["id"], fields, statuses=ACTIVE)
+        except StorageError as exc:  # answered from memory until the store takes it
+            log.warning("run %s is %s, kept in memory only: %s", run["id"], status, exc)
+            self._unstored_ends[run["id"]] = fields
+            self.listeners.emit(run["id"], f"thread.run.{status}", {**run, **fields})
+            self.listeners.close(run["id"])
+            return
+        if ended is None:  # already in a final status: it never changes again
+            self.listeners.close(run["id"])
+            return
+        self._unstored_ends.pop(run["id"], None)
+        try:
+            self._end_open_parts(ended, now)
+        except StorageError as exc:  # the run has ended; its parts stay as they were
+            log.warning("run %s: its open message or step could not be ended: %s", run["id"], exc)
+        self.listeners.emit(run["id"], f"thread.run.{status}", ended)
         self.listeners.close(run["id"])
+
+    def _end_open_parts(self, run: dict[str, Any], now: int) -> None:
+        """The ended run's message ``incomplete``, its open steps ended like the run."""
+        status = run["status"]
+        reason = {"cancelled": "run_cancelled", "failed": "run_failed", "expired": "run_expired"}
+        for message in self.store.all("message", run_id=run["id"], statuses=("in_progress",)):
+            self.store.patch(
+                "message",
+                message["id"],
+                {
+                    "status": "incomplete",
+                    "incomplete_details": {"reason": reason[status]},
+                    "incomplete_at": now,
+                },
+                statuses=("in_progress",),
+            )
+        step_stamp = {"cancelled": "cancelled_at", "failed": "failed_at"}.get(status, "expired_at")
+        for step in self.store.all("step", run_id=run["id"], statuses=("in_progress",)):
+            step_fields = {"status": status, step_stamp: now}
+            if run.get("last_error") is not None:
+                step_fields["last_error"] = run["last_error"]
+            self.store.patch("step", step["id"], step_fields, statuses=("in_progress",))
