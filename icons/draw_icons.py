@@ -167,6 +167,44 @@ SHAPES = {
 ###############.
 ................
 """,
+    # the Files nodes: a document with a folded corner and lines of text
+    "file": """
+................
+..########......
+..#oooooo##.....
+..#oooooo#o#....
+..#oooooo#oo#...
+..#oooooo#####..
+..#oo######oo#..
+..#oooooooooo#..
+..#oo######oo#..
+..#oooooooooo#..
+..#oo######oo#..
+..#oooooooooo#..
+..#oo####oooo#..
+..#oooooooooo#..
+..############..
+................
+""",
+    # the Vector Stores nodes: a stack of three disks (a store of chunks)
+    "vector-store": """
+................
+...##########...
+..#oooooooooo#..
+..############..
+..#oooooooooo#..
+..#oooooooooo#..
+..############..
+..#oooooooooo#..
+..#oooooooooo#..
+..############..
+..#oooooooooo#..
+..#oooooooooo#..
+..############..
+...##########...
+................
+................
+""",
 }
 
 

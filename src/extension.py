@@ -9,8 +9,10 @@ from openai_assistants_knime.configuration import node as configuration_node  # 
 from openai_assistants_knime.nodes import (  # noqa: F401
     assistants,
     create_run,
+    files,
     messages,
     run_steps,
     runs,
     threads,
+    vector_stores,
 )

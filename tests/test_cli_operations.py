@@ -53,9 +53,13 @@ def test_every_operation_has_its_subcommand_with_its_parameters(capsys) -> None:
         assert ("--body" in help_text) == operation.has_body
         assert ("--wait" in help_text) == (
             operation.operation_id
-            in ("createRun", "createThreadAndRun", "getRun", "submitToolOuputsToRun")
-        )
-        assert ("--all-pages" in help_text) == operation.returns_list
+            in (
+                "createRun", "createThreadAndRun", "getRun", "submitToolOuputsToRun",
+                "createVectorStore", "createVectorStoreFile", "createVectorStoreFileBatch",
+            )
+        )  # fmt: skip
+        assert ("--all-pages" in help_text) == operation.pages
+        assert operation.pages == (operation.returns_list and "after" in operation.settings_keys)
         assert ("events" in help_text) == operation.can_stream
 
 

@@ -81,7 +81,7 @@ def test_the_installed_package_ships_every_body_schema(installed: Path, tmp_path
     schemas = sorted(
         p.name for p in (installed / "openai_assistants" / "operations" / "schemas").glob("*.json")
     )
-    assert "CreateRunRequest.json" in schemas and len(schemas) == 10
+    assert "CreateRunRequest.json" in schemas and len(schemas) == 17
     probe = (
         "import openai_assistants, openai_assistants.operations.body_schema as b;"
         "print(openai_assistants.__file__);"
@@ -91,7 +91,7 @@ def test_the_installed_package_ships_every_body_schema(installed: Path, tmp_path
     assert result.returncode == 0, result.stderr
     location, loaded = result.stdout.splitlines()
     assert Path(location).is_relative_to(installed)  # not the checkout
-    assert loaded == "10 ['role', 'content', 'attachments', 'metadata']"
+    assert loaded == "17 ['role', 'content', 'attachments', 'metadata']"
 
 
 def test_the_installed_command_line_runs_the_demo(installed: Path, tmp_path: Path) -> None:

@@ -31,7 +31,13 @@ from openai_assistants.client.client import ApiClient
 from openai_assistants.engine import execute as engine
 from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.errors import CancelledError, HttpStatusError
-from openai_assistants.operations import ALL, INCLUDE_FILE_SEARCH_CONTENT, Operation, by_id
+from openai_assistants.operations import (
+    ALL,
+    ASSISTANTS_API,
+    INCLUDE_FILE_SEARCH_CONTENT,
+    Operation,
+    by_id,
+)
 from openai_assistants.sandbox.server import start_sandbox
 from openai_assistants.tables.results import ResultFormat
 from openai_assistants_knime.api_node import OperationNode
@@ -49,7 +55,8 @@ FAMILY: dict[str, Any] = {
     for registered in knodes._nodes.values()
     if isinstance(instance := registered.node_factory(), OperationNode)
 }
-NEW_OPERATIONS = [op for op in ALL if op.operation_id != "createRun"]
+# the Assistants API nodes the sandbox serves (files and vector stores: test_document_nodes)
+NEW_OPERATIONS = [op for op in ASSISTANTS_API if op.operation_id != "createRun"]
 TOOL = {
     "type": "function",
     "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}},

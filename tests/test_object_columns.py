@@ -128,5 +128,5 @@ def test_strange_values_become_missing_cells_not_errors() -> None:
 
 
 def test_an_unknown_kind_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown object kind 'file'"):
-        object_columns("file")
+    with pytest.raises(ValueError, match="unknown object kind 'folder'"):
+        object_columns("folder")

@@ -20,6 +20,9 @@ def test_result_formats_and_waiting_are_the_engines() -> None:
         "createRun",
         "getRun",
         "submitToolOuputsToRun",
+        "createVectorStore",  # these three: 'Wait until processing ends'
+        "createVectorStoreFile",
+        "createVectorStoreFileBatch",
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from run_calls import prepare_run, run_settings
@@ -46,8 +47,10 @@ NODE_NAMES = [  # issue 11, in its order
 
 
 def test_the_23_operations_carry_the_node_names_of_the_issue() -> None:
-    assert [op.node_name for op in operations.ALL] == NODE_NAMES
-    assert len({op.operation_id for op in operations.ALL}) == 23
+    assert [op.node_name for op in operations.ASSISTANTS_API] == NODE_NAMES
+    assert len({op.operation_id for op in operations.ASSISTANTS_API}) == 23
+    assert operations.ALL[:23] == operations.ASSISTANTS_API
+    assert len({op.operation_id for op in operations.ALL}) == 44  # + files and vector stores
 
 
 def test_subcommands_are_the_node_names_in_kebab_case() -> None:
@@ -85,7 +88,7 @@ def test_only_runs_can_stream() -> None:
 def test_every_body_schema_is_packaged_and_every_packaged_schema_is_used() -> None:
     used = {op.body_schema for op in operations.ALL if op.body_schema}
     assert used == set(schema_names())
-    assert len(used) == 10
+    assert len(used) == 17  # 10 Assistants API bodies, 7 of files and vector stores
     for name in used:
         assert load_schema(name)["type"] == "object"
 
@@ -345,7 +348,14 @@ def test_packaged_schemas_are_resolved_json_schema_without_prose() -> None:
         return set()
 
     for name in schema_names():
-        found = keys(load_schema(name))
+        schema = load_schema(name)
+        found = keys(schema)
+        if "definitions" in schema:  # a recursive schema (search filters): local refs only
+            assert all(
+                ref.startswith("#/definitions/")
+                for ref in re.findall(r'"\$ref": "([^"]*)"', json.dumps(schema))
+            )
+            found -= {"$ref", "definitions"}
         assert not found & {"$ref", "nullable", "allOf", "description", "example"}, name
         assert not {k for k in found if k.startswith("x-")}, name
 
@@ -363,6 +373,8 @@ def test_odd_inputs_give_a_settings_error_never_a_traceback(operation) -> None:
             query: dict = {}
             (path if key in path else query)[key] = value
             body = {"assistant_id": "a", "role": "user", "content": "x", "tool_outputs": []}
+            body |= {"file": __file__, "purpose": "assistants", "query": "q", "file_id": "f"}
+            body |= {"file_ids": ["f"], "attributes": {}}
             schema_fields = (
                 set(load_schema(operation.body_schema)["properties"])
                 if (operation.body_schema)
@@ -376,4 +388,5 @@ def test_odd_inputs_give_a_settings_error_never_a_traceback(operation) -> None:
         try:
             build_request(operation, dict.fromkeys(operation.path_parameters, "i"), {}, value)
         except InvalidSettingsError as error:
-            assert error.setting == "body"
+            # Upload File's file is a body field with a setting of its own
+            assert error.setting in ("body", *operation.field_settings)

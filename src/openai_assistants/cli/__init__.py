@@ -4,7 +4,9 @@
 - :mod:`.main` the entry point (console script): builds the parser, runs a subcommand, turns
   a failure into a one-line message and an exit code (:mod:`.exit_codes`)
 - :mod:`.operation_arguments` every operation subcommand's flags, generated from the
-  operation data; :mod:`.argument_types` the values a flag may take
+  operation data; :mod:`.argument_types` the values a flag may take;
+  :mod:`.document_options` the Files and Vector Stores flags beyond the generated ones
+  (``--file``, ``--purpose``, ``--query``, ``--file-id``, their columns, ``--folder``)
 - :mod:`.operation_commands` the run of an operation subcommand: flags -> settings and rows
   -> the engine -> the table; :mod:`.engine_calls` its only calls into the engine (the
   execute path the KNIME nodes call) and the connection they get

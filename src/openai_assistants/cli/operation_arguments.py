@@ -22,6 +22,7 @@ from ..client.connection import (
 )
 from ..tables.results import ResultFormat
 from .argument_types import option, positive
+from .document_options import add_document_arguments
 from .operation_commands import run_create_run, run_operation
 
 
@@ -137,7 +138,7 @@ def add_operation_parser(commands: Any, operation: Any) -> None:
         waiting.add_argument("--poll-interval", type=positive, default=1.0, metavar="S")
         waiting.add_argument("--max-wait", type=positive, default=600.0, metavar="S")
         waiting.add_argument("--cancel-run-on-interrupt", action="store_true")
-    if operation.returns_list:
+    if operation.pages:  # a list with cursors (a search answers one page)
         paging = command.add_argument_group("pages")
         paging.add_argument("--all-pages", action="store_true", help="follow has_more / after")
         paging.add_argument("--max-items", type=int, default=1000, metavar="N")
@@ -156,4 +157,5 @@ def add_operation_parser(commands: Any, operation: Any) -> None:
         )
         batch.add_argument("--output-column", default="", metavar="NAME")
     batch.add_argument("--concurrency", type=int, default=4, metavar="N")
+    add_document_arguments(command, operation)  # --file, --purpose, --query, --folder
     command.set_defaults(handler=run_operation, operation=operation)

@@ -19,6 +19,7 @@ from ..operations.runs import CREATE_RUN_DEFAULT_BODY as DEFAULT_BODY
 from ..tables.results import ResultFormat
 from . import engine_calls
 from .argument_types import option
+from .document_options import field_values, save_if_asked
 from .exit_codes import EXIT_OK, UsageError
 from .table_output import OUTPUT_FORMATS, format_table, write_table
 from .terminal import say
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 def run_operation(args: argparse.Namespace) -> int:
     """Any operation but create-run: the engine's execute path, as the operation's node."""
     from ..engine import execute as engine
+    from ..engine.body_fields import table_inputs, with_fields
     from ..engine.inputs import column_cells, read_table_file
     from ..engine.run_polling import WaitOptions
 
@@ -37,7 +39,13 @@ def run_operation(args: argparse.Namespace) -> int:
     check_output_path(args.output)
     column_flags = {
         key: getattr(args, f"{key}_column", "")
-        for key in (*operation.path_parameters, "body", "tool_call_id", "output")
+        for key in (
+            *operation.path_parameters,
+            *operation.column_settings,
+            "body",
+            "tool_call_id",
+            "output",
+        )
     }
     column_flags = {key: column for key, column in column_flags.items() if column}
     if column_flags and not args.input:
@@ -53,6 +61,8 @@ def run_operation(args: argparse.Namespace) -> int:
     body = None
     if operation.has_body and args.body is not None:
         body = read_body(args.body)
+    if operation.field_settings:
+        body = with_fields(body, field_values(args, operation))
     settings = engine.CallSettings(
         path_values={name: getattr(args, f"path_{name}") for name in operation.path_parameters},
         query_values={k: v for k, v in query.items() if v not in (None, [])},
@@ -90,10 +100,11 @@ def run_operation(args: argparse.Namespace) -> int:
                 run_ids=cells.get("run_id"),
             )
         else:
-            inputs = engine.inputs_from_rows(row_ids, settings, cells, column_flags)
+            inputs = table_inputs(operation, row_ids, settings, cells, column_flags)
     else:
         inputs = [engine.CallInput("Row0", settings)]
     outcome = engine_calls.execute_operation(operation, inputs, config, options)
+    outcome = save_if_asked(args, outcome, inputs)  # get-file-content --folder
     with_row_ids = bool(args.input) or operation.returns_list  # lists: Row0#0, Row0#1, …
     emit(outcome, args.output, with_row_ids, "requests were made")
     return EXIT_OK

@@ -10,7 +10,8 @@ One job per module:
 
 - the data: :mod:`.connection` (the configuration and its checks; no secret), :mod:`.api_key`
   (finding the key, the one header that carries it), :mod:`.exchange` (request and answer
-  values, the one media-type check), :mod:`.endpoints` (URLs and headers);
+  values, the one media-type check), :mod:`.endpoints` (URLs and headers), :mod:`.multipart`
+  (an upload's form body, streamed from disk);
 - sending: :mod:`.client` (the client and its retry loop), :mod:`.retry_policy` (what may be
   sent again, pure), :mod:`.rate_limit` (the 429 gate), :mod:`.attempt` (one attempt over
   httpx) and :mod:`.attempt_outcomes` (sent or not sent), :mod:`.answer_reading` (size

@@ -36,6 +36,7 @@ def read_answer(
     )
     parser = EventStreamParser() if is_event_stream(content_type) else None
     parts: list[str] = []
+    raw: list[bytes] | None = [] if request.raw_answer else None  # a file's bytes, kept
     size = 0
     chunks: Any = response.iter_bytes()
     if type(response.stream) is ResponseStream and "content-encoding" not in response.headers:
@@ -52,6 +53,8 @@ def read_answer(
                     + maybe_created(request),
                     request=request,
                 )
+            if raw is not None:
+                raw.append(chunk)
             text = decoder.decode(chunk)
             parts.append(text)
             if parser is not None:
@@ -88,7 +91,8 @@ def read_answer(
         else:
             parser.close()
         events = tuple(parser.events)
-    return ApiResponse(status=status, headers=headers, text=text, events=events)
+    content = None if raw is None else b"".join(raw)
+    return ApiResponse(status=status, headers=headers, text=text, events=events, content=content)
 
 
 @lru_cache(maxsize=64)

@@ -40,13 +40,21 @@ def api_url(
 
 
 def request_headers(
-    config: ConnectionConfig, *, stream: bool = False, json_body: bool = True
+    config: ConnectionConfig,
+    *,
+    stream: bool = False,
+    json_body: bool = True,
+    beta: bool = True,
+    accept: str = "",
 ) -> tuple[tuple[str, str], ...]:
-    """Every header but the key."""
-    headers = [("Accept", EVENT_STREAM if stream else "application/json")]
+    """Every header but the key. ``beta``: send ``OpenAI-Beta`` (the SDK sends none for
+    ``/files``); ``accept``: an Accept of the operation's own (``application/binary``)."""
+    headers = [("Accept", accept or (EVENT_STREAM if stream else "application/json"))]
     if json_body:
         headers.append(("Content-Type", "application/json"))
-    headers += [("OpenAI-Beta", config.beta_header.strip()), ("User-Agent", USER_AGENT)]
+    if beta:
+        headers.append(("OpenAI-Beta", config.beta_header.strip()))
+    headers.append(("User-Agent", USER_AGENT))
     if config.organization.strip():
         headers.append(("OpenAI-Organization", config.organization.strip()))
     if config.project.strip():

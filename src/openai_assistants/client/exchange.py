@@ -40,6 +40,10 @@ class ApiRequest:
     # ""), the text dropped as soon as it was read. The engine asks so when the output shows
     # the events (Events, Structured), not the text (Raw): a long stream is held once, not twice.
     keep_stream_text: bool = True
+    # True: the answer is a file's bytes (Get File Content), kept as ``ApiResponse.content``
+    # and not checked as JSON. ``body`` may also be an upload streamed from disk
+    # (``multipart.UploadBody``: iterable, with a length), never read whole into memory.
+    raw_answer: bool = False
 
     @property
     def idempotent(self) -> bool:
@@ -73,6 +77,7 @@ class ApiResponse:
     attempts: int = 1  # how many sends it took (1 = no retry)
     retry_reasons: tuple[str, ...] = field(default=())
     events: tuple[ServerEvent, ...] | None = None
+    content: bytes | None = None  # the bytes as received, for a request with raw_answer
 
     @property
     def ok(self) -> bool:

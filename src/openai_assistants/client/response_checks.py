@@ -69,6 +69,8 @@ def api_error_message(response: ApiResponse) -> str:
 def success_body_problem(request: ApiRequest, response: ApiResponse) -> str | None:
     """Why a 2xx answer is not what the API promises, or None when it is fine."""
     where = request.where
+    if request.raw_answer:
+        return None  # a file's bytes: any bytes are its content, none at all an empty file
     if request.stream and response.is_event_stream:
         events = response.events
         if events is None:

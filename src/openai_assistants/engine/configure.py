@@ -23,6 +23,11 @@ _OBJECTS = {
     ResultKind.MESSAGE: "thread.message",
     ResultKind.RUN: "thread.run",
     ResultKind.RUN_STEP: "thread.run.step",
+    ResultKind.FILE: "file",
+    ResultKind.VECTOR_STORE: "vector_store",
+    ResultKind.VECTOR_STORE_FILE: "vector_store.file",
+    ResultKind.VECTOR_STORE_FILE_BATCH: "vector_store.files_batch",  # sic: the reference's
+    ResultKind.FILE_CONTENT: "",  # bytes, not JSON
 }
 _DELETED = {
     "deleteAssistant": "assistant.deleted",
@@ -39,7 +44,9 @@ def result_formats(operation: Operation) -> tuple[ResultFormat, ...]:
 def expected_object(operation: Operation) -> str:
     """The ``object`` a success answer carries: ``thread.run``, ``list``, ``thread.deleted``…"""
     if operation.returns_list:
-        return "list"
+        return operation.list_object
+    if operation.answer_object:
+        return operation.answer_object
     if operation.result_kind is ResultKind.DELETION:
         return _DELETED.get(operation.operation_id, "")
     return _OBJECTS[operation.result_kind]

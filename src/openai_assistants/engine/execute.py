@@ -224,11 +224,18 @@ def _run_one(
             problem = stream_run_problem(request, response)
         answered = response
         if response.ok and problem is None and options.wait is not None:
-            response, request = wait_until_run_ends(
-                request, response, ready, client, options, notes, on_status=on_status
-            )
+            if operation.poll_operation:  # a vector store, its file or file batch
+                from .processing_wait import wait_until_processed
+
+                response, request = wait_until_processed(
+                    operation, response, ready, client, options.wait
+                )
+            else:
+                response, request = wait_until_run_ends(
+                    request, response, ready, client, options, notes, on_status=on_status
+                )
         elif response.ok and problem is None and operation.returns_list:
-            check_page(request, response, notes)
+            check_page(request, response, notes, list_object=operation.list_object)
             if options.all_pages:
                 pages, request = follow_pages(
                     operation, ready, response, client, options, notes,
@@ -267,6 +274,9 @@ def _not_found_hint(operation: Operation) -> str:
         labels.append("Assistant ID")
     if not labels:
         return "Check the base URL."
-    words = [label[0].lower() + label[1:] if label != "ID" else label for label in labels]
+    words = [  # "Vector Store ID" -> "vector store ID"
+        " ".join(word if word == "ID" else word.lower() for word in label.split())
+        for label in labels
+    ]
     listed = ", ".join(f"the {w}" for w in words)
     return f"Check {listed} and the base URL."

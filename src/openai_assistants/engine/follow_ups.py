@@ -25,17 +25,19 @@ if TYPE_CHECKING:
     from ..client.client import ApiClient
 
 
-def check_page(request: ApiRequest, response: ApiResponse, notes: list[str]) -> Page:
-    """A list answer must be a ``list`` object holding a ``data`` array (what the table
-    shows). Items that are no objects cannot fill a row: they stay rows of missing values,
-    and a note says how many there were."""
+def check_page(
+    request: ApiRequest, response: ApiResponse, notes: list[str], *, list_object: str = "list"
+) -> Page:
+    """A list answer must be a ``list`` object (``list_object``: a search's results page)
+    holding a ``data`` array (what the table shows). Items that are no objects cannot fill
+    a row: they stay rows of missing values, and a note says how many there were."""
     try:
         body = response.json  # a success answer: already parsed, and JSON
         found = body.get("object") if isinstance(body, dict) else None
-        if found is not None and found != "list":
+        if found is not None and found != list_object:
             raise ResponseFormatError(
-                f"answered HTTP {response.status}, but not with a list object: its object is "
-                f"{str(found)[:60]!r}."
+                f"answered HTTP {response.status}, but not with a {list_object} object: its "
+                f"object is {str(found)[:60]!r}."
             )
         page = parse_page(body)
     except ResponseFormatError as exc:
@@ -92,7 +94,7 @@ def follow_pages(
         pages.append(response)
         if not response.ok or success_body_problem(request, response) is not None:
             break
-        page = check_page(request, response, notes)
+        page = check_page(request, response, notes, list_object=operation.list_object)
         count += len(page.items)
     return tuple(pages), request
 

@@ -44,7 +44,12 @@ def prepare_call(
 
 def _row_settings(operation: Operation) -> tuple[str, ...]:
     """The settings a row's own values can get wrong (the rest concern every row)."""
-    return (*operation.path_parameters, *(q.setting for q in operation.query_parameters), "body")
+    return (
+        *operation.path_parameters,
+        *(q.setting for q in operation.query_parameters),
+        *operation.column_settings,  # Upload File's file, Search's query: one row's own
+        "body",
+    )
 
 
 def prepare_rows(
@@ -105,10 +110,11 @@ def _prepare(operation: Operation, item: CallInput, config: ConnectionConfig) ->
         typed(settings.allow_unknown_fields),
         config_key(config),
     )
-    known = _BUILT.get(key)
-    if known is None:
+    known = None if operation.upload_field else _BUILT.get(key)
+    if known is None:  # an upload is built anew: its file's size may have changed
         known = _build(operation, settings, query, config)
-        _BUILT.put(key, known, size=len(known[0].body))
+        if not operation.upload_field:
+            _BUILT.put(key, known, size=len(known[0].body))
     request, path_values, warnings = known
     return PreparedCall(item.row_id, request, dict(path_values), query, list(warnings))
 

@@ -87,7 +87,11 @@ def build_request(
     query = _collect(problems, build_query, operation, query_values or {})
     body_warnings: list[str] = []
     if sent_body is not None:
-        if checked is not None:
+        if operation.upload_field and not sent_body.get(operation.upload_field):
+            from ..client.multipart import no_file_error
+
+            problems.append(no_file_error(operation.upload_field))  # said as the setting
+        elif checked is not None:
             body_warnings = list(checked.warnings)
         else:
             body_warnings = (
@@ -97,7 +101,16 @@ def build_request(
     if problems:
         raise problems[0] if len(problems) == 1 else InvalidRequestSettingsError(problems)
     stream = operation.can_stream and sent_body is not None and sent_body.get("stream") is True
-    if sent_body is None:
+    headers = request_headers(
+        config,
+        stream=stream,
+        json_body=operation.has_body and not operation.upload_field,
+        beta=operation.beta_header,
+        accept=operation.accept,
+    )
+    if operation.upload_field and sent_body is not None:
+        encoded, headers = _upload(operation, sent_body, headers)
+    elif sent_body is None:
         encoded = b""
     elif checked is not None:
         encoded = checked.encoded
@@ -110,11 +123,12 @@ def build_request(
     request = ApiRequest(
         method=operation.method,
         url=operation_url(config, operation, resolved, query or []),
-        headers=request_headers(config, stream=stream, json_body=operation.has_body),
-        body=encoded,
+        headers=headers,
+        body=encoded,  # type: ignore[arg-type]  # bytes, or an upload streamed from disk
         stream=stream,
         subject=subject,
         expect_object=expect_object,
+        raw_answer=operation.raw_answer,
     )
     return BuiltRequest(
         operation=operation,
@@ -123,6 +137,19 @@ def build_request(
         subject=subject,
         warnings=warnings,
     )
+
+
+def _upload(
+    operation: Operation, body: dict[str, Any], headers: tuple[tuple[str, str], ...]
+) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """A multipart upload: the body's file streamed from disk, its other fields as form
+    fields in the schema's order (``client.files.create``'s); its type and length headers."""
+    from ..client.multipart import upload_body
+
+    order = tuple(load_schema(operation.body_schema).get("properties", {}))
+    upload = upload_body(body, operation.upload_field, order)
+    extra = (("Content-Type", upload.content_type), ("Content-Length", str(len(upload))))
+    return upload, (*headers, *extra)
 
 
 @dataclass(frozen=True)
@@ -168,7 +195,10 @@ def check_settings(
     problems: list[InvalidSettingsError] = []
     warnings = _collect(problems, validate_connection, config) or []
     _collect(problems, build_query, operation, query_values or {})
-    if "body" not in from_columns and operation.has_body:
+    body_from_rows = "body" in from_columns or bool(
+        set(operation.column_settings) & set(from_columns)
+    )
+    if not body_from_rows and operation.has_body:
         parsed = _collect(problems, _parse_body, operation, body)
         if parsed is not None:
             for name in set(operation.path_parameters) - _schema_fields(operation):

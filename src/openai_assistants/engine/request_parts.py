@@ -26,6 +26,9 @@ PATH_ID_WORDS = {
     "message_id": ("Message ID", "message", "msg_abc123"),
     "run_id": ("Run ID", "run", "run_abc123"),
     "step_id": ("Step ID", "run step", "step_abc123"),
+    "file_id": ("File ID", "file", "file-abc123"),
+    "vector_store_id": ("Vector store ID", "vector store", "vs_abc123"),
+    "batch_id": ("Batch ID", "file batch", "vsfb_abc123"),
 }
 
 

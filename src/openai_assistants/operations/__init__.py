@@ -1,7 +1,8 @@
 """Every Assistants API v2 operation as data, and the registry the engine, nodes and CLI read.
 
-``ALL`` lists the 23 operations in the reference's order of groups (assistants, threads,
-messages, runs, run steps); ``by_id`` finds one by operationId, ``by_cli_name`` by
+``ALL`` lists the 44 operations in the reference's order of groups (assistants, threads,
+messages, runs, run steps), then files and vector stores (their own reference,
+``openai-files-vector-stores-openapi.json``); ``by_id`` finds one by operationId, ``by_cli_name`` by
 subcommand. Importing this package loads no schema: that happens when a body is checked.
 
 May import: :mod:`openai_assistants.errors`, :mod:`openai_assistants.memo`, jsonschema (when a
@@ -11,7 +12,7 @@ the sandbox or KNIME (``tests/test_layers.py``).
 
 from __future__ import annotations
 
-from . import assistants, messages, run_steps, runs, threads
+from . import assistants, files, messages, run_steps, runs, threads, vector_stores
 from .model import (
     INCLUDE_FILE_SEARCH_CONTENT,
     Operation,
@@ -20,13 +21,15 @@ from .model import (
     ResultKind,
 )
 
-ALL: tuple[Operation, ...] = (
+ASSISTANTS_API: tuple[Operation, ...] = (  # the 23 of the Assistants API reference
     *assistants.OPERATIONS,
     *threads.OPERATIONS,
     *messages.OPERATIONS,
     *runs.OPERATIONS,
     *run_steps.OPERATIONS,
 )
+DOCUMENTS_API: tuple[Operation, ...] = (*files.OPERATIONS, *vector_stores.OPERATIONS)  # 21
+ALL: tuple[Operation, ...] = (*ASSISTANTS_API, *DOCUMENTS_API)
 _BY_ID = {op.operation_id: op for op in ALL}
 _BY_CLI_NAME = {op.cli_name: op for op in ALL}
 
@@ -49,6 +52,8 @@ def by_cli_name(name: str) -> Operation:
 
 __all__ = [
     "ALL",
+    "ASSISTANTS_API",
+    "DOCUMENTS_API",
     "INCLUDE_FILE_SEARCH_CONTENT",
     "Operation",
     "QueryKind",

@@ -36,6 +36,8 @@ QUERY_LABELS = {
     "before": "Before",
     "run_id": "Run ID",
     "include": "Include[]",
+    "purpose": "Purpose",
+    "filter": "Filter",
 }
 
 
@@ -55,5 +57,6 @@ def result_format_names(operation: Operation) -> tuple[str, ...]:
 
 def can_wait(operation: Operation) -> bool:
     """Whether 'Wait until the run ends' applies (Create Run, Create Thread and Run, Get Run,
-    Submit Tool Outputs to Run)."""
-    return operation.operation_id in WAITING_OPERATIONS
+    Submit Tool Outputs to Run), or 'Wait until processing ends' (Create Vector Store, ...
+    File, ... File Batch: the operations with a ``poll_operation``)."""
+    return operation.operation_id in WAITING_OPERATIONS or bool(operation.poll_operation)

@@ -26,6 +26,13 @@ class ResultKind(str, Enum):
     RUN = "run"
     RUN_STEP = "run_step"
     DELETION = "deletion"
+    FILE = "file"
+    FILE_CONTENT = "file_content"  # a file's bytes, not JSON
+    VECTOR_STORE = "vector_store"
+    VECTOR_STORE_FILE = "vector_store_file"
+    VECTOR_STORE_FILE_BATCH = "vector_store_file_batch"
+    VECTOR_STORE_FILE_CONTENT = "vector_store_file_content"  # its pages' data: text parts
+    SEARCH_RESULT = "search_result"
 
 
 class QueryKind(str, Enum):
@@ -75,6 +82,24 @@ class Operation:
     can_stream: bool = False
     subject: str = ""  # what a POST acts on, e.g. "a run on thread '{thread_id}'"
     summary: str = ""  # the reference's summary, for node descriptions and --help
+    # Files and vector stores (see files.py, vector_stores.py):
+    beta_header: bool = True  # the SDK sends ``OpenAI-Beta`` (not for /files)
+    answer_object: str = ""  # the ``object`` of a success answer when not the kind's usual
+    list_object: str = "list"  # the ``object`` of a list answer's pages
+    upload_field: str = ""  # multipart: the body field holding the local path to stream
+    raw_answer: bool = False  # the answer is the bytes of a file, not JSON
+    accept: str = ""  # an Accept header of its own (Get File Content: application/binary)
+    # settings keys of body fields that also have a dialog setting and a column of their own
+    # (Upload File's ``file`` and ``purpose``, Search's ``query``)
+    field_settings: tuple[str, ...] = ()
+    # a body list filled from a column, one item per row, the rows of one request's path
+    # values grouped into one request: (list field, the column's setting), e.g. a file batch's
+    # ``("file_ids", "file_id")``
+    row_list: tuple[str, str] | tuple[()] = ()
+    # waiting until processing ends: the operation that reads the created object again,
+    # and the path parameter its ``id`` fills (``getVectorStore``, ``vector_store_id``)
+    poll_operation: str = ""
+    poll_id: str = ""
 
     @cached_property  # read for every row of a table
     def path_parameters(self) -> tuple[str, ...]:
@@ -94,6 +119,18 @@ class Operation:
     @property
     def has_body(self) -> bool:
         return self.body_schema is not None
+
+    @property
+    def column_settings(self) -> tuple[str, ...]:
+        """The settings besides path IDs and body that may come from a column (``file``,
+        ``purpose``, ``query``, ``file_id``): each has a ``<name>_column``."""
+        return (*self.field_settings, *self.row_list[1:])
+
+    @property
+    def pages(self) -> bool:
+        """A list that can be followed page by page (``after`` cursors); a search answers
+        one page of results only."""
+        return self.returns_list and any(q.setting == "after" for q in self.query_parameters)
 
     @property
     def settings_keys(self) -> tuple[str, ...]:

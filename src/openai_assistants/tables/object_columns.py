@@ -2,7 +2,8 @@
 
 The *Structured* result format shows an answer as one typed column per field, declared before
 anything is sent so downstream KNIME nodes configure. This module says, for each object kind
-(assistant, thread, message, run, run step, deletion status), which columns there are and how
+(assistant, thread, message, run, run step, deletion status, file, vector store, vector-store
+file and file batch, search result, file content), which columns there are and how
 a field becomes a cell. Pure: no pandas, no KNIME; column kinds are the names ``results``
 uses (string, int32, int64, double, bool, datetime).
 
@@ -88,8 +89,51 @@ _FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         *((name, "json") for name in ("step_details", "last_error", "metadata")),
     ),
     "deletion": (("id", "string"), ("object", "string"), ("deleted", "bool")),
+    # files and vector stores
+    "file": (
+        *((name, "string") for name in ("id", "object", "filename", "purpose", "status")),
+        ("bytes", "int64"),
+        ("created_at", "datetime"),
+        ("expires_at", "datetime"),
+        ("status_details", "string"),
+    ),
+    "file_content": (  # read from the answer's bytes, see content_record
+        ("text", "string"),
+        ("bytes", "int64"),
+        ("content_type", "string"),
+    ),
+    "vector_store": (
+        *((name, "string") for name in ("id", "object", "name", "description", "status")),
+        *((name, "datetime") for name in ("created_at", "last_active_at", "expires_at")),
+        ("usage_bytes", "int64"),
+        ("file_counts", "counts"),
+        *((name, "json") for name in ("expires_after", "metadata")),
+    ),
+    "vector_store_file": (
+        *((name, "string") for name in ("id", "object", "vector_store_id", "status")),
+        ("created_at", "datetime"),
+        ("usage_bytes", "int64"),
+        *((name, "json") for name in ("last_error", "chunking_strategy", "attributes")),
+    ),
+    "vector_store_file_batch": (
+        *((name, "string") for name in ("id", "object", "vector_store_id", "status")),
+        ("created_at", "datetime"),
+        ("file_counts", "counts"),
+    ),
+    "vector_store_file_content": (("type", "string"), ("text", "string")),
+    "search_result": (
+        ("query_row", "context"),  # the RowID of the input row whose query found it
+        ("query", "context"),
+        ("file_id", "string"),
+        ("filename", "string"),
+        ("score", "double"),
+        ("text", "chunks"),
+        ("attributes", "json"),
+        ("content", "json"),
+    ),
 }
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+COUNT_FIELDS = ("in_progress", "completed", "failed", "cancelled", "total")
 KINDS = tuple(_FIELDS)
 TEXT_PART_SEPARATOR = "\n\n"
 
@@ -107,17 +151,22 @@ def object_columns(kind: Any) -> Columns:
     for name, how in _FIELDS[_kind_name(kind)]:
         if how == "usage":
             columns += [(f"usage_{field}", "int64") for field in USAGE_FIELDS]
-        elif how in ("json", "text"):
+        elif how == "counts":
+            columns += [(f"{name}_{field}", "int64") for field in COUNT_FIELDS]
+        elif how in ("json", "text", "context", "chunks"):
             columns.append((name, "string"))
         else:
             columns.append((name, how))
     return tuple(columns)
 
 
-def object_record(kind: Any, obj: Any) -> dict[str, Any]:
+def object_record(
+    kind: Any, obj: Any, context: dict[str, str | None] | None = None
+) -> dict[str, Any]:
     """The cells of one object, keyed by column name; every column is present (None: missing).
 
-    Anything that is not a JSON object gives a row of missing cells.
+    Anything that is not a JSON object gives a row of missing cells. ``context``: the cells
+    that come from around the object (a search result's input row and query).
     """
     source = obj if isinstance(obj, dict) else {}
     record: dict[str, Any] = {}
@@ -127,6 +176,14 @@ def object_record(kind: Any, obj: Any) -> dict[str, Any]:
             usage = value if isinstance(value, dict) else {}
             for field in USAGE_FIELDS:
                 record[f"usage_{field}"] = _integer(usage.get(field))
+        elif how == "counts":
+            counts = value if isinstance(value, dict) else {}
+            for field in COUNT_FIELDS:
+                record[f"{name}_{field}"] = _integer(counts.get(field))
+        elif how == "context":
+            record[name] = (context or {}).get(name)
+        elif how == "chunks":
+            record[name] = chunks_text(source.get("content"))
         elif how == "text":
             record[name] = message_text(source)
         else:
@@ -149,6 +206,36 @@ def message_text(message: Any) -> str | None:
             if isinstance(value, str):
                 parts.append(value)
     return TEXT_PART_SEPARATOR.join(parts) if parts else None
+
+
+def chunks_text(content: Any) -> str | None:
+    """A search result's text chunks, joined by blank lines; None without text chunks."""
+    if not isinstance(content, list):
+        return None
+    parts = [
+        part["text"]
+        for part in content
+        if isinstance(part, dict)
+        and part.get("type") == "text"
+        and isinstance(part.get("text"), str)
+    ]
+    return TEXT_PART_SEPARATOR.join(parts) if parts else None
+
+
+def content_record(content: bytes | None, content_type: str | None) -> dict[str, Any]:
+    """A file's bytes as Get File Content's cells: the text when the bytes are UTF-8 text
+    (no NUL characters), else a missing text; the size and the Content-Type."""
+    text = None
+    if content is not None and b"\x00" not in content:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    return {
+        "text": text,
+        "bytes": None if content is None else len(content),
+        "content_type": content_type or None,
+    }
 
 
 def _string(value: Any) -> str | None:

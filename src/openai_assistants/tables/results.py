@@ -229,7 +229,10 @@ def _records(row: RowResult, result_format: ResultFormat, shape: _Shape) -> list
     if result_format is ResultFormat.STRUCTURED:
         if shape.returns_list and response is not None and not row.error and response.ok:
             return _item_records(row, shape)
-        record = _object_record(shape.kind, _answer_object(response)) if response else {}
+        if shape.kind == "file_content":  # a file's bytes, not JSON
+            record = _content_record(response) if response and response.ok else {}
+        else:
+            record = _object_record(shape.kind, _answer_object(response)) if response else {}
         record["http_status"] = response.status if response else None
         record["error"] = row.error or None
         return [("", record, response)]
@@ -257,20 +260,35 @@ def _item_records(row: RowResult, shape: _Shape) -> list[Record]:
     for page in row.responses:
         body = _answer_object(page)
         items = body.get("data") if isinstance(body, dict) else None
+        context = _page_context(row, body)
         for item in items if isinstance(items, list) else ():
             if shape.max_items is not None and len(records) >= shape.max_items:
                 return records
-            record = _object_record(shape.kind, item)
+            record = _object_record(shape.kind, item, context)
             record["http_status"] = page.status
             record["error"] = None
             records.append((f"#{len(records)}", record, page))
     return records
 
 
-def _object_record(kind: str, obj: Any) -> dict[str, Any]:
+def _object_record(kind: str, obj: Any, context: dict[str, Any] | None = None) -> dict[str, Any]:
     from .object_columns import object_record
 
-    return object_record(kind, obj) if isinstance(obj, dict) else {}
+    return object_record(kind, obj, context) if isinstance(obj, dict) else {}
+
+
+def _page_context(row: RowResult, body: Any) -> dict[str, Any]:
+    """What a search result's row shows besides the result: the input row and the query."""
+    query = body.get("search_query") if isinstance(body, dict) else None
+    if isinstance(query, list):
+        query = "\n".join(str(q) for q in query)
+    return {"query_row": row.row_id, "query": query if isinstance(query, str) else None}
+
+
+def _content_record(response: ApiResponse) -> dict[str, Any]:
+    from .object_columns import content_record
+
+    return content_record(response.content, response.header("content-type"))
 
 
 def structured_run(run: dict[str, Any] | None) -> dict[str, Any]:

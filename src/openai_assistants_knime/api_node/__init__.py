@@ -7,6 +7,9 @@
     table_input.py   the optional input table: column choices, cells as text
     table_output.py  declared columns and the engine's Arrow result as KNIME's table
     engine_calls.py  every call into the core engine (loaded when a node first runs)
+    documents.py     document_node(...) and DocumentNode: what the Files and Vector Stores
+                     nodes add (body fields with settings of their own, waiting until
+                     processing ends, the header they send)
 
 May import: the core (``openai_assistants``: operation data at module level, the engine only
 in ``engine_calls``), knime, and the shell's shared modules (category, configuration, errors,

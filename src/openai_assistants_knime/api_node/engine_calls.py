@@ -19,6 +19,7 @@ from typing import Any
 
 from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import ConnectionConfig
+from openai_assistants.engine import body_fields, file_content
 from openai_assistants.engine import execute as engine
 from openai_assistants.engine.run_polling import WaitOptions
 from openai_assistants.operations import Operation
@@ -143,6 +144,44 @@ def execute(
     enter it once), with KNIME's cancel flag and progress."""
     client = ApiClient.connect(connection, key_lookup, is_canceled=is_canceled)
     return engine.execute_operation(operation, inputs, client, options=options, progress=progress)
+
+
+# --- the Files and Vector Stores nodes (documents.py) -------------------------------------------
+
+
+def settings_with_fields(
+    settings: engine.CallSettings, values: Mapping[str, str | None]
+) -> engine.CallSettings:
+    """The dialog's field settings (a file to upload, a query, ...) written into the body."""
+    return body_fields.settings_with_fields(settings, values)
+
+
+def document_inputs(
+    operation: Operation,
+    row_ids: Sequence[str],
+    settings: engine.CallSettings,
+    columns: Mapping[str, Sequence[str | None]],
+    column_names: Mapping[str, str] | None = None,
+) -> list[engine.CallInput]:
+    """An input table's rows as calls, field columns and a file batch's row list included."""
+    return body_fields.table_inputs(operation, row_ids, settings, columns, column_names)
+
+
+def check_folder(folder: str) -> None:
+    """Get File Content's folder can hold files; raises the core's settings error."""
+    file_content.check_folder(folder)
+
+
+def saved_columns(operation: Operation, options: engine.OperationOptions) -> Columns:
+    """The output columns with Get File Content's ``saved_to`` column."""
+    return output_columns(operation, options) + file_content.SAVED_COLUMN
+
+
+def save_contents(
+    outcome: engine.OperationOutcome, inputs: Sequence[engine.CallInput], folder: str
+) -> engine.OperationOutcome:
+    """Each row's bytes written into ``folder``; the outcome with the ``saved_to`` column."""
+    return file_content.save_contents(outcome, inputs, folder)
 
 
 def _with_table_tool_outputs(settings: engine.CallSettings) -> engine.CallSettings:

@@ -102,7 +102,7 @@ class OperationNode:
                     cancel_run_on_cancel=bool(section.cancel_run_on_cancel),
                 )
         extra: dict[str, Any] = {}
-        if self.operation.returns_list:
+        if self.operation.pages:  # a list with cursors (a search answers one page)
             extra = {"all_pages": bool(result.all_pages), "max_items": int(result.max_items)}
         if with_table:
             extra["concurrency"] = int(self._table_settings().concurrency)

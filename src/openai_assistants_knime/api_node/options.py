@@ -25,6 +25,13 @@ _KIND_WORDS = {
     ResultKind.RUN: "run",
     ResultKind.RUN_STEP: "run step",
     ResultKind.DELETION: "deletion status",
+    ResultKind.FILE: "file",
+    ResultKind.FILE_CONTENT: "file content",
+    ResultKind.VECTOR_STORE: "vector store",
+    ResultKind.VECTOR_STORE_FILE: "vector store file",
+    ResultKind.VECTOR_STORE_FILE_BATCH: "vector store file batch",
+    ResultKind.VECTOR_STORE_FILE_CONTENT: "parsed content part",
+    ResultKind.SEARCH_RESULT: "search result",
 }
 
 

@@ -56,6 +56,14 @@ DEFAULT_BODIES = {
     "modifyMessage": '{\n  "metadata": {}\n}',
     "modifyRun": '{\n  "metadata": {}\n}',
     "submitToolOuputsToRun": '{\n  "tool_outputs": []\n}',
+    # files and vector stores (nodes/files.py, nodes/vector_stores.py)
+    "createFile": "{}",  # file and purpose have settings of their own
+    "createVectorStore": '{\n  "name": "My documents",\n  "file_ids": []\n}',
+    "modifyVectorStore": '{\n  "name": "My documents"\n}',
+    "searchVectorStore": '{\n  "max_num_results": 10\n}',  # the query has its own setting
+    "createVectorStoreFile": "{}",  # the file_id has a setting of its own
+    "updateVectorStoreFileAttributes": '{\n  "attributes": {}\n}',
+    "createVectorStoreFileBatch": '{\n  "file_ids": [""]\n}',
 }
 
 
@@ -181,7 +189,7 @@ def result_group(
             since_version=SINCE_VERSION,
         ),
     }
-    if operation.returns_list:
+    if operation.pages:  # a list with cursors (a search answers one page)
         all_pages = knext.BoolParameter(
             "Fetch all pages",
             "Follow the list while the API says it has more (`has_more`, asking for the "
