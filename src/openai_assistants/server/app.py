@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .access import Access
+from .retrieval.library import Library
 from .routes import OPERATIONS
 from .routes.http import API_PREFIX, ApiContext, Handler, error_payload, json_response
 from .runs import Engine
@@ -62,13 +63,17 @@ def create_app(
     *,
     api_keys: Sequence[str] | None = None,
     truncate_stream: Callable[[], bool] | None = None,
+    library: Library | None = None,
 ) -> Starlette:
     """The ASGI application; its lifespan recovers cut-off runs and stops runs cleanly.
 
     ``api_keys``: the keys clients must present (``Authorization: Bearer`` or ``api-key``);
     empty: any non-empty key. ``truncate_stream``: fault injection for the sandbox.
+    ``library``: files and vector stores (default: in memory, beside the engine's store).
     """
-    api = ApiContext(engine, truncate_stream=truncate_stream)
+    if library is None:
+        library = Library.beside(engine.store)
+    api = ApiContext(engine, truncate_stream=truncate_stream, library=library)
     access = Access(api_keys)
     routes = [
         Route(
@@ -85,9 +90,11 @@ def create_app(
         recovered = engine.recover()
         if recovered:
             log.warning("%d run(s) cut off by the last stop were marked failed", len(recovered))
+        library.resume()
         try:
             yield
         finally:
+            await library.stop()
             await engine.stop()
             engine.store.close()
 
