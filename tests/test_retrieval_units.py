@@ -322,7 +322,7 @@ def test_removing_a_file_or_store_leaves_nothing(index: ChunkIndex) -> None:
     tables = ("retrieval_chunks", "retrieval_documents", "retrieval_fts")
     for table in tables:
         assert index._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1
-    terms = dict(index._db.execute("SELECT term, chunks FROM retrieval_terms").fetchall())
+    terms = dict(index._db.execute("SELECT term, doc FROM retrieval_vocab").fetchall())
     assert terms == {"a": 1, "lighthouse": 1, "in": 1, "another": 1, "store": 1}
 
 

@@ -19,9 +19,10 @@ all count for nothing.
 question's common words ("the", "is") match nearly every row. So candidates come from FTS5 with
 the query's rarest words only, as many as together are in at most :data:`CANDIDATE_ROWS` chunks
 (all words when the rare ones find too few), and these candidates are scored in Python with
-every word of the query. Document frequencies are kept in ``retrieval_terms`` (FTS5's own
-vocabulary table counts them by reading whole posting lists). Over 100 000 chunks a search
-takes about 10 ms (``benchmarks/retrieval_speed.py``).
+every word of the query. Document frequencies come from FTS5's vocabulary table, those of common
+words from a cache (see :meth:`ChunkIndex._document_frequencies`). Chunk lengths for BM25 are in
+characters. The FTS5 table keeps no positions (``detail=none``): only single words are ever
+matched, and term frequencies are counted in Python on the candidates.
 
 Optional embeddings live in a third table (``float32`` blobs, normalised) and are searched by
 cosine similarity with numpy, loaded on first use.
@@ -44,6 +45,7 @@ B = 0.75
 MAX_QUERY_TERMS = 64
 CANDIDATE_ROWS = 2000  # rows the candidate query may match (FTS5 ranks ~300 000 rows/s)
 MIN_CANDIDATES = 50
+CACHED_FROM = 1000  # chunks a word must be in for its count to be cached
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS retrieval_chunks (
@@ -51,16 +53,13 @@ CREATE TABLE IF NOT EXISTS retrieval_chunks (
     vector_store_id TEXT NOT NULL,
     file_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    words INTEGER NOT NULL
+    length INTEGER NOT NULL  -- characters: the chunk length BM25 normalises by
 );
 CREATE INDEX IF NOT EXISTS retrieval_chunks_by_file
     ON retrieval_chunks (vector_store_id, file_id, seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS retrieval_fts
-    USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TABLE IF NOT EXISTS retrieval_terms (
-    term TEXT PRIMARY KEY,
-    chunks INTEGER NOT NULL
-) WITHOUT ROWID;
+    USING fts5(text, tokenize = 'unicode61 remove_diacritics 2', detail = none);
+CREATE VIRTUAL TABLE IF NOT EXISTS retrieval_vocab USING fts5vocab(retrieval_fts, 'row');
 CREATE TABLE IF NOT EXISTS retrieval_documents (
     vector_store_id TEXT NOT NULL,
     file_id TEXT NOT NULL,
@@ -111,26 +110,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(folded)
 
 
-def _term_counts(chunks: Sequence[str]) -> tuple[list[int], dict[str, int]]:
-    """Each chunk's length in words, and in how many of the chunks each word is."""
-    lengths = []
-    counts: dict[str, int] = {}
-    for chunk in chunks:
-        found = words(chunk)
-        lengths.append(len(found))
-        for word in set(found):
-            counts[word] = counts.get(word, 0) + 1
-    return lengths, counts
-
-
 def bm25(text: str, weights: dict[str, float], average_length: float) -> float:
     """BM25 of one chunk for words with these IDFs (FTS5's formula, k1 = 1.2, b = 0.75)."""
-    tokens = words(text)
     counts: dict[str, int] = {}
-    for token in tokens:
+    for token in words(text):
         if token in weights:
             counts[token] = counts.get(token, 0) + 1
-    norm = K1 * (1 - B + B * len(tokens) / (average_length or 1.0))
+    norm = K1 * (1 - B + B * len(text) / (average_length or 1.0))
     return sum(weights[t] * n * (K1 + 1) / (n + norm) for t, n in counts.items())
 
 
@@ -161,9 +147,11 @@ class ChunkIndex:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._rows, self._tokens = self._db.execute(
-            "SELECT count(*), coalesce(sum(words), 0) FROM retrieval_chunks"
+            "SELECT count(*), coalesce(sum(length), 0) FROM retrieval_chunks"
         ).fetchone()
         self._matrices: dict[str, Any] = {}
+        self._frequencies: dict[str, int] = {}
+        self._cached_rows = self._rows
 
     def close(self) -> None:
         with self._lock:
@@ -187,14 +175,9 @@ class ChunkIndex:
                     "SELECT coalesce(max(id), 0) + 1 FROM retrieval_chunks"
                 ).fetchone()[0]
                 ids = list(range(first, first + len(chunks)))
-                lengths, counts = _term_counts(chunks)
+                lengths = [len(chunk) for chunk in chunks]
                 self._db.executemany(
-                    "INSERT INTO retrieval_terms (term, chunks) VALUES (?, ?) ON CONFLICT (term) "
-                    "DO UPDATE SET chunks = chunks + excluded.chunks",
-                    counts.items(),
-                )
-                self._db.executemany(
-                    "INSERT INTO retrieval_chunks (id, vector_store_id, file_id, seq, words) "
+                    "INSERT INTO retrieval_chunks (id, vector_store_id, file_id, seq, length) "
                     "VALUES (?, ?, ?, ?, ?)",
                     [(i, vector_store_id, file_id, seq, lengths[seq]) for seq, i in enumerate(ids)],
                 )
@@ -211,7 +194,7 @@ class ChunkIndex:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 self._rows, self._tokens = self._db.execute(
-                    "SELECT count(*), coalesce(sum(words), 0) FROM retrieval_chunks"
+                    "SELECT count(*), coalesce(sum(length), 0) FROM retrieval_chunks"
                 ).fetchone()
                 raise
             self._rows += len(ids)
@@ -247,23 +230,26 @@ class ChunkIndex:
             self._matrices.pop(vector_store_id, None)
 
     def _remove(self, vector_store_id: str, file_id: str | None) -> None:
+        if (
+            file_id is not None
+            and not self._db.execute(
+                "SELECT 1 FROM retrieval_chunks WHERE vector_store_id = ? AND file_id = ? LIMIT 1",
+                (vector_store_id, file_id),
+            ).fetchone()
+        ):
+            self._db.execute(
+                "DELETE FROM retrieval_documents WHERE vector_store_id = ? AND file_id = ?",
+                (vector_store_id, file_id),
+            )
+            return
         where, args = "vector_store_id = ?", (vector_store_id,)
         if file_id is not None:
             where, args = where + " AND file_id = ?", (*args, file_id)
         chunks = f"SELECT id FROM retrieval_chunks WHERE {where}"
-        texts = self._db.execute(
-            f"SELECT text FROM retrieval_fts WHERE rowid IN ({chunks})", args
-        ).fetchall()
-        _, counts = _term_counts([row[0] for row in texts])
-        self._db.executemany(
-            "UPDATE retrieval_terms SET chunks = chunks - ? WHERE term = ?",
-            ((n, term) for term, n in counts.items()),
-        )
-        self._db.execute("DELETE FROM retrieval_terms WHERE chunks <= 0")
         self._db.execute(f"DELETE FROM retrieval_fts WHERE rowid IN ({chunks})", args)
         self._db.execute(f"DELETE FROM retrieval_vectors WHERE chunk_id IN ({chunks})", args)
         count, length = self._db.execute(
-            f"SELECT count(*), coalesce(sum(words), 0) FROM retrieval_chunks WHERE {where}", args
+            f"SELECT count(*), coalesce(sum(length), 0) FROM retrieval_chunks WHERE {where}", args
         ).fetchone()
         self._db.execute(f"DELETE FROM retrieval_chunks WHERE {where}", args)
         self._db.execute(f"DELETE FROM retrieval_documents WHERE {where}", args)
@@ -310,12 +296,7 @@ class ChunkIndex:
             return []
         with self._lock:
             rows = self._rows
-            marks = ", ".join("?" for _ in terms)
-            found = dict(
-                self._db.execute(
-                    f"SELECT term, chunks FROM retrieval_terms WHERE term IN ({marks})", terms
-                ).fetchall()
-            )
+            found = self._document_frequencies(terms, rows)
             present = sorted((term for term in terms if found.get(term)), key=found.__getitem__)
             if not present:
                 return []
@@ -345,6 +326,31 @@ class ChunkIndex:
             ]
         scored.sort(key=lambda hit: (-hit.score, hit.chunk_id))
         return [hit for hit in scored[:limit] if hit.score > 0]
+
+    def _document_frequencies(self, terms: list[str], rows: int) -> dict[str, int]:
+        """In how many chunks each word is (the lock is held).
+
+        FTS5's vocabulary table counts by reading the word's whole posting list, which for a
+        common word in a large index takes milliseconds; so counts of :data:`CACHED_FROM` and
+        more are kept until the index has grown or shrunk by a tenth (a common word's IDF
+        hardly moves meanwhile). Rare words are counted afresh, cheaply, every time.
+        """
+        if abs(rows - self._cached_rows) > self._cached_rows // 10:
+            self._frequencies.clear()
+            self._cached_rows = rows
+        found: dict[str, int] = {}
+        for term in terms:
+            count = self._frequencies.get(term)
+            if count is None:
+                row = self._db.execute(
+                    "SELECT doc FROM retrieval_vocab WHERE term = ?", (term,)
+                ).fetchone()
+                count = row[0] if row else 0
+                if count >= CACHED_FROM:
+                    self._frequencies[term] = count
+            if count:
+                found[term] = count
+        return found
 
     @staticmethod
     def _candidate_sql(

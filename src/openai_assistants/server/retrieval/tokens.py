@@ -17,6 +17,7 @@ takes milliseconds.
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 TOKEN_PATTERN = re.compile(
     r"'(?:[sdmt]|ll|ve|re)\b"  # English contractions, as cl100k splits them
@@ -30,7 +31,7 @@ TOKEN_PATTERN = re.compile(
 
 def count_tokens(text: str) -> int:
     """The approximate number of tokens in ``text`` (see the module's description)."""
-    return sum(1 for _ in TOKEN_PATTERN.finditer(text))
+    return len(TOKEN_PATTERN.findall(text))
 
 
 def token_starts(text: str) -> list[int]:
@@ -39,4 +40,7 @@ def token_starts(text: str) -> list[int]:
     Every character belongs to exactly one token, so ``text[starts[i]:starts[j]]`` is the
     text of tokens ``i`` to ``j - 1``.
     """
-    return [match.start() for match in TOKEN_PATTERN.finditer(text)]
+    pieces = TOKEN_PATTERN.findall(text)  # strings, not match objects: several times faster
+    starts = list(accumulate(map(len, pieces), initial=0))
+    starts.pop()
+    return starts
