@@ -183,6 +183,8 @@ def test_vector_store_ingests_searches_and_cites_files() -> None:
             with pytest.raises(openai.NotFoundError):
                 await client.vector_stores.retrieve(store.id)
             assert library.index.chunk_count == 0
+            assert library.store.all("vector_store_file") == []  # nothing orphaned
+            assert library.index.document(store.id, recipes.id) is None
 
     run(scenario)
 

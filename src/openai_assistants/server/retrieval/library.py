@@ -9,6 +9,8 @@ persist with ``--db`` like assistants do; bytes are in a :class:`.blobs.BlobStor
 Ingestion runs in the background: each vector-store file is a task that extracts, chunks and
 indexes in a worker thread (at most :data:`INGEST_WORKERS` at once), then sets the file
 ``completed`` or ``failed`` with the API's ``last_error``, and recounts its store and batch.
+Removing or cancelling a file does not interrupt its task: the task finds the file gone or
+``cancelled`` when it ends and takes its chunks out again.
 Nothing here raises for a bad file; an unexpected failure is a ``server_error`` on that file.
 After a restart, files still ``in_progress`` are ingested again.
 """
@@ -123,8 +125,7 @@ class Library:
 
     def delete_vector_store(self, vector_store_id: str) -> bool:
         for entry in self.store.all(STORE_FILE, thread_id=vector_store_id):
-            self._cancel_task(entry["vector_store_id"], entry["id"])
-            self.store.delete(STORE_FILE, store_file_key(vector_store_id, entry["id"]))
+            self.store.delete(STORE_FILE, entry["id"])  # stored under the composite key
         for batch in self.store.all(BATCH, thread_id=vector_store_id):
             self.store.delete(BATCH, batch["id"])
         self.index.remove_store(vector_store_id)
@@ -197,7 +198,6 @@ class Library:
         return True
 
     def _drop_store_file(self, vector_store_id: str, file_id: str, *, recount: bool = True) -> None:
-        self._cancel_task(vector_store_id, file_id)
         key = store_file_key(vector_store_id, file_id)
         batch = self._batch_of(key)
         self.store.delete(STORE_FILE, key)
@@ -235,7 +235,6 @@ class Library:
         for item in self.store.all(
             STORE_FILE, thread_id=vector_store_id, run_id=batch["id"], statuses=("in_progress",)
         ):
-            self._cancel_task(vector_store_id, _file_id(item))
             self.index.remove_file(vector_store_id, _file_id(item))
             item["status"] = "cancelled"
             self.store.update(STORE_FILE, item)
@@ -273,11 +272,6 @@ class Library:
         except RuntimeError:
             return  # no loop (e.g. a recovery outside a server): ingested when resumed
         self._tasks[key] = loop.create_task(self._ingest(vector_store_id, file_id))
-
-    def _cancel_task(self, vector_store_id: str, file_id: str) -> None:
-        task = self._tasks.pop(store_file_key(vector_store_id, file_id), None)
-        if task is not None:
-            task.cancel()
 
     def resume(self) -> int:
         """Ingest again what a previous server left ``in_progress``; how many files."""
@@ -327,8 +321,8 @@ class Library:
     ) -> tuple[int, dict[str, Any] | None]:
         entry = self.store.get(STORE_FILE, store_file_key(vector_store_id, file_id))
         file = self.store.get(FILE, file_id)
-        if entry is None:
-            return 0, None
+        if entry is None or entry["status"] != "in_progress":
+            return 0, None  # removed or cancelled while it waited for a worker
         if file is None:
             return 0, RetrievalError(
                 "invalid_file", f"The file {file_id} was deleted before it was processed."
