@@ -10,6 +10,10 @@ Prints a table. Measured in-process, without HTTP (the routes add a fixed ~1 ms)
   (common and rare words mixed, as a question is), ``max_num_results`` 10: median and 95th
   percentile in ms (issue 16 asks for a median <= 30 ms over 100 000 chunks).
 
+Each figure is given twice: by the wall clock, and by the CPU time this process used (all its
+threads). On a machine shared with other work the CPU figure is what the code costs; on an
+idle machine the two agree.
+
     python benchmarks/retrieval_speed.py [--documents 200] [--mib 10] [--chunks 100000]
 """
 
@@ -56,7 +60,7 @@ class Words:
         return "".join(parts)[:size]
 
 
-async def ingest(documents: int, mib: float, words: Words) -> tuple[float, int]:
+async def ingest(documents: int, mib: float, words: Words) -> tuple[float, float, int]:
     store = SqliteStore()
     library = Library(store)
     size = int(mib * 1024 * 1024 / documents)
@@ -65,7 +69,7 @@ async def ingest(documents: int, mib: float, words: Words) -> tuple[float, int]:
         STORE,
         {"id": "vs_bench", "object": "vector_store", "status": "completed", "file_counts": {}},
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for number, data in enumerate(texts):
         file = {"id": f"file-{number}", "object": "file", "filename": f"doc{number}.txt"}
         writer = library.blobs.writer(file["id"], len(data))
@@ -74,15 +78,16 @@ async def ingest(documents: int, mib: float, words: Words) -> tuple[float, int]:
         store.insert(FILE, file)
         library.add_file("vs_bench", file, ChunkingStrategy(), None)
     await library.wait_idle()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     vector_store = store.get(STORE, "vs_bench") or {}
     assert vector_store["file_counts"]["completed"] == documents, vector_store
     chunks = library.index.chunk_count
     await library.stop()
-    return sum(len(t) for t in texts) / (1024 * 1024) / elapsed, chunks
+    total = sum(len(t) for t in texts) / (1024 * 1024)
+    return total / elapsed, total / cpu, chunks
 
 
-def search(chunks: int, queries: int, words: Words) -> tuple[float, float, float]:
+def search(chunks: int, queries: int, words: Words) -> tuple[list[float], list[float], float]:
     index = ChunkIndex()
     started = time.perf_counter()
     per_file = 1000
@@ -93,14 +98,18 @@ def search(chunks: int, queries: int, words: Words) -> tuple[float, float, float
     questions = [" ".join(words.take(8)) for _ in range(queries)]
     for question in questions[:5]:  # warm the page cache
         index.search(["vs_bench"], question, limit=10)
-    timings = []
+    wall, cpu = [], []
     for question in questions:
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         index.search(["vs_bench"], question, limit=10)
-        timings.append((time.perf_counter() - began) * 1000)
-    timings.sort()
+        wall.append((time.perf_counter() - began) * 1000)
+        cpu.append((time.process_time() - began_cpu) * 1000)
     index.close()
-    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], build
+    return sorted(wall), sorted(cpu), build
+
+
+def percentile(values: list[float], share: float) -> float:
+    return statistics.median(values) if share == 0.5 else values[int(len(values) * share) - 1]
 
 
 def main() -> None:
@@ -111,20 +120,31 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
     words = Words()
-    rate, made = asyncio.run(ingest(args.documents, args.mib, words))
-    p50, p95, build = search(args.chunks, args.queries, words)
+    rate, cpu_rate, made = asyncio.run(ingest(args.documents, args.mib, words))
+    wall, cpu, build = search(args.chunks, args.queries, words)
     rows = [
-        ("what", "figure", "target"),
+        ("what", "wall clock", "CPU time", "target"),
         (
             f"ingest {args.documents} documents, {args.mib:g} MiB ({made} chunks)",
             f"{rate:.1f} MiB/s",
+            f"{cpu_rate:.1f} MiB/s",
             ">= 2 MiB/s",
         ),
-        (f"search {args.chunks} chunks, median", f"{p50:.1f} ms", "<= 30 ms"),
-        (f"search {args.chunks} chunks, 95th percentile", f"{p95:.1f} ms", ""),
-        (f"(building the {args.chunks}-chunk index)", f"{build:.1f} s", ""),
+        (
+            f"search {args.chunks} chunks, median",
+            f"{percentile(wall, 0.5):.1f} ms",
+            f"{percentile(cpu, 0.5):.1f} ms",
+            "<= 30 ms",
+        ),
+        (
+            f"search {args.chunks} chunks, 95th percentile",
+            f"{percentile(wall, 0.95):.1f} ms",
+            f"{percentile(cpu, 0.95):.1f} ms",
+            "",
+        ),
+        (f"(building the {args.chunks}-chunk index)", f"{build:.1f} s", "", ""),
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
