@@ -375,16 +375,17 @@ class Library:
         """Search results as the API's ``VectorStoreSearchResultItem`` objects, best first."""
         files: dict[str, dict[str, Any]] = {}
         allowed: list[str] | None = None
-        entries = [
-            item
-            for store_id in vector_store_ids
-            for item in self.store.all(STORE_FILE, thread_id=store_id, statuses=("completed",))
-        ]
-        if filters is not None:
+        if filters is not None:  # only then are all the stores' files read
             allowed = sorted(
-                {_file_id(item) for item in entries if matches(filters, item.get("attributes"))}
+                {
+                    _file_id(item)
+                    for store_id in vector_store_ids
+                    for item in self.store.all(
+                        STORE_FILE, thread_id=store_id, statuses=("completed",)
+                    )
+                    if matches(filters, item.get("attributes"))
+                }
             )
-        attributes = {(item["vector_store_id"], _file_id(item)): item for item in entries}
         best: dict[int, Hit] = {}
         for query in queries:
             hits = await asyncio.to_thread(
@@ -402,7 +403,9 @@ class Library:
                 continue
             if hit.file_id not in files:
                 files[hit.file_id] = self.store.get(FILE, hit.file_id) or {}
-            entry = attributes.get((hit.vector_store_id, hit.file_id), {})
+            entry = (
+                self.store.get(STORE_FILE, store_file_key(hit.vector_store_id, hit.file_id)) or {}
+            )
             results.append(
                 {
                     "file_id": hit.file_id,
