@@ -21,6 +21,7 @@ from .multipart import read_form
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 MIN_EXPIRY_SECONDS, MAX_EXPIRY_SECONDS = 3600, 2592000
+OMITTED_WHEN_NULL = ("expires_at", "status_details")
 
 
 def library(api: ApiContext) -> Library:
@@ -79,7 +80,7 @@ async def create_file(api: ApiContext, request: Request) -> Response:
         "status_details": None,
     }
     lib.store.insert(FILE, {**file, "content_type": form.content_type})
-    return json_response(200, file)
+    return json_response(200, public_file(file))
 
 
 def _upload_fields(fields: dict[str, str]) -> dict[str, Any]:
@@ -126,7 +127,13 @@ def _upload_fields(fields: dict[str, str]) -> dict[str, Any]:
 
 
 def public_file(file: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in file.items() if key != "content_type"}
+    """A stored file as the API shows it: ``expires_at`` and ``status_details`` only when set
+    (the reference has no null for them), no private fields."""
+    return {
+        key: value
+        for key, value in file.items()
+        if key != "content_type" and not (value is None and key in OMITTED_WHEN_NULL)
+    }
 
 
 async def list_files(api: ApiContext, request: Request) -> Response:

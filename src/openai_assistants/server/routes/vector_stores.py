@@ -140,11 +140,12 @@ async def create_vector_store(api: ApiContext, request: Request) -> Response:
         "usage_bytes": 0,
         "file_counts": {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0, "total": 0},
         "status": "completed",
-        "expires_after": expiry,
         "expires_at": None if expiry is None else now + expiry["days"] * 86400,
         "last_active_at": now,
         "metadata": v.metadata(body.get("metadata")) if body.get("metadata") is not None else {},
     }
+    if expiry is not None:  # left out otherwise: the reference has no null for it
+        vector_store["expires_after"] = expiry
     lib.store.insert(STORE, vector_store)
     for file in files:
         lib.add_file(vector_store["id"], file, chunking, None)
@@ -169,8 +170,12 @@ async def modify_vector_store(api: ApiContext, request: Request) -> Response:
             raise RequestError("Invalid type for 'name': expected a string.", param="name")
         vector_store["name"] = body["name"] or ""
     if "expires_after" in body:
-        vector_store["expires_after"] = expiry = expires_after(body["expires_after"])
-        vector_store["expires_at"] = None if expiry is None else lib.now() + expiry["days"] * 86400
+        expiry = expires_after(body["expires_after"])
+        vector_store.pop("expires_after", None)
+        vector_store["expires_at"] = None
+        if expiry is not None:
+            vector_store["expires_after"] = expiry
+            vector_store["expires_at"] = lib.now() + expiry["days"] * 86400
     if body.get("metadata") is not None:
         vector_store["metadata"] = v.metadata(body["metadata"])
     lib.touch(vector_store)
