@@ -158,6 +158,8 @@ class Library:
         strategy: ChunkingStrategy,
         attributes: dict[str, Any] | None,
         batch_id: str | None = None,
+        *,
+        recount: bool = True,
     ) -> dict[str, Any]:
         """Attach a file to a store (replacing an earlier attachment) and start ingesting it."""
         key = store_file_key(vector_store_id, file["id"])
@@ -180,7 +182,8 @@ class Library:
             thread_id=vector_store_id,
             run_id=batch_id,
         )
-        self.recount(vector_store_id, batch_id)
+        if recount:
+            self.recount(vector_store_id, batch_id)
         self._start(vector_store_id, file["id"])
         return entry
 
@@ -226,8 +229,9 @@ class Library:
             "file_counts": _counts([]),
         }
         self.store.insert(BATCH, batch, thread_id=vector_store_id)
-        for file, attributes, strategy in files:
-            self.add_file(vector_store_id, file, strategy, attributes, batch["id"])
+        for file, attributes, strategy in files:  # counted once at the end, not per file
+            self.add_file(vector_store_id, file, strategy, attributes, batch["id"], recount=False)
+        self.recount(vector_store_id, batch["id"])
         return self.store.get(BATCH, batch["id"]) or batch
 
     def cancel_batch(self, batch: dict[str, Any]) -> dict[str, Any]:

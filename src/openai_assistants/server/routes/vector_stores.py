@@ -148,7 +148,8 @@ async def create_vector_store(api: ApiContext, request: Request) -> Response:
         vector_store["expires_after"] = expiry
     lib.store.insert(STORE, vector_store)
     for file in files:
-        lib.add_file(vector_store["id"], file, chunking, None)
+        lib.add_file(vector_store["id"], file, chunking, None, recount=False)
+    lib.recount(vector_store["id"])
     return json_response(200, lib.vector_store(vector_store["id"]))
 
 
