@@ -537,7 +537,8 @@ def test_a_database_that_cannot_be_opened_for_writing_is_served_read_only(tmp_pa
     connect = sqlite3.connect
 
     def read_only_disk(target: str, *args: Any, **kwargs: Any) -> sqlite3.Connection:
-        if not kwargs.get("uri"):  # as on a read-only file system: no read-write open
+        # as on a read-only file system: no read-write open of a file (memory is not disk)
+        if not kwargs.get("uri") and target != ":memory:":
             raise sqlite3.OperationalError("attempt to write a readonly database")
         return connect(target, *args, **kwargs)
 

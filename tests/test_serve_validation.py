@@ -40,17 +40,31 @@ async def exchange(
             await asyncio.sleep(0.01)
         c = run["required_action"]["submit_tool_outputs"]["tool_calls"][0]["id"]
         m = (await http.get(f"/threads/{t}/messages")).json()["data"][-1]["id"]
-        ids = {"a": a, "t": t, "r": r, "c": c, "m": m}
+        upload = {"file": ("notes.txt", b"some text")}
+        f = (await http.post("/files", files=upload, data={"purpose": "assistants"})).json()["id"]
+        v = (await http.post("/vector_stores", json={"file_ids": [f]})).json()["id"]
+        ids = {"a": a, "t": t, "r": r, "c": c, "m": m, "f": f, "v": v}
         answers = []
         for method, path, body in calls:
             path = path.format(**ids)
             if isinstance(body, dict):
-                body = {k: (v.format(**ids) if isinstance(v, str) else v) for k, v in body.items()}
+                body = _with_ids(body, ids)
             if isinstance(body, bytes):
                 answers.append(await http.request(method, path, content=body))
             else:
                 answers.append(await http.request(method, path, json=body))
         return answers
+
+
+def _with_ids(value: Any, ids: dict[str, str]) -> Any:
+    """``value`` with the made objects' IDs put into its strings, however deep."""
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: _with_ids(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_ids(v, ids) for v in value]
+    return value
 
 
 CASES = [
@@ -224,6 +238,12 @@ BODIES = {  # one valid body per operation that takes one
     ("POST", "/threads/runs"): {"assistant_id": "{a}"},
     ("POST", "/threads/{t}/runs/{r}"): {},
     ("POST", "/threads/{t}/runs/{r}/submit_tool_outputs"): {"tool_outputs": []},
+    ("POST", "/vector_stores"): {},
+    ("POST", "/vector_stores/{v}"): {},
+    ("POST", "/vector_stores/{v}/search"): {"query": "text"},
+    ("POST", "/vector_stores/{v}/files"): {"file_id": "{f}"},
+    ("POST", "/vector_stores/{v}/file_batches"): {"file_ids": ["{f}"]},
+    ("POST", "/vector_stores/{v}/files/{f}"): {"attributes": {}},
 }
 
 
@@ -232,13 +252,17 @@ def test_every_operation_with_a_body_reports_an_unknown_field_alike():
 
     with_body = {(op.method, op.path) for op in OPERATIONS if op.method == "POST"}
     with_body.discard(("POST", "/threads/{thread_id}/runs/{run_id}/cancel"))
+    with_body.discard(("POST", "/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel"))
+    with_body.discard(("POST", "/files"))  # a multipart form: its fields are checked by name
     named = {
         (
             m,
             p.replace("{t}", "{thread_id}")
             .replace("{r}", "{run_id}")
             .replace("{a}", "{assistant_id}")
-            .replace("{m}", "{message_id}"),
+            .replace("{m}", "{message_id}")
+            .replace("{v}", "{vector_store_id}")
+            .replace("{f}", "{file_id}"),
         )
         for m, p in BODIES
     }

@@ -30,6 +30,8 @@ MISSING_KEY = (
     "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
 )
 WRONG_KEY = "Incorrect API key provided."  # the key itself is never quoted back
+# Files and vector stores are not Assistants operations: the SDK sends no beta header for them
+WITHOUT_BETA = ("/v1/files", "/v1/vector_stores")
 
 
 class Access:
@@ -66,6 +68,8 @@ class Access:
         ):
             raise RequestError(WRONG_KEY, status=401, code="invalid_api_key")
         beta = request.headers.get("openai-beta")
+        if request.url.path.startswith(WITHOUT_BETA) and not (beta or "").strip():
+            return
         if beta is None or not beta.strip():
             raise RequestError(MISSING_BETA)
         if BETA_VALUE not in [value.strip() for value in beta.split(",")]:

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from .access import Access
 from .redaction import RedactingFilter, Redactor
+from .retrieval.library import Library
 from .routes import OPERATIONS
 from .routes.http import API_PREFIX, ApiContext, Handler, error_payload, json_response
 from .runs import Engine
@@ -101,6 +102,7 @@ def create_app(
     api_keys: Sequence[str] | None = None,
     truncate_stream: Callable[[], bool] | None = None,
     loopback_hosts_only: bool = False,
+    library: Library | None = None,
 ) -> Starlette:
     """The ASGI application; its lifespan recovers cut-off runs and stops runs cleanly.
 
@@ -108,8 +110,11 @@ def create_app(
     empty: any non-empty key. ``truncate_stream``: fault injection for the sandbox.
     ``loopback_hosts_only``: refuse requests whose ``Host`` does not name loopback (a
     loopback server without keys: DNS-rebinding protection, :mod:`.access`).
+    ``library``: files and vector stores (default: in memory, beside the engine's store).
     """
-    api = ApiContext(engine, truncate_stream=truncate_stream)
+    if library is None:
+        library = Library.beside(engine.store)
+    api = ApiContext(engine, truncate_stream=truncate_stream, library=library)
     access = Access(api_keys, loopback_hosts_only=loopback_hosts_only)
     redactor = Redactor([*(api_keys or ()), *getattr(engine.backend, "secrets", ())])
     log_filter = RedactingFilter(redactor)
@@ -130,9 +135,11 @@ def create_app(
             recovered = engine.recover()
             if recovered:
                 log.warning("%d run(s) cut off by the last stop were marked failed", len(recovered))
+            library.resume()
             yield
         finally:
             try:
+                await library.stop()
                 await engine.stop()
                 engine.store.close()
             finally:

@@ -68,6 +68,19 @@ def add_serve_parser(subparsers: Any) -> Callable[[argparse.Namespace], int]:
     serve.add_argument(
         "--run-duration", type=float, default=0.3, metavar="S", help="echo backend only"
     )
+    serve.add_argument(
+        "--max-file-mib",
+        type=float,
+        default=512.0,
+        metavar="MIB",
+        help="largest file POST /v1/files accepts (default 512)",
+    )
+    serve.add_argument(
+        "--embedding-model",
+        metavar="NAME",
+        help="embed chunks with this model on --model-base-url's /embeddings: hybrid search "
+        "(default: lexical BM25 only, no model needed)",
+    )
     serve.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     serve.set_defaults(handler=run_serve)
     return run_serve
@@ -112,8 +125,16 @@ def _serve(args: argparse.Namespace) -> int:
         sock.close()
         raise ServeUsageError(f"--db {args.db}: cannot open the database: {exc}") from None
     engine = Engine(store, backend, default_model=args.default_model)
+    try:
+        library = _library(args, store)
+    except ServeUsageError:
+        sock.close()
+        store.close()
+        raise
     # no client keys (loopback only): answer only requests addressed to loopback
-    app: Any = create_app(engine, api_keys=client_keys, loopback_hosts_only=not client_keys)
+    app: Any = create_app(
+        engine, api_keys=client_keys, loopback_hosts_only=not client_keys, library=library
+    )
     redactor = app.state.redactor
     if not args.quiet:
         app = with_request_log(app, lambda line: _say(redactor.text(line), sys.stderr))
@@ -154,6 +175,42 @@ def _client_keys(args: argparse.Namespace) -> list[str]:
             f"--api-key-env: the environment variable {args.api_key_env} is empty"
         )
     return keys
+
+
+def _library(args: argparse.Namespace, store: Any) -> Any:
+    """Files and vector stores beside the database (``<db>-files/``), with their options."""
+    from .retrieval.library import Library
+
+    if not args.max_file_mib > 0:
+        raise ServeUsageError(f"--max-file-mib must be > 0, not {args.max_file_mib}")
+    embedder = None
+    if args.embedding_model:
+        from .retrieval.embeddings import Embedder
+
+        if not args.model_base_url:
+            raise ServeUsageError("--embedding-model needs --model-base-url (its /embeddings)")
+        try:
+            embedder = Embedder(
+                args.model_base_url,
+                args.embedding_model,
+                api_key=_model_key(args),
+                auth=args.model_auth,
+                api_version=args.model_api_version,
+            )
+        except ValueError as exc:
+            raise ServeUsageError(f"--model-base-url: {exc}") from None
+    try:
+        return Library.beside(
+            store, embedder=embedder, max_file_bytes=int(args.max_file_mib * 1024 * 1024)
+        )
+    except OSError as exc:
+        raise ServeUsageError(f"--db {args.db}: cannot keep files beside it: {exc}") from None
+
+
+def _model_key(args: argparse.Namespace) -> str | None:
+    if not args.model_api_key_env:
+        return None
+    return os.environ.get(args.model_api_key_env, "").strip() or None
 
 
 def _backend(args: argparse.Namespace) -> Any:

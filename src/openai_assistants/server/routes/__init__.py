@@ -13,7 +13,7 @@ data; never :mod:`..app` or :mod:`..cli`.
 
 from __future__ import annotations
 
-from . import assistants, messages, runs, threads
+from . import assistants, files, messages, runs, threads, vector_stores
 from .http import Operation
 
 
@@ -30,6 +30,8 @@ OPERATIONS: tuple[Operation, ...] = tuple(
             *threads.OPERATIONS,
             *messages.OPERATIONS,
             *runs.OPERATIONS,
+            *files.OPERATIONS,
+            *vector_stores.OPERATIONS,
         ),
         key=_literal_first,
     )

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from ...engine.request_parts import parse_body
 from ...errors import InvalidSettingsError
 from ..body_check import check_request_body
+from ..retrieval.library import Library
 from ..runs import Engine
 from ..store import CursorNotFound, Page, Store
 from ..validation import RequestError
@@ -39,6 +40,7 @@ class ApiContext:
 
     engine: Engine
     truncate_stream: Callable[[], bool] | None = None
+    library: Library | None = None  # files and vector stores
 
     @property
     def store(self) -> Store:
