@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from real_model_server import unavailable
+from real_model_server import CONTEXT_TOKENS, SMALL_CONTEXT_TOKENS, unavailable
 from real_serve import Serve, end, start_model_server, start_serve
 
 HERE = Path(__file__).resolve().parent
@@ -30,18 +30,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def model_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The model server's ``/v1`` URL, one server for the session."""
+def _model_server(factory: pytest.TempPathFactory, context_tokens: int) -> Iterator[str]:
     reason = unavailable()
     if reason is not None:
         pytest.skip(reason)
-    log = tmp_path_factory.mktemp("model-server") / "llama-server.log"
-    process, url = start_model_server(log)
+    log = factory.mktemp("model-server") / "llama-server.log"
+    process, url = start_model_server(log, context_tokens)
     try:
         yield url
     finally:
         end(process)
+
+
+@pytest.fixture(scope="session")
+def model_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The model server's ``/v1`` URL, one server for the session."""
+    yield from _model_server(tmp_path_factory, CONTEXT_TOKENS)
+
+
+@pytest.fixture(scope="session")
+def small_context_model_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second model server whose context ends an answer after a few dozen tokens."""
+    yield from _model_server(tmp_path_factory, SMALL_CONTEXT_TOKENS)
 
 
 @pytest.fixture
@@ -55,10 +65,18 @@ def serve(model_base_url: str) -> Iterator[Serve]:
 
 
 @pytest.fixture
+def serve_small_context(small_context_model_base_url: str) -> Iterator[Serve]:
+    """``serve`` in front of the small-context model server."""
+    started = start_serve(small_context_model_base_url)
+    try:
+        yield started
+    finally:
+        end(started.process)
+
+
+@pytest.fixture
 def serve_with_context_size(model_base_url: str) -> Iterator[Serve]:
     """``serve`` told the model's context size (``--model-context-tokens``)."""
-    from real_model_server import CONTEXT_TOKENS
-
     started = start_serve(model_base_url, "--model-context-tokens", str(CONTEXT_TOKENS))
     try:
         yield started

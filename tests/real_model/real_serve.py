@@ -6,9 +6,11 @@ chat-completions`` in front of it. Each start is bounded in time; :func:`end` st
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +23,17 @@ HERE = Path(__file__).resolve().parent
 MODEL_STARTUP_SECONDS = 120  # loading the GGUF takes seconds; a loaded 2-core machine, more
 SERVE_STARTUP_SECONDS = 30
 MODEL = "smollm2-135m"
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before it runs: SIGTERM when the test process ends, however it ends
+    (Linux; elsewhere the fixtures' own teardown stops the child)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def first_line(process: subprocess.Popen, seconds: float, what: str) -> str:
@@ -43,15 +56,16 @@ def end(process: subprocess.Popen) -> None:
             stream.close()
 
 
-def start_model_server(log: Path) -> tuple[subprocess.Popen, str]:
+def start_model_server(log: Path, context_tokens: int) -> tuple[subprocess.Popen, str]:
     """The model server process and its ``/v1`` URL; its log goes to ``log``."""
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, str(HERE / "real_model_server.py")],
+            [sys.executable, str(HERE / "real_model_server.py"), str(context_tokens)],
             stdin=subprocess.PIPE,  # closed when this process ends: the server then stops
             stdout=subprocess.PIPE,
             stderr=log_file,
             text=True,
+            preexec_fn=_die_with_parent,
         )
     started = time.monotonic()
     try:
@@ -98,6 +112,7 @@ def start_serve(model_base_url: str, *options: str) -> Serve:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "NO_PROXY": "127.0.0.1,localhost"},
+        preexec_fn=_die_with_parent,
     )
     try:
         url = first_line(process, SERVE_STARTUP_SECONDS, "serve")

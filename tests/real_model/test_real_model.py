@@ -5,9 +5,10 @@ A fake endpoint answers what a test scripts; a real server answers what it answe
 ``finish_reason`` of ``length``, its own usage, its own context-length error. These tests hold
 ``serve`` to the Assistants API's semantics on such answers: a run cut off by its token limit
 is ``incomplete``, a thread longer than the model's context is truncated, not failed, and so
-on. The model server writes at most ``MAX_ANSWER_TOKENS`` per call (the API's smallest
-``max_completion_tokens`` is 256, minutes of writing on a busy 2-core machine), so the whole
-file stays within a few minutes; sampling is pinned there, so answers repeat.
+on. The model server writes at most ``MAX_ANSWER_TOKENS`` for a run without a limit, and
+a run cut off is cut off by a small context (the API's smallest ``max_completion_tokens`` is
+256, minutes of writing on a busy 2-core machine), so the whole file stays within a few
+minutes; sampling is pinned there, so answers repeat.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 
 import openai
 import pytest
-from real_model_server import CONTEXT_TOKENS, MAX_ANSWER_TOKENS
+from real_model_server import CONTEXT_TOKENS, MAX_ANSWER_TOKENS, SMALL_CONTEXT_TOKENS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -62,20 +63,23 @@ def test_a_run_completes_with_the_models_answer_and_its_usage(serve):
     assert run.usage.total_tokens == run.usage.prompt_tokens + run.usage.completion_tokens
 
 
-def test_a_run_cut_off_by_the_token_limit_is_incomplete_polled_and_streamed(serve):
-    client = serve.client()
-    assistant, thread = thread_with(client, "Tell me a long story about a dragon.")
+def test_a_run_cut_off_by_the_token_limit_is_incomplete_polled_and_streamed(serve_small_context):
+    client = serve_small_context.client()
+    notes = " ".join(["the dragon sleeps"] * 45)  # about 200 tokens: room for a few dozen more
+    assistant, thread = thread_with(client, f"Notes: {notes}. Tell me a long story about it.")
     run = client.beta.threads.runs.create_and_poll(
         thread_id=thread.id, assistant_id=assistant.id, max_completion_tokens=256, **POLL
     )
-    assert run.status == "incomplete", run.status
+    assert run.status == "incomplete", run.last_error
     assert run.incomplete_details.reason == "max_completion_tokens"
-    assert run.usage.completion_tokens == MAX_ANSWER_TOKENS
+    assert run.usage.prompt_tokens + run.usage.completion_tokens >= SMALL_CONTEXT_TOKENS - 1
     reply = reply_of(client, thread.id)
     assert reply.status == "incomplete"
     assert reply.incomplete_details.reason == "max_tokens"
 
-    client.beta.threads.messages.create(thread.id, role="user", content="Another one, please.")
+    client.beta.threads.messages.create(
+        thread.id, role="user", content=f"Notes: {notes}. Another story, please."
+    )
     with client.beta.threads.runs.stream(
         thread_id=thread.id, assistant_id=assistant.id, max_completion_tokens=256
     ) as stream:
