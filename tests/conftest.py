@@ -57,3 +57,11 @@ def _no_real_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--real-model",
+        action="store_true",
+        help="run tests/real_model against llama.cpp's server with a small real model",
+    )

@@ -1,6 +1,7 @@
 """A fake Chat Completions endpoint for the server's tests: it records what the server sent
 and answers from a script: text, tool calls (whole or as streamed chunks, as the request
-asks), or an HTTP error such as 429 or 500.
+asks), with the ``finish_reason`` a real model gives (``length`` when cut off), or an HTTP
+error such as 429, 500 or a 400 ``context_length_exceeded``.
 
 It is an httpx transport (``fake.transport()``) for in-process tests, and a Starlette app
 (``fake.app()``) for tests and benchmarks that need it on a real socket.
@@ -22,17 +23,20 @@ import httpx
 class Text:
     text: str
     chunks: tuple[str, ...] = ()  # how a streamed answer is cut (default: word by word)
+    finish: str = "stop"  # "length": the model was cut off by its token limit
 
 
 @dataclass(frozen=True)
 class Calls:
     calls: tuple[tuple[str, str], ...]  # (function name, arguments JSON)
+    finish: str = "tool_calls"
 
 
 @dataclass(frozen=True)
 class Fail:
     status: int
     message: str
+    code: str | None = None  # error.code, e.g. "context_length_exceeded"
 
 
 @dataclass
@@ -73,9 +77,12 @@ class FakeChatCompletions:
         answer = self._script.popleft() if self._script else Text("(no more answers)")
         if isinstance(answer, Fail):
             kind = "rate_limit_error" if answer.status == 429 else "server_error"
-            return httpx.Response(
-                answer.status, json={"error": {"message": answer.message, "type": kind}}
-            )
+            if answer.status == 400:
+                kind = "invalid_request_error"
+            error = {"message": answer.message, "type": kind}
+            if answer.code is not None:
+                error["code"] = answer.code
+            return httpx.Response(answer.status, json={"error": error})
         if body.get("stream"):
             return httpx.Response(
                 200,
@@ -102,7 +109,7 @@ class FakeChatCompletions:
             "id": "chatcmpl-fake",
             "object": "chat.completion",
             "model": model,
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": message, "finish_reason": answer.finish}],
             "usage": {
                 "prompt_tokens": prompt,
                 "completion_tokens": completion,
@@ -147,6 +154,9 @@ class FakeChatCompletions:
                 yield chunk(
                     {"tool_calls": [{"index": i, "function": {"arguments": arguments[half:]}}]}
                 )
+        finish = {"index": 0, "delta": {}, "finish_reason": answer.finish}
+        payload = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": model}
+        yield f"data: {json.dumps({**payload, 'choices': [finish]})}\n\n".encode()
         prompt, completion = self.usage
         yield chunk(
             {},

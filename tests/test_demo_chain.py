@@ -7,9 +7,19 @@ requires action) -> Submit Tool Outputs to Run (wait, completed) -> List Message
 
 from __future__ import annotations
 
+import time
+
+import pytest
+from fake_chat_completions import Calls, FakeChatCompletions, Text
+
 from openai_assistants import operations
 from openai_assistants.engine.execute import output_columns
-from openai_assistants.sandbox.demo import run_demo
+from openai_assistants.sandbox.demo import (
+    MODEL_MAX_COMPLETION_TOKENS,
+    DemoGaveUpError,
+    run_demo,
+)
+from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
 from openai_assistants.tables.results import ResultFormat, arrow_schema
 
 
@@ -43,3 +53,37 @@ def test_the_chain_runs_every_node_and_the_reply_is_one_cell_away() -> None:
     ]
     assert messages[1]["run_id"] == result.run_id
     assert result.reply == "Echo: Count these four words (tool output: 4 words)"
+
+
+def test_the_demo_with_a_model_bounds_its_answer_and_runs_the_tool_round_trip() -> None:
+    fake = FakeChatCompletions(
+        [Calls((("count_words", '{"text": "Hello there"}'),)), Text("Two words.")]
+    )
+    backend = ChatCompletionsBackend("http://model.test/v1", transport=fake.transport())
+    result = run_demo("Hello there", model=backend, model_name="small-model")
+    assert result.statuses == ("requires_action", "completed")
+    assert result.reply == "Two words."
+    assert [r.body["max_completion_tokens"] for r in fake.received] == [
+        MODEL_MAX_COMPLETION_TOKENS,
+        MODEL_MAX_COMPLETION_TOKENS - 7,  # the run's budget, less what the first call used
+    ]
+
+
+def test_the_demo_gives_up_after_max_wait_cancels_the_run_and_says_so() -> None:
+    fake = FakeChatCompletions([Text("far too late")], latency=30)
+    backend = ChatCompletionsBackend("http://model.test/v1", transport=fake.transport())
+    seen: list[str] = []
+    started = time.monotonic()
+    with pytest.raises(DemoGaveUpError) as raised:
+        run_demo(
+            "Hello",
+            model=backend,
+            max_wait=0.5,
+            on_step=lambda s: seen.append(f"{s.node}: {s.summary}"),
+        )
+    assert time.monotonic() - started < 10
+    message = str(raised.value)
+    assert "after 0.5 s (--max-wait)" in message and "was cancelled" in message
+    assert "goes on on the server" not in message  # the demo's server stops with it
+    assert seen[-1].startswith("Cancel Run: run_")
+    assert seen[-1].endswith(("is 'cancelling'", "is 'cancelled'"))

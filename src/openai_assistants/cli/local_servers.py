@@ -14,7 +14,7 @@ import sys
 import threading
 from typing import Any
 
-from .argument_types import count, seconds
+from .argument_types import count, positive, seconds
 from .exit_codes import EXIT_OK, UsageError
 from .terminal import say, stop_on_sigterm
 
@@ -32,6 +32,13 @@ def add_demo_parser(commands: Any) -> None:
     demo.add_argument("--model-base-url", metavar="URL", help="answer with a real model (serve)")
     demo.add_argument("--model-api-key-env", metavar="NAME", help="its key's variable")
     demo.add_argument("--model", default="gpt-4o-mini", help="the model the assistant uses")
+    demo.add_argument(
+        "--max-wait",
+        type=positive,
+        default=120.0,
+        metavar="S",
+        help="seconds to wait for a run; then the demo cancels it and stops (default 120)",
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -92,6 +99,7 @@ def run_demo(args: argparse.Namespace) -> int:
         model_name=args.model,
         on_step=show,
         on_start=started,
+        max_wait=args.max_wait,
     )
     say("List Messages output table (Structured), the columns that matter:", out)
     for row in result.steps[-1].outcome.table.to_pylist():

@@ -7,7 +7,11 @@ Create Assistant (with a function tool) -> Create Thread -> Create Message -> Cr
 subcommand takes, against a sandbox on a free loopback port with a throwaway key in a private
 environment mapping: no network, no real key, no money. Given a Chat Completions model
 (``demo --model-base-url``), the same server answers with that model instead of the echo;
-a model that answers without calling the tool skips the tool-output step.
+a model that answers without calling the tool skips the tool-output step. A model's run is
+given a token limit (``max_completion_tokens``, the API's smallest) so that a slow local model
+ends in bounded time, and the demo waits at most ``max_wait`` seconds for a run: when it gives
+up, it cancels the run before its server stops, and says so (:class:`DemoGaveUpError`), since
+a run in the demo's own server does not go on without it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import operations
 from ..client.client import ApiClient
@@ -30,14 +35,18 @@ from ..engine.execute import (
     execute_operation,
 )
 from ..engine.run_polling import WaitOptions
-from ..errors import ResponseFormatError
+from ..errors import ResponseFormatError, RunWaitTimeoutError
 from ..server.backends import Backend
 from ..server.backends.chat_completions import ChatCompletionsBackend
 from ..tables.results import ResultFormat
 from .server import start_sandbox
 
 DEFAULT_MESSAGE = "Hello from KNIME!"
-POLL = WaitOptions(poll_interval=0.05, max_wait=120.0)
+DEFAULT_MAX_WAIT = 120.0  # seconds the demo waits for a run (--max-wait)
+POLL_INTERVAL = 0.05
+# A model's runs: the API's smallest max_completion_tokens, room for a tool call and a short
+# answer, and a bound on how long a slow local model writes
+MODEL_MAX_COMPLETION_TOKENS = 256
 TOOL_NAME = "count_words"
 FUNCTION_TOOL = {
     "type": "function",
@@ -76,6 +85,10 @@ class DemoResult:
     steps: tuple[DemoStep, ...] = field(default=())
 
 
+class DemoGaveUpError(RunWaitTimeoutError):
+    """The demo stopped waiting for a run, cancelled it, and stops its server."""
+
+
 def model_backend(base_url: str, api_key_env: str | None) -> ChatCompletionsBackend:
     """A Chat Completions model for the demo's server; the key from the named variable."""
     api_key = None
@@ -99,14 +112,19 @@ def run_demo(
     model_name: str = "gpt-4o",
     on_step: Callable[[DemoStep], None] | None = None,
     on_start: Callable[[str], None] | None = None,
+    max_wait: float = DEFAULT_MAX_WAIT,
 ) -> DemoResult:
     """Run the chain on a fresh sandbox through the engine, one step per node.
 
     With ``model`` (a Chat Completions backend), the same server answers with that model
     instead of the echo: the whole chain is the one a user runs against ``serve``.
     ``on_start`` gets the server's base URL, ``on_step`` each step as it finishes (the
-    command line prints them at once).
+    command line prints them at once). A run not finished within ``max_wait`` seconds is
+    cancelled, and :class:`DemoGaveUpError` says so.
     """
+    if not max_wait > 0:
+        raise ValueError(f"--max-wait must be more than 0 seconds, not {max_wait:g}")
+    poll = WaitOptions(poll_interval=POLL_INTERVAL, max_wait=max_wait)
     api_key = f"sk-sandbox-{secrets.token_hex(16)}"  # throwaway: never a real key
     environ = {DEFAULT_API_KEY_ENV: api_key}
     instructions = (
@@ -143,6 +161,28 @@ def run_demo(
                 on_step(step)
             return row, outcome
 
+        def waited(operation_id: str, waiting_on: str | None, **kw: Any) -> dict[str, Any]:
+            """A node that waits for the run; when the wait runs out, the run is cancelled."""
+            try:
+                return node(operation_id, opts={"wait": poll}, **kw)[0]
+            except RunWaitTimeoutError as exc:
+                found = waiting_on or _run_id_of(exc)
+                if found is None:
+                    raise
+                cancelled, _ = node(
+                    "cancelRun",
+                    lambda r: f"{r['id']} is '{r['status']}'",
+                    thread_id=kw["thread_id"],
+                    run_id=found,
+                )
+                raise DemoGaveUpError(
+                    f"Gave up waiting for run {found} after {max_wait:g} s (--max-wait): it "
+                    f"was cancelled (now '{cancelled.get('status')}'), as the demo's server "
+                    "stops with the demo and no run goes on without it. A slow model needs a "
+                    "larger --max-wait.",
+                    request=exc.request,
+                ) from None
+
         assistant, _ = node(
             "createAssistant",
             lambda r: f"{r['id']} (model {r['model']}, function tool {TOOL_NAME})",
@@ -160,27 +200,31 @@ def run_demo(
             {"role": "user", "content": message},
             thread_id=thread["id"],
         )
-        run, outcome = node(
+        body: dict[str, Any] = {"assistant_id": assistant["id"]}
+        if model is not None:
+            body["max_completion_tokens"] = MODEL_MAX_COMPLETION_TOKENS
+        run = waited(
             "createRun",
-            lambda r: f"{r['id']} waited until '{r['status']}'",
-            {"assistant_id": assistant["id"]},
+            None,
+            summary=lambda r: f"{r['id']} waited until '{r['status']}'",
+            body=body,
             thread_id=thread["id"],
-            opts={"wait": POLL},
         )
+        outcome = steps[-1].outcome
         statuses = [run["status"]]
         if run["status"] == "requires_action":
             outputs = tool_outputs(run)
-            run, _ = node(
+            run = waited(
                 "submitToolOuputsToRun",
-                lambda r: (
+                run["id"],
+                summary=lambda r: (
                     f"{len(outputs)} output(s) "
                     f"({', '.join(o['output'] for o in outputs)}); {r['id']} waited until "
                     f"'{r['status']}'"
                 ),
-                {"tool_outputs": outputs},
+                body={"tool_outputs": outputs},
                 thread_id=thread["id"],
                 run_id=run["id"],
-                opts={"wait": POLL},
             )
             statuses.append(run["status"])
         _, listing = node(
@@ -205,6 +249,13 @@ def run_demo(
             reply=reply,
             steps=tuple(steps),
         )
+
+
+def _run_id_of(exc: RunWaitTimeoutError) -> str | None:
+    """The run a wait gave up on: the last segment of its poll's path."""
+    path = urlsplit(exc.request.url).path if exc.request is not None else ""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return last if last.startswith("run_") else None
 
 
 def tool_outputs(run: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -58,6 +58,13 @@ def add_serve_parser(subparsers: Any) -> Callable[[argparse.Namespace], int]:
     serve.add_argument("--model-api-version", metavar="V", help="api-version query (Azure)")
     serve.add_argument("--model-timeout", type=float, default=600.0, metavar="S")
     serve.add_argument(
+        "--model-context-tokens",
+        type=int,
+        metavar="N",
+        help="the model's context size: threads are truncated (oldest messages first) to fit "
+        "it before the call; without it, after the endpoint answers that a prompt is too long",
+    )
+    serve.add_argument(
         "--default-model", metavar="NAME", help="model for assistants and runs that name none"
     )
     serve.add_argument(
@@ -234,6 +241,8 @@ def _backend(args: argparse.Namespace) -> Any:
             raise ServeUsageError(
                 f"--model-api-key-env: the environment variable {args.model_api_key_env} is empty"
             )
+    if args.model_context_tokens is not None and args.model_context_tokens < 16:
+        raise ServeUsageError("--model-context-tokens must be at least 16 tokens")
     try:
         return ChatCompletionsBackend(
             args.model_base_url,
@@ -241,6 +250,7 @@ def _backend(args: argparse.Namespace) -> Any:
             auth=args.model_auth,
             api_version=args.model_api_version,
             timeout=args.model_timeout,
+            context_tokens=args.model_context_tokens,
         )
     except ValueError as exc:
         raise ServeUsageError(f"--model-base-url: {exc}") from None

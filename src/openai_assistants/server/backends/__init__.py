@@ -2,10 +2,12 @@
 
 A backend receives a :class:`ModelRequest` (a Chat Completions request: messages, function
 tools and sampling options, built by the engine from the assistant, thread and run) and yields
-the answer as it arrives: :class:`TextDelta` pieces, :class:`ToolCallDelta` pieces and one
-:class:`Usage`. The engine turns these into run steps, messages and stream events, so a
-backend knows nothing about the Assistants API. Failures are :class:`BackendError` with the
-``last_error`` code the run reports.
+the answer as it arrives: :class:`TextDelta` pieces, :class:`ToolCallDelta` pieces, one
+:class:`Usage` and one :class:`Finish` (why the model stopped: ``length`` means it was cut off).
+The engine turns these into run steps, messages and stream events, so a backend knows nothing
+about the Assistants API. Failures are :class:`BackendError` with the ``last_error`` code the
+run reports; a prompt longer than the model's context is the subclass
+:class:`ContextLengthError`, which the engine answers by truncating the thread.
 """
 
 from __future__ import annotations
@@ -73,7 +75,14 @@ class Usage:
     completion_tokens: int
 
 
-Chunk = TextDelta | ToolCallDelta | Usage
+@dataclass(frozen=True)
+class Finish:
+    """The model's ``finish_reason``: ``stop``, ``tool_calls``, ``length``, ``content_filter``."""
+
+    reason: str
+
+
+Chunk = TextDelta | ToolCallDelta | Usage | Finish
 
 
 class BackendError(Exception):
@@ -83,6 +92,15 @@ class BackendError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ContextLengthError(BackendError):
+    """The prompt does not fit the model's context; ``context_tokens`` when the endpoint said
+    how large the context is."""
+
+    def __init__(self, message: str, context_tokens: int | None = None) -> None:
+        super().__init__("server_error", message)
+        self.context_tokens = context_tokens
 
 
 class Backend(Protocol):

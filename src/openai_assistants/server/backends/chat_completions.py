@@ -8,12 +8,17 @@ model's text reaches the client as it is written.
 
 Failures become :class:`~openai_assistants.server.backends.BackendError`:
 ``rate_limit_exceeded`` for HTTP 429, ``server_error`` for everything else, with the
-endpoint's own ``error.message`` when it sent one.
+endpoint's own ``error.message`` when it sent one. A prompt too long for the model's context
+is a :class:`~openai_assistants.server.backends.ContextLengthError` (OpenAI's and Azure's
+``context_length_exceeded``, llama.cpp's ``exceed_context_size_error``, vLLM's and Ollama's
+wording), with the context size when the endpoint named it, so the run can be truncated.
+The model's ``finish_reason`` is passed on as a ``Finish`` chunk.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -21,7 +26,16 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from ..redaction import Redactor
-from . import BackendError, Chunk, ModelRequest, TextDelta, ToolCallDelta, Usage
+from . import (
+    BackendError,
+    Chunk,
+    ContextLengthError,
+    Finish,
+    ModelRequest,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
 
 ERROR_EXCERPT = 200
 
@@ -40,6 +54,7 @@ class ChatCompletionsBackend:
         api_version: str | None = None,
         timeout: float = 600.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        context_tokens: int | None = None,
     ) -> None:
         if auth not in ("bearer", "api-key"):
             raise ValueError(f"auth must be 'bearer' or 'api-key', not {auth!r}")
@@ -50,6 +65,8 @@ class ChatCompletionsBackend:
             (parts.scheme, parts.netloc, parts.path.rstrip("/") + "/chat/completions", "", "")
         )
         self._params = {"api-version": api_version} if api_version else {}
+        # the model's context size when known: runs keep their prompts within it
+        self.context_tokens = context_tokens
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         self.secrets: tuple[str, ...] = (api_key,) if api_key else ()
         self._redactor = Redactor(self.secrets)
@@ -75,6 +92,9 @@ class ChatCompletionsBackend:
         try:
             async for chunk in self._respond(request):
                 yield chunk
+        except ContextLengthError as exc:  # kept apart: the run truncates and asks again
+            message = self._redactor.text(exc.message)
+            raise ContextLengthError(message, exc.context_tokens) from None
         except BackendError as exc:
             raise BackendError(exc.code, self._redactor.text(exc.message)) from None
 
@@ -120,10 +140,48 @@ def _refuses_stream_options(response: httpx.Response) -> bool:
     return response.status_code == 400 and b"stream_options" in response.content
 
 
+# what endpoints say when the prompt is longer than the model's context
+CONTEXT_CODES = frozenset({"context_length_exceeded", "exceed_context_size_error"})
+CONTEXT_WORDS = re.compile(
+    r"context[ _](length|size|window)|maximum context|too many tokens|exceeds? the .*context",
+    re.IGNORECASE,
+)
+CONTEXT_SIZE = re.compile(
+    r"(?:maximum context length is|context (?:size|length|window)(?: of)?)\D{0,20}(\d+)",
+    re.IGNORECASE,
+)
+
+
 def _status_error(response: httpx.Response) -> BackendError:
     code = "rate_limit_exceeded" if response.status_code == 429 else "server_error"
     message = _error_message(response.content)
-    return BackendError(code, f"The model endpoint answered HTTP {response.status_code}: {message}")
+    text = f"The model endpoint answered HTTP {response.status_code}: {message}"
+    if response.status_code in (400, 413, 422):
+        context = _context_overflow(response.content, message)
+        if context is not None:
+            return ContextLengthError(text, context or None)
+    return BackendError(code, text)
+
+
+def _context_overflow(content: bytes, message: str) -> int | None:
+    """The context size (0: not said) when the answer says the prompt does not fit; else None."""
+    try:
+        payload = json.loads(content)
+    except ValueError:
+        payload = None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict):
+        named = {error.get("code"), error.get("type")} & CONTEXT_CODES
+        if named:
+            size = error.get("n_ctx")  # llama.cpp says it outright
+            if isinstance(size, int) and size > 0:
+                return size
+        elif not CONTEXT_WORDS.search(message):
+            return None
+    elif not CONTEXT_WORDS.search(message):
+        return None
+    found = CONTEXT_SIZE.search(message)
+    return int(found.group(1)) if found else 0
 
 
 def _error_message(content: bytes) -> str:
@@ -155,7 +213,8 @@ def _json(content: bytes) -> Any:
 def _answer_chunks(payload: Any) -> list[Chunk]:
     """A whole (not streamed) chat completion as chunks."""
     try:
-        message = payload["choices"][0]["message"]
+        choice = payload["choices"][0]
+        message = choice["message"]
     except (KeyError, IndexError, TypeError):
         raise BackendError(
             "server_error", "The model endpoint's answer has no choices[0].message."
@@ -176,6 +235,8 @@ def _answer_chunks(payload: Any) -> list[Chunk]:
     usage = _usage(payload.get("usage"))
     if usage is not None:
         chunks.append(usage)
+    if isinstance(choice.get("finish_reason"), str):
+        chunks.append(Finish(choice["finish_reason"]))
     return chunks
 
 
@@ -208,6 +269,8 @@ async def _stream_chunks(response: httpx.Response) -> AsyncIterator[Chunk]:
                     name=function.get("name"),
                     arguments=function.get("arguments") or "",
                 )
+            if isinstance(choice.get("finish_reason"), str):
+                yield Finish(choice["finish_reason"])
         usage = _usage(payload.get("usage")) if isinstance(payload, dict) else None
         if usage is not None:
             yield usage

@@ -205,16 +205,23 @@ class Engine:
                 transcript["turns"].append(
                     {"role": "tool", "tool_call_id": call["id"], "content": by_id[call["id"]]}
                 )
+            step_usage = transcript.pop("step_usage", None)
             save_transcript(self.store, run, transcript)
             step = pending_tool_step(self.store, run_id)
             if step is not None:
                 details = step["step_details"]
                 for call in details["tool_calls"]:
                     call["function"]["output"] = by_id.get(call["id"])
+                # the step's usage was kept back until now: a step reports usage once complete
                 step = self.store.patch(
                     "step",
                     step["id"],
-                    {"step_details": details, "status": "completed", "completed_at": self.now()},
+                    {
+                        "step_details": details,
+                        "status": "completed",
+                        "completed_at": self.now(),
+                        "usage": step_usage,
+                    },
                 )
                 if step is not None:
                     self.listeners.emit(run_id, "thread.run.step.completed", step)

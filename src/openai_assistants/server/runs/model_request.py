@@ -1,23 +1,49 @@
 """The Chat Completions request for a run's next model call.
 
 Built from the run (instructions, tools, sampling options), the thread's messages (after the
-run's ``truncation_strategy``), and the run's transcript of tool calls and outputs.
+run's ``truncation_strategy``, and within the prompt budget the turn gives), and the run's
+transcript of tool calls and outputs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..backends import Backend, ModelRequest
 from ..store import Store
 from ..validation import text_of
+from .context_fit import fit
 from .tools import function_tools, load_transcript
 
 
+@dataclass
+class Prompt:
+    """A model call's request; ``kept``/``dropped``: thread messages in it / left out to fit
+    the budget."""
+
+    request: ModelRequest
+    transcript: dict[str, Any]
+    kept: int
+    dropped: int
+
+
 def model_request(
-    store: Store, backend: Backend, run: dict[str, Any], *, stream: bool
-) -> tuple[ModelRequest, dict[str, Any]]:
-    """The request for the run's next model call, and the run's transcript."""
+    store: Store,
+    backend: Backend,
+    run: dict[str, Any],
+    *,
+    stream: bool,
+    max_completion_tokens: int | None = None,
+    prompt_budget: int | None = None,
+) -> Prompt:
+    """The request for the run's next model call.
+
+    ``max_completion_tokens``: what is left of the run's completion budget (the run's own
+    value when None); ``prompt_budget``: the estimated prompt size the oldest thread messages
+    are dropped to fit (``truncation_strategy`` ``auto`` only; ``last_messages`` keeps what
+    it names).
+    """
     limit = getattr(backend, "history_limit", None)
     if limit is None:
         history = store.all("message", thread_id=run["thread_id"])
@@ -29,16 +55,19 @@ def model_request(
     last = strategy.get("last_messages")
     if strategy.get("type") == "last_messages" and isinstance(last, int) and last >= 0:
         thread_messages = thread_messages[-last:] if last else []
-    messages: list[dict[str, Any]] = []
+    head: list[dict[str, Any]] = []
     if run.get("instructions"):
-        messages.append({"role": "system", "content": run["instructions"]})
-    messages += [{"role": m["role"], "content": chat_content(m)} for m in thread_messages]
+        head.append({"role": "system", "content": run["instructions"]})
+    thread = [{"role": m["role"], "content": chat_content(m)} for m in thread_messages]
     transcript = load_transcript(store, run["id"])
-    messages += transcript["turns"]
+    if strategy.get("type", "auto") == "auto":
+        kept = fit(head, thread, transcript["turns"], prompt_budget)
+    else:
+        kept = thread
     tools = function_tools(run)
     request = ModelRequest(
         model=run["model"],
-        messages=messages,
+        messages=head + kept + transcript["turns"],
         tools=tools,
         tool_choice=run.get("tool_choice") if tools else None,
         parallel_tool_calls=run.get("parallel_tool_calls") if tools else None,
@@ -46,11 +75,15 @@ def model_request(
         temperature=_unless_default(run.get("temperature")),
         top_p=_unless_default(run.get("top_p")),
         reasoning_effort=_reasoning_effort(store, run),
-        max_completion_tokens=run.get("max_completion_tokens"),
+        max_completion_tokens=(
+            run.get("max_completion_tokens")
+            if max_completion_tokens is None
+            else max_completion_tokens
+        ),
         response_format=run.get("response_format"),
         stream=stream,
     )
-    return request, transcript
+    return Prompt(request, transcript, len(kept), len(thread) - len(kept))
 
 
 def _reasoning_effort(store: Store, run: dict[str, Any]) -> str | None:

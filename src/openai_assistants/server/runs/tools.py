@@ -13,7 +13,6 @@ from typing import Any
 
 from ..store import Store
 from ..validation import RequestError
-from .objects import new_id
 
 
 def load_transcript(store: Store, run_id: str) -> dict[str, Any]:
@@ -35,18 +34,6 @@ def function_tools(run: dict[str, Any]) -> list[dict[str, Any]]:
         {"type": "function", "function": copy.deepcopy(t["function"])}
         for t in run.get("tools") or []
         if t.get("type") == "function"
-    ]
-
-
-def tool_calls_of(calls: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The calls assembled from a model answer's deltas (by index), as the API lists them."""
-    return [
-        {
-            "id": call["id"] or new_id("call"),
-            "type": "function",
-            "function": {"name": call["name"] or "", "arguments": call["arguments"]},
-        }
-        for _, call in sorted(calls.items())
     ]
 
 

@@ -1,25 +1,69 @@
 """One turn of a run: a model call, and what its answer makes of the run.
 
-The backend's answer arrives as text deltas, tool-call deltas and usage. Text becomes the
-assistant's message (with its ``message_creation`` step), streamed as ``thread.message.delta``
-events; tool calls become a ``tool_calls`` step and leave the run ``requires_action`` until
-the client submits their outputs; an answer with neither is an empty message. Without tool
-calls the run is ``completed`` with the usage of all its model calls.
+The backend's answer arrives as text deltas, tool-call deltas, usage and the finish reason.
+Text becomes the assistant's message (with its ``message_creation`` step), streamed as
+``thread.message.delta`` events; tool calls become a ``tool_calls`` step, created empty at the
+first call and filled by ``thread.run.step.delta`` events as the calls arrive (so a streaming
+client sees each call created, its arguments growing, and done), and leave the run
+``requires_action`` until the client submits their outputs. An answer with neither is an
+empty message. A step's ``usage`` is reported when it completes.
+
+As the API defines them:
+
+- ``max_completion_tokens`` and ``max_prompt_tokens`` are budgets of the whole run: each model
+  call may use what the run's earlier calls left; a run with nothing left ends ``incomplete``.
+- A model cut off by its token limit (``finish_reason: length``) leaves the run and its
+  message ``incomplete``; tool calls it was writing are not handed to the client (their
+  arguments would be cut-off JSON): their step fails.
+- ``parallel_tool_calls: false``: at most one tool call per step, whatever the model returns.
+- ``truncation_strategy`` ``auto``: the oldest thread messages are left out to keep the prompt
+  within the model's context (``--model-context-tokens``) and the prompt budget; when the
+  endpoint still answers that the prompt is too long, the call is made again with fewer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..backends import Backend, TextDelta, ToolCallDelta, Usage
+from ..backends import (
+    Backend,
+    ContextLengthError,
+    Finish,
+    ModelRequest,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
 from ..store import Store
 from ..validation import text_part
+from .context_fit import prompt_budget, smaller_budget
 from .events import Listeners
 from .model_request import model_request
-from .objects import add_message
+from .objects import add_message, new_id
 from .steps import add_usage, new_step, usage_of
-from .tools import save_transcript, tool_calls_of, tool_calls_step_details
+from .tools import load_transcript, save_transcript, tool_calls_step_details
+
+FIT_ATTEMPTS = 6  # model calls a turn makes at most to fit a prompt the endpoint finds too long
+CUT_OFF_CALL = (
+    "The model's answer reached its token limit while writing this step's tool calls; "
+    "cut-off calls are not made. Raise max_completion_tokens or the model's output limit."
+)
+
+
+@dataclass
+class Answer:
+    """What a model call has answered so far."""
+
+    message: dict[str, Any] | None = None
+    message_step: dict[str, Any] | None = None
+    text: list[str] = field(default_factory=list)
+    tool_step: dict[str, Any] | None = None
+    calls: dict[int, dict[str, Any]] = field(default_factory=dict)  # by the model's index
+    usage: Usage | None = None
+    finish: str | None = None
+    started: bool = False  # the endpoint began to answer (no more retries then)
 
 
 class Turns:
@@ -34,71 +78,184 @@ class Turns:
         self.now = now
 
     async def take(self, run: dict[str, Any]) -> None:
-        """One model call and what it answers: a message, tool calls, or both."""
+        """One model call (or a few, to fit the context) and what it answers."""
+        run_id = run["id"]
+        so_far = load_transcript(self.store, run_id)["usage"]
+        used = so_far or {}
+        completion_left = _left(run.get("max_completion_tokens"), used.get("completion_tokens"))
+        prompt_left = _left(run.get("max_prompt_tokens"), used.get("prompt_tokens"))
+        if completion_left is not None and completion_left <= 0:
+            self._incomplete(run, "max_completion_tokens", so_far)
+            return
+        if prompt_left is not None and prompt_left <= 0:
+            self._incomplete(run, "max_prompt_tokens", so_far)
+            return
+        context = getattr(self.backend, "context_tokens", None)
+        budget = prompt_budget(context, completion_left, prompt_left)
+        auto = (run.get("truncation_strategy") or {}).get("type", "auto") == "auto"
+        for attempt in range(FIT_ATTEMPTS):
+            prompt = model_request(
+                self.store,
+                self.backend,
+                run,
+                stream=self.listeners.watched(run_id),
+                max_completion_tokens=completion_left,
+                prompt_budget=budget if auto else None,
+            )
+            answer = Answer()
+            try:
+                await self._read(run, prompt.request, answer)
+            except ContextLengthError as exc:
+                last = attempt == FIT_ATTEMPTS - 1
+                if answer.started or not auto or last or prompt.kept <= 1:
+                    raise
+                known = exc.context_tokens or context
+                budget = smaller_budget(prompt.request.messages, budget, known)
+                continue
+            break
+        self._conclude(run, prompt.transcript, answer)
+
+    async def _read(self, run: dict[str, Any], request: ModelRequest, answer: Answer) -> None:
+        """The model's answer as it arrives, streamed to the run's listeners."""
+        single = run.get("parallel_tool_calls") is False
+        async for chunk in self.backend.respond(request):
+            answer.started = True
+            if isinstance(chunk, TextDelta):
+                self._text(run, answer, chunk.text)
+            elif isinstance(chunk, ToolCallDelta):
+                if single and answer.calls and chunk.index not in answer.calls:
+                    continue  # parallel_tool_calls false: the first call only
+                self._tool_call(run, answer, chunk)
+            elif isinstance(chunk, Usage):
+                answer.usage = chunk
+            elif isinstance(chunk, Finish):
+                answer.finish = chunk.reason
+
+    def _text(self, run: dict[str, Any], answer: Answer, text: str) -> None:
+        if answer.message is None:
+            answer.message_step, answer.message = self._start_message(run)
+        part: dict[str, Any] = {"value": text}
+        if not answer.text:
+            part["annotations"] = []
+        answer.text.append(text)
+        self.listeners.emit(
+            run["id"],
+            "thread.message.delta",
+            {
+                "id": answer.message["id"],
+                "object": "thread.message.delta",
+                "delta": {"content": [{"index": 0, "type": "text", "text": part}]},
+            },
+        )
+
+    def _tool_call(self, run: dict[str, Any], answer: Answer, chunk: ToolCallDelta) -> None:
+        """A piece of a tool call: the step (created empty at the first call) grows by a
+        ``thread.run.step.delta``; a call's ID and name are sent once, at its start (the SDK
+        joins repeated strings)."""
+        if answer.tool_step is None:
+            answer.tool_step = new_step(
+                self.store, run, {"type": "tool_calls", "tool_calls": []}, self.now()
+            )
+            self.listeners.emit(run["id"], "thread.run.step.created", answer.tool_step)
+            self.listeners.emit(run["id"], "thread.run.step.in_progress", answer.tool_step)
+        call = answer.calls.get(chunk.index)
+        if call is None:
+            call = {
+                "position": len(answer.calls),
+                "id": chunk.id or new_id("call"),
+                "name": chunk.name or "",
+                "arguments": "",
+            }
+            answer.calls[chunk.index] = call
+            delta: dict[str, Any] = {
+                "index": call["position"],
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": call["name"], "arguments": chunk.arguments},
+            }
+        else:
+            if chunk.name and not call["name"]:
+                call["name"] = chunk.name
+            # "type" in every piece: the SDK tells the kinds of tool call deltas by it
+            delta = {
+                "index": call["position"],
+                "type": "function",
+                "function": {"arguments": chunk.arguments},
+            }
+        call["arguments"] += chunk.arguments
+        if not chunk.arguments and "id" not in delta:
+            return  # nothing new for a client
+        self.listeners.emit(
+            run["id"],
+            "thread.run.step.delta",
+            {
+                "id": answer.tool_step["id"],
+                "object": "thread.run.step.delta",
+                "delta": {"step_details": {"type": "tool_calls", "tool_calls": [delta]}},
+            },
+        )
+
+    def _conclude(self, run: dict[str, Any], transcript: dict[str, Any], answer: Answer) -> None:
+        """The answer is complete: finish its message and steps, and the run or its turn."""
         run_id = run["id"]
         emit = self.listeners.emit
-        request, transcript = model_request(
-            self.store, self.backend, run, stream=self.listeners.watched(run_id)
-        )
-        message: dict[str, Any] | None = None
-        step: dict[str, Any] | None = None
-        text: list[str] = []
-        calls: dict[int, dict[str, Any]] = {}
-        usage: Usage | None = None
-        async for chunk in self.backend.respond(request):
-            if isinstance(chunk, TextDelta):
-                if message is None:
-                    step, message = self._start_message(run)
-                first = not text
-                text.append(chunk.text)
-                part: dict[str, Any] = {"value": chunk.text}
-                if first:
-                    part["annotations"] = []
-                emit(
-                    run_id,
-                    "thread.message.delta",
-                    {
-                        "id": message["id"],
-                        "object": "thread.message.delta",
-                        "delta": {"content": [{"index": 0, "type": "text", "text": part}]},
-                    },
-                )
-            elif isinstance(chunk, ToolCallDelta):
-                call = calls.setdefault(chunk.index, {"id": None, "name": None, "arguments": ""})
-                call["id"] = call["id"] or chunk.id
-                call["name"] = call["name"] or chunk.name
-                call["arguments"] += chunk.arguments
-            elif isinstance(chunk, Usage):
-                usage = chunk
-        step_usage = usage_of(usage)
+        step_usage = usage_of(answer.usage)
         transcript["usage"] = add_usage(transcript["usage"], step_usage)
         now = self.now()
         current = self.store.get("run", run_id)
         if current is None or current["status"] != "in_progress":  # ended meanwhile
             self.listeners.close(run_id)
             return
-        if message is None and not calls:
-            step, message = self._start_message(run)
-        if message is not None and step is not None:
-            content = [text_part("".join(text))]
-            message = self._save(
-                "message", message, status="completed", completed_at=now, content=content
+        cut_off = answer.finish == "length"
+        if answer.message is None and not answer.calls and not cut_off:
+            answer.message_step, answer.message = self._start_message(run)
+        if answer.message is not None and answer.message_step is not None:
+            content = [text_part("".join(answer.text))]
+            if cut_off:
+                message = self._save(
+                    "message",
+                    answer.message,
+                    status="incomplete",
+                    incomplete_at=now,
+                    incomplete_details={"reason": "max_tokens"},
+                    content=content,
+                )
+            else:
+                message = self._save(
+                    "message", answer.message, status="completed", completed_at=now, content=content
+                )
+            emit(run_id, f"thread.message.{message['status']}", message)
+            step = self._save(
+                "step", answer.message_step, status="completed", completed_at=now, usage=step_usage
             )
-            emit(run_id, "thread.message.completed", message)
-            step = self._save("step", step, status="completed", completed_at=now, usage=step_usage)
             emit(run_id, "thread.run.step.completed", step)
-        if calls:
-            tool_calls = tool_calls_of(calls)
-            turn: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
-            turn["content"] = "".join(text) if text else None
-            transcript["turns"].append(turn)
-            save_transcript(self.store, run, transcript)
-            tool_step = new_step(self.store, run, tool_calls_step_details(tool_calls), self.now())
+        tool_step = answer.tool_step
+        if tool_step is not None and cut_off:
             tool_step = self._save(
-                "step", tool_step, usage=None if message is not None else step_usage
+                "step",
+                tool_step,
+                status="failed",
+                failed_at=now,
+                last_error={"code": "server_error", "message": CUT_OFF_CALL},
+                usage=step_usage if answer.message is None else None,
             )
-            emit(run_id, "thread.run.step.created", tool_step)
-            emit(run_id, "thread.run.step.in_progress", tool_step)
+            emit(run_id, "thread.run.step.failed", tool_step)
+        if tool_step is not None and not cut_off:
+            tool_calls = [
+                {
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": call["arguments"]},
+                }
+                for call in sorted(answer.calls.values(), key=lambda c: c["position"])
+            ]
+            turn: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
+            turn["content"] = "".join(answer.text) if answer.text else None
+            transcript["turns"].append(turn)
+            # the step's usage, reported when its outputs complete it
+            transcript["step_usage"] = step_usage if answer.message is None else None
+            save_transcript(self.store, run, transcript)
+            self._save("step", tool_step, step_details=tool_calls_step_details(tool_calls))
             self._end(
                 run_id,
                 "thread.run.requires_action",
@@ -110,6 +267,11 @@ class Turns:
                 usage=None,
             )
             return
+        if cut_off:
+            if tool_step is not None:
+                save_transcript(self.store, run, transcript)
+            self._incomplete(run, "max_completion_tokens", transcript["usage"])
+            return
         self._end(
             run_id,
             "thread.run.completed",
@@ -117,6 +279,18 @@ class Turns:
             completed_at=now,
             expires_at=None,
             usage=transcript["usage"],
+        )
+
+    def _incomplete(self, run: dict[str, Any], reason: str, usage: dict[str, int] | None) -> None:
+        """The run ends ``incomplete``: a token budget of the run is spent."""
+        self._end(
+            run["id"],
+            "thread.run.incomplete",
+            status="incomplete",
+            incomplete_details={"reason": reason},
+            required_action=None,
+            expires_at=None,
+            usage=usage,
         )
 
     def _save(self, kind: str, obj: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -158,3 +332,10 @@ class Turns:
         emit(run["id"], "thread.message.created", message)
         emit(run["id"], "thread.message.in_progress", message)
         return step, message
+
+
+def _left(budget: Any, used: Any) -> int | None:
+    """What is left of a run's token budget (None: the run set none)."""
+    if not isinstance(budget, int):
+        return None
+    return budget - (used if isinstance(used, int) else 0)
