@@ -14,3 +14,4 @@ from openai_assistants_knime.nodes import (  # noqa: F401
     runs,
     threads,
 )
+from openai_assistants_knime import prompter_node  # noqa: F401

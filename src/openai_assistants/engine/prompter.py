@@ -46,9 +46,9 @@ from .prompter_plan import (
     check_settings,
     output_columns,
     plan_lanes,
+    row_message,
     run_body,
     thread_body,
-    user_message,
 )
 from .prompter_reply import (
     citations_json,
@@ -185,9 +185,10 @@ def prompt_rows(
     failed = [(rows[i].row_id, a.error) for i, a in enumerate(answers) if a.error]
     if failed:
         first_row, first_error = failed[0]
-        warnings.append(
+        warnings.insert(
+            0,
             f"{len(failed)} of {len(rows)} rows failed; first: {first_row}: "
-            f"{_short(first_error or '')} See the '{columns[-1][0]}' column."
+            f"{_short(first_error or '')} See the '{columns[-1][0]}' column.",
         )
     for warning in warnings:
         logger.warning(warning)
@@ -219,8 +220,7 @@ def _prepare(
                         "row with a prompt needs the thread to continue.",
                         setting="thread_id_column",
                     )
-                assert row.prompt is not None  # rows without one are in no lane
-                body = run_body(settings, row, user_message(row.prompt))
+                body = run_body(settings, row, row_message(row))
                 if not body["assistant_id"]:
                     raise InvalidSettingsError(
                         "The assistant ID cell is missing and the dialog has none.",

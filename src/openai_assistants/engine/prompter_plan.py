@@ -65,6 +65,8 @@ class PromptRow:
     ``prompt``: None for a missing cell (no request), text, or a parsed JSON value (a
     content array or a message object). ``group``: the PER_GROUP key (None: missing cell,
     itself a group as in KNIME's GroupBy). ``thread_id``: FROM_COLUMN's thread.
+    ``prompt_is_json``: a text prompt is JSON text (a JSON column's cell), read when the
+    row's request is checked, so a cell that does not parse is that row's error.
     """
 
     row_id: str
@@ -72,6 +74,7 @@ class PromptRow:
     assistant_id: str | None = None
     group: str | None = None
     thread_id: str | None = None
+    prompt_is_json: bool = False
 
 
 def check_settings(
@@ -154,6 +157,16 @@ def plan_lanes(rows: Sequence[PromptRow], mode: ThreadMode) -> list[list[int]]:
             key = ("thread", thread) if thread else ("row", i)  # a missing ID fails alone
         lanes.setdefault(key, []).append(i)
     return list(lanes.values())
+
+
+def row_message(row: PromptRow) -> dict[str, Any]:
+    """The message a row sends (its prompt read as JSON first where it is JSON text)."""
+    prompt = row.prompt
+    if row.prompt_is_json and isinstance(prompt, str):
+        prompt = parse_json_prompt(prompt)
+    if prompt is None:
+        raise InvalidSettingsError("The prompt cell is missing.", setting="prompt_column")
+    return user_message(prompt)
 
 
 def user_message(prompt: str | list | dict) -> dict[str, Any]:
