@@ -66,7 +66,29 @@ from .run_polling import STOP_STATUSES, TERMINAL_STATUSES
 
 logger = logging.getLogger("openai_assistants.prompter")
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[float, str], None]  # KNIME's set_progress: fraction, message
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Where a table stands, for a progress display that shows more than KNIME's bar."""
+
+    done: int  # rows finished (answered, failed, or without a prompt)
+    total: int
+    running: int  # questions being asked right now
+    failed: int
+
+    @property
+    def text(self) -> str:
+        """KNIME's progress message: ``12 of 200 answered, 4 running``."""
+        text = f"{self.done} of {self.total} answered, {self.running} running"
+        return text + (f", {self.failed} failed" if self.failed else "")
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
 FIRST_POLL_SECONDS = 0.05  # adaptive polling (a stream that broke off): 0.05, 0.1, 0.2, ...
 CLEAN_UP_SECONDS = 0.8  # cancelling the runs on the server after a stop: at most this long
 _PENDING_THREAD = "thread_pending"  # a new thread's place in a request checked before it exists
@@ -145,12 +167,15 @@ def prompt_rows(
     client: object | None = None,
     is_canceled: Callable[[], bool] | None = None,
     progress: Progress | None = None,
+    tally: Callable[[Tally], None] | None = None,
 ) -> PrompterOutcome:
     """Ask every row's question and return one answer per row, in input order.
 
     With ``ErrorHandling.FAIL`` the first failed row raises (its row ID in the message);
     with ``OUTPUT`` the error is the row's ``error`` cell and one warning sums the failed
-    rows up. ``is_canceled`` and ``progress`` are called only from the calling thread.
+    rows up. ``is_canceled``, ``progress`` (fraction and message, for KNIME) and ``tally``
+    (the counts, for the command line) are called only from the calling thread, whenever
+    the counts change.
     ``client`` is an ``httpx.Client`` to send with (tests: a mock or ASGI transport);
     ``input_columns`` the input table's column names (appended names never repeat one);
     ``assistant_from_column``: the rows' assistant IDs come from a column (the dialog's
@@ -181,7 +206,9 @@ def prompt_rows(
             config, credential_password, environ, http=client, is_canceled=stopped
         )
         asker = _Asker(settings, config, rows, prepared, api.send, stop, deadlines)
-        _run_lanes(asker, lanes, answers, settings, is_canceled, progress)
+        _run_lanes(asker, lanes, answers, settings, is_canceled, progress, tally)
+    elif tally is not None:
+        tally(Tally(len(rows), len(rows), 0, sum(1 for a in answers if a.error)))
     failed = [(rows[i].row_id, a.error) for i, a in enumerate(answers) if a.error]
     if failed:
         first_row, first_error = failed[0]
@@ -454,6 +481,7 @@ def _run_lanes(
     settings: PrompterSettings,
     is_canceled: Callable[[], bool] | None,
     progress: Progress | None,
+    tally: Callable[[Tally], None] | None,
 ) -> None:
     """Up to ``concurrency`` lanes at once; the calling thread watches cancel and reports."""
     stop = asker.stop
@@ -501,7 +529,7 @@ def _run_lanes(
     ]
     remaining = sum(len(lane) for lane in lanes)
     finished = total - remaining
-    failed = 0
+    failed = sum(1 for a in answers if a.error)  # rows whose request could not be built
     shown = None
     started = time.monotonic()
     try:
@@ -526,11 +554,13 @@ def _run_lanes(
                     failed += 1
                     if settings.on_error is ErrorHandling.FAIL:
                         raise _row_error(asker.rows[i].row_id, answer.error)
-            if progress is not None:
-                note = _progress_text(finished, total, running[0], failed)
-                if note != shown:
-                    shown = note
-                    progress(finished / total if total else 1.0, note)
+            now = Tally(finished, total, running[0], failed)
+            if now != shown:
+                shown = now
+                if progress is not None:
+                    progress(now.fraction, now.text)
+                if tally is not None:
+                    tally(now)
     except BaseException as exc:
         stop.set()
         for w in workers:
@@ -542,11 +572,6 @@ def _run_lanes(
     for w in workers:
         w.join()
     logger.debug("prompter: %d rows in %.2f s", total, time.monotonic() - started)
-
-
-def _progress_text(finished: int, total: int, running: int, failed: int) -> str:
-    text = f"{finished} of {total} answered, {running} running"
-    return text + (f", {failed} failed" if failed else "")
 
 
 def _row_error(row_id: str, message: str) -> OpenAIAssistantsError:
