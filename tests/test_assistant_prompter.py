@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import httpx
+import knime.api.schema as ks
 import knime.extension as knext
 import pyarrow as pa
 import pytest
@@ -321,3 +322,42 @@ def test_max_wait_cancels_the_overdue_run_and_fails_its_row() -> None:
         assert "maximum wait of 1 s" in rows[0]["error"]
         assert "cancelled on the server" in rows[0]["error"]
         assert rows[0]["Response"] is None
+
+
+JSON_TYPE = ks.LogicalType(
+    '{"value_factory_class":"org.knime.core.data.json.JSONValueFactory"}', knext.string()
+)
+
+
+class _JsonQuestions:
+    """A table whose prompt column is KNIME's JSON type (cells arrive as JSON text); the
+    test double cannot build one, so this stands in for what the node reads of a table."""
+
+    def __init__(self, cells: list[str | None]) -> None:
+        self.schema = knext.Schema.from_columns([knext.Column(JSON_TYPE, "question")])
+        self._data = pa.table(
+            {
+                "<RowID>": pa.array([f"r{i}" for i in range(len(cells))], pa.string()),
+                "question": pa.array(cells, pa.string()),
+            }
+        )
+
+    def to_pyarrow(self) -> pa.Table:
+        return self._data
+
+
+def test_a_json_prompt_column_sends_content_arrays_and_messages(sandbox, assistant) -> None:
+    table = _JsonQuestions(
+        [
+            json.dumps([{"type": "text", "text": "an array"}]),
+            json.dumps({"role": "user", "content": "a message"}),
+            None,
+        ]
+    )
+    port = configuration_port(sandbox.base_url, credentials="openai")
+    node = prompter(assistant_id=assistant)
+    declared, _ = node.configure(ConfigurationContext(CREDENTIALS), port.spec, table.schema)
+    assert declared["question"].ktype == JSON_TYPE  # the input column as it was declared
+    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
+    rows = output.to_pyarrow().to_pylist()
+    assert [r["Response"] for r in rows] == ["Echo: an array", "Echo: a message", None]
