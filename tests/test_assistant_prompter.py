@@ -361,3 +361,13 @@ def test_a_json_prompt_column_sends_content_arrays_and_messages(sandbox, assista
     output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
     rows = output.to_pyarrow().to_pylist()
     assert [r["Response"] for r in rows] == ["Echo: an array", "Echo: a message", None]
+
+
+def test_a_table_without_prompts_sends_nothing(sandbox, assistant) -> None:
+    before = len(sandbox.request_log)
+    rows, context = run_node(
+        sandbox, prompter(assistant_id=assistant), questions(question=[None, None])
+    )
+    assert len(sandbox.request_log) == before
+    assert [(r["Response"], r["status"], r["error"]) for r in rows] == [(None, None, None)] * 2
+    assert context.progress[-1] == (1.0, "2 of 2 answered, 0 running")

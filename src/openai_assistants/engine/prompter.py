@@ -207,8 +207,12 @@ def prompt_rows(
         )
         asker = _Asker(settings, config, rows, prepared, api.send, stop, deadlines)
         _run_lanes(asker, lanes, answers, settings, is_canceled, progress, tally)
-    elif tally is not None:
-        tally(Tally(len(rows), len(rows), 0, sum(1 for a in answers if a.error)))
+    else:  # nothing to ask (every prompt missing, or every row refused): all done at once
+        finished = Tally(len(rows), len(rows), 0, sum(1 for a in answers if a.error))
+        if progress is not None:
+            progress(finished.fraction, finished.text)
+        if tally is not None:
+            tally(finished)
     failed = [(rows[i].row_id, a.error) for i, a in enumerate(answers) if a.error]
     if failed:
         first_row, first_error = failed[0]
