@@ -371,3 +371,24 @@ def test_a_table_without_prompts_sends_nothing(sandbox, assistant) -> None:
     assert len(sandbox.request_log) == before
     assert [(r["Response"], r["status"], r["error"]) for r in rows] == [(None, None, None)] * 2
     assert context.progress[-1] == (1.0, "2 of 2 answered, 0 running")
+
+
+def test_the_settings_keys_are_the_issues_in_their_sections_and_load_again() -> None:
+    from knime.extension import parameter as kp
+    from test_extension_module import settings_of
+
+    node = prompter(assistant_id="asst_x", thread_mode="PER_GROUP", group_column="topic")
+    node.execution.concurrency = 8
+    keys = {k for k in settings_of(type(node)) if "." in k}
+    assert keys == {f"{section}.{key}" for key, section in SECTIONS.items()}
+    for param in settings_of(type(node)).values():
+        assert param._label and param.__doc__ and len(param.__doc__) > 15
+    saved = kp.extract_parameters(node)
+    again = AssistantPrompterNode()
+    kp.validate_parameters(again, saved, "0.2.0")
+    kp.inject_parameters(again, saved, "0.2.0")
+    assert (again.assistant.assistant_id, again.threads.thread_mode) == ("asst_x", "PER_GROUP")
+    assert (again.threads.group_column, again.execution.concurrency) == ("topic", 8)
+    assert AssistantPrompterNode().threads.thread_mode == "NEW_PER_ROW"
+    assert AssistantPrompterNode().execution.concurrency == 4
+    assert AssistantPrompterNode().prompt.response_column == "Response"
