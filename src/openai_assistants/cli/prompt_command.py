@@ -7,14 +7,25 @@ The input table comes back with the node's answer columns appended (``Response``
 ``thread_id``, ``run_id``, ``status``, the token counts, ``citations``, ``required_action``,
 ``error``), through the same core the node calls (:mod:`openai_assistants.engine.prompter`).
 While it works, the rows' progress is shown on standard error (``--quiet`` silences it).
+The command line's plumbing (connection flags, Ctrl+C as cancel, the output file's checks)
+is ``cli.main``'s, which calls in here: this module never imports it.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidSettingsError
+
+if TYPE_CHECKING:  # the parser is built for every command: the engine loads when it runs
+    from ..client.connection import ConnectionConfig
+
+MAX_SECONDS = 86_400.0
 
 THREAD_MODES = {
     "new-per-row": "NEW_PER_ROW",
@@ -23,10 +34,9 @@ THREAD_MODES = {
 }
 
 
-def add_prompt_parser(commands: Any) -> None:
-    """The ``prompt`` subcommand, its flags named as the node's settings."""
-    from .main import _add_connection_arguments, _positive
-
+def add_prompt_parser(commands: Any, connection_arguments: Callable[[Any], None]) -> Any:
+    """The ``prompt`` subcommand, its flags named as the node's settings (the connection's
+    flags added by ``connection_arguments``, as for every subcommand); returns its parser."""
     command = commands.add_parser(
         "prompt",
         help="the Assistant Prompter: a question per row, the answer in a column",
@@ -52,29 +62,35 @@ def add_prompt_parser(commands: Any) -> None:
     command.add_argument("--response-column", default="Response", metavar="NAME")
     command.add_argument("--concurrency", type=int, default=4, metavar="N", help="1 to 32")
     command.add_argument("--on-error", choices=["fail", "output"], default="fail")
-    command.add_argument("--poll-interval", type=_positive, default=1.0, metavar="S")
-    command.add_argument("--max-wait", type=_positive, default=600.0, metavar="S")
+    command.add_argument("--poll-interval", type=_seconds, default=1.0, metavar="S")
+    command.add_argument("--max-wait", type=_seconds, default=600.0, metavar="S")
     command.add_argument("--output", type=Path, metavar="FILE", help="write .csv, .json, .parquet")
     command.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    _add_connection_arguments(command)
-    command.set_defaults(handler=run_prompt)
+    connection_arguments(command)
+    return command
 
 
-def run_prompt(args: argparse.Namespace) -> int:
+def answer_table(
+    args: argparse.Namespace, config: ConnectionConfig, is_canceled: Callable[[], bool]
+) -> tuple[Any, list[str]]:
+    """Ask the input file's questions; the input table with the answer columns appended
+    (Arrow, RowIDs first) and the warnings. Shows the rows' progress on stderr."""
     from ..engine.execution import ErrorHandling
     from ..engine.prompter import Tally, prompt_rows
     from ..engine.prompter_plan import PrompterSettings, ThreadMode
     from ..engine.table_input import read_table_file
-    from .main import EXIT_OK, UsageError, _check_output_path, _config, _interrupt_as_cancel, _say
+    from ..tables.prompter_table import with_answers
     from .progress import RowProgress
-    from .table_output import format_table, write_table
 
-    _check_output_path(args.output)
     mode = ThreadMode[THREAD_MODES[args.thread_mode]]
     if mode is ThreadMode.PER_GROUP and not args.group_column:
-        raise UsageError("--thread-mode per-group needs --group-column NAME")
+        raise InvalidSettingsError(
+            "--thread-mode per-group needs --group-column NAME", setting="group_column"
+        )
     if mode is ThreadMode.FROM_COLUMN and not args.thread_id_column:
-        raise UsageError("--thread-mode from-column needs --thread-id-column NAME")
+        raise InvalidSettingsError(
+            "--thread-mode from-column needs --thread-id-column NAME", setting="thread_id_column"
+        )
     settings = PrompterSettings(
         assistant_id=args.assistant_id.strip(),
         instructions=args.instructions,
@@ -86,7 +102,6 @@ def run_prompt(args: argparse.Namespace) -> int:
         poll_interval=args.poll_interval,
         max_wait=args.max_wait,
     )
-    config = _config(args)
     frame = read_table_file(args.input)
     rows = prompt_rows_of(frame, args)
     progress = None if args.quiet or len(rows) < 2 else RowProgress(sys.stderr)
@@ -96,35 +111,26 @@ def run_prompt(args: argparse.Namespace) -> int:
             progress.update(now.done, now.total, now.running, now.failed)
 
     try:
-        with _interrupt_as_cancel() as interrupted:
-            outcome = prompt_rows(
-                rows,
-                settings,
-                config,
-                input_columns=[str(c) for c in frame.columns],
-                assistant_from_column=bool(args.assistant_id_column),
-                is_canceled=interrupted.is_set,
-                tally=show,
-            )
+        outcome = prompt_rows(
+            rows,
+            settings,
+            config,
+            input_columns=[str(c) for c in frame.columns],
+            assistant_from_column=bool(args.assistant_id_column),
+            is_canceled=is_canceled,
+            tally=show,
+        )
     finally:
         if progress is not None:
             progress.close()
-    for warning in outcome.warnings:
-        _say(f"warning: {warning}", sys.stderr)
-    from ..tables.prompter_table import with_answers
-
-    table = with_answers(input_table(frame), outcome)
-    if args.output is None:
-        sys.stdout.write(format_table(table))
-        return EXIT_OK
-    write_answers(table, args.output, write_table)
-    _say(f"wrote {table.num_rows} row(s) to {args.output}", sys.stderr)
-    return EXIT_OK
+    return with_answers(input_table(frame), outcome), outcome.warnings
 
 
-def write_answers(table: Any, path: Path, write_table: Any) -> None:
+def write_answers(table: Any, path: Path) -> None:
     """CSV through Arrow's writer, so the token counts stay whole numbers beside missing
     cells (pandas would write them as 3.0); .json and .parquet as every command writes."""
+    from .table_output import write_table
+
     if path.suffix.lower() != ".csv":
         write_table(table, path)
         return
@@ -174,6 +180,13 @@ def input_table(frame: Any) -> Any:
     table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
     table = table.replace_schema_metadata(None)
     return table.add_column(0, ROW_ID, pa.array([str(r) for r in frame.index], pa.string()))
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
+        raise argparse.ArgumentTypeError(f"must be > 0 and at most {MAX_SECONDS:g}")
+    return value
 
 
 def _missing(value: Any) -> bool:
