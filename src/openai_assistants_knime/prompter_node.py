@@ -316,11 +316,7 @@ class AssistantPrompterNode:
         with settings_errors_as_invalid_parameters():
             settings = self.settings()
             found = self.columns(table_schema, settings)
-            warnings = check_settings(
-                settings,
-                assistant_from_column="assistant" in found,
-                input_columns=table_schema.column_names,
-            )
+            warnings = check_settings(settings, assistant_from_column="assistant" in found)
         report_warnings(config_context.set_warning, warnings)
         appended = knime_schema(output_columns(settings, table_schema.column_names))
         return knext.Schema.from_columns([*table_schema, *appended]), spec

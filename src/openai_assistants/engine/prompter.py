@@ -181,11 +181,7 @@ def prompt_rows(
     ``assistant_from_column``: the rows' assistant IDs come from a column (the dialog's
     may then be empty).
     """
-    warnings = check_settings(
-        settings,
-        assistant_from_column=assistant_from_column,
-        input_columns=input_columns,
-    )
+    warnings = check_settings(settings, assistant_from_column=assistant_from_column)
     columns = output_columns(settings, input_columns)
     answers = [Answer() for _ in rows]
     lanes = plan_lanes(rows, settings.thread_mode)

@@ -81,7 +81,6 @@ def check_settings(
     settings: PrompterSettings,
     *,
     assistant_from_column: bool = False,
-    input_columns: Sequence[str] = (),
 ) -> list[str]:
     """configure(): the settings' own problems (raises naming the setting); warnings."""
     warnings: list[str] = []
