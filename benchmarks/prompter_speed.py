@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src")]
 
+from openai_assistants.client.client import ApiClient  # noqa: E402
 from openai_assistants.client.connection import ConnectionConfig  # noqa: E402
 from openai_assistants.engine.prompter import prompt_rows  # noqa: E402
 from openai_assistants.engine.prompter_plan import (  # noqa: E402
@@ -71,7 +72,7 @@ def main() -> int:
                 assistant_id=assistant, thread_mode=thread_mode, concurrency=args.concurrency
             )
             started = time.perf_counter()
-            outcome = prompt_rows(rows, settings, config, environ=KEY)
+            outcome = prompt_rows(rows, settings, ApiClient.connect(config, environ=KEY))
             wall = time.perf_counter() - started
             failed = sum(1 for a in outcome.answers if a.error or a.response is None)
             ratio = wall / ideal

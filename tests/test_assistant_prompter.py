@@ -199,8 +199,9 @@ def test_new_threads_get_the_vector_store(sandbox, assistant) -> None:
 
 def test_json_prompts_are_sent_as_content_arrays_or_messages(sandbox, assistant) -> None:
     """A JSON value as the core reads a JSON column's cell (the double has no JSON type)."""
+    from openai_assistants.client.client import ApiClient
     from openai_assistants.client.connection import ConnectionConfig
-    from openai_assistants.engine.execution import ErrorHandling
+    from openai_assistants.engine.options import ErrorHandling
     from openai_assistants.engine.prompter import prompt_rows
     from openai_assistants.engine.prompter_plan import PrompterSettings, PromptRow
 
@@ -214,8 +215,9 @@ def test_json_prompts_are_sent_as_content_arrays_or_messages(sandbox, assistant)
     outcome = prompt_rows(
         rows,
         settings,
-        ConnectionConfig(base_url=sandbox.base_url),
-        environ={"OPENAI_API_KEY": KEY},
+        ApiClient.connect(
+            ConnectionConfig(base_url=sandbox.base_url), environ={"OPENAI_API_KEY": KEY}
+        ),
     )
     responses = [a.response for a in outcome.answers]
     assert responses == ["Echo: from an array", "Echo: from a message", "Echo: just text", None]

@@ -8,8 +8,9 @@ import json
 import httpx
 import pytest
 
+from openai_assistants.client.client import ApiClient
 from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.execution import ErrorHandling
+from openai_assistants.engine.options import ErrorHandling
 from openai_assistants.engine.prompter import Tally, prompt_rows
 from openai_assistants.engine.prompter_plan import (
     PrompterSettings,
@@ -25,6 +26,10 @@ from openai_assistants.sandbox import Faults, start_sandbox
 
 KEY = "sk-sandbox-prompter-core-0123456789"
 ENV = {"OPENAI_API_KEY": KEY}
+
+
+def connect(config: ConnectionConfig, http: httpx.Client | None = None) -> ApiClient:
+    return ApiClient.connect(config, environ=ENV, http=http)
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +86,7 @@ def test_a_bad_row_fails_before_anything_is_sent(sandbox) -> None:
         prompt_rows(
             rows,
             PrompterSettings(assistant_id=sandbox.assistant),
-            ConnectionConfig(base_url=sandbox.base_url),
-            environ=ENV,
+            connect(ConnectionConfig(base_url=sandbox.base_url)),
         )
     assert len(sandbox.request_log) == before
 
@@ -93,8 +97,7 @@ def test_a_stream_cut_short_is_polled_and_the_reply_listed(sandbox) -> None:
     outcome = prompt_rows(
         [PromptRow("r0", "cut")],
         PrompterSettings(assistant_id=sandbox.assistant),
-        ConnectionConfig(base_url=sandbox.base_url),
-        environ=ENV,
+        connect(ConnectionConfig(base_url=sandbox.base_url)),
     )
     (answer,) = outcome.answers
     assert (answer.response, answer.status, answer.error) == ("Echo: cut", "completed", None)
@@ -108,8 +111,7 @@ def test_rate_limits_are_waited_out_by_every_row(sandbox) -> None:
     outcome = prompt_rows(
         [PromptRow(f"r{i}", f"q{i}") for i in range(4)],
         PrompterSettings(assistant_id=sandbox.assistant, on_error=ErrorHandling.OUTPUT),
-        ConnectionConfig(base_url=sandbox.base_url, max_retries=3),
-        environ=ENV,
+        connect(ConnectionConfig(base_url=sandbox.base_url, max_retries=3)),
         tally=tallies.append,
     )
     assert [a.response for a in outcome.answers] == [f"Echo: q{i}" for i in range(4)]
@@ -161,9 +163,7 @@ def test_citations_name_the_file_and_quote_the_search_result() -> None:
         outcome = prompt_rows(
             [PromptRow("r0", "What is KNIME?")],
             PrompterSettings(assistant_id="asst_1"),
-            ConnectionConfig(base_url="https://api.example.test/v1"),
-            environ=ENV,
-            client=client,
+            connect(ConnectionConfig(base_url="https://api.example.test/v1"), client),
         )
     (row,) = outcome.answers
     assert row.response == text and row.total_tokens == 15
@@ -205,9 +205,7 @@ def test_a_server_that_answers_the_run_as_json_is_polled_soon() -> None:
         outcome = prompt_rows(
             [PromptRow("r0", "Hi")],
             PrompterSettings(assistant_id="asst_1", poll_interval=30.0),
-            ConnectionConfig(base_url="https://api.example.test/v1"),
-            environ=ENV,
-            client=client,
+            connect(ConnectionConfig(base_url="https://api.example.test/v1"), client),
         )
     assert outcome.answers[0].response == "Hello"
     assert times.count("GET /v1/threads/thread_1/runs/run_1") == 2

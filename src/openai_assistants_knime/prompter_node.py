@@ -11,7 +11,7 @@ from typing import Any
 
 import knime.extension as knext
 
-from openai_assistants.engine.execution import MAX_CONCURRENCY, ErrorHandling
+from openai_assistants.engine.options import MAX_CONCURRENCY, ErrorHandling
 from openai_assistants.engine.prompter_plan import (
     DEFAULT_RESPONSE_COLUMN,
     MIN_MAX_WAIT,
@@ -327,6 +327,7 @@ class AssistantPrompterNode:
         configuration: OpenAIConfigurationPortObject,
         table: knext.Table,
     ) -> tuple[knext.Table, OpenAIConfigurationPortObject]:
+        from openai_assistants.client.client import ApiClient
         from openai_assistants.engine.prompter import prompt_rows
         from openai_assistants.tables.prompter_table import with_answers
 
@@ -336,14 +337,18 @@ class AssistantPrompterNode:
         data = table.to_pyarrow()
         rows = _prompt_rows(data, found, is_json_column(schema[found["prompt"]]))
         exec_context.set_progress(0.0, f"Asking {len(rows)} question(s)")
+        connection = configuration.spec.connection
+        client = ApiClient.connect(
+            connection,
+            key_lookup(exec_context, connection),
+            is_canceled=exec_context.is_canceled,
+        )
         outcome = prompt_rows(
             rows,
             settings,
-            configuration.spec.connection,
+            client,
             input_columns=schema.column_names,
             assistant_from_column="assistant" in found,
-            credential_password=key_lookup(exec_context, configuration.spec.connection),
-            is_canceled=exec_context.is_canceled,
             progress=exec_context.set_progress,
         )
         report_warnings(exec_context.set_warning, outcome.warnings)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidSettingsError
 
 if TYPE_CHECKING:  # the parser is built for every command: the engine loads when it runs
-    from ..client.connection import ConnectionConfig
+    from ..client.client import ApiClient
 
 MAX_SECONDS = 86_400.0
 
@@ -70,15 +70,14 @@ def add_prompt_parser(commands: Any, connection_arguments: Callable[[Any], None]
     return command
 
 
-def answer_table(
-    args: argparse.Namespace, config: ConnectionConfig, is_canceled: Callable[[], bool]
-) -> tuple[Any, list[str]]:
-    """Ask the input file's questions; the input table with the answer columns appended
-    (Arrow, RowIDs first) and the warnings. Shows the rows' progress on stderr."""
-    from ..engine.execution import ErrorHandling
+def answer_table(args: argparse.Namespace, client: ApiClient) -> tuple[Any, list[str]]:
+    """Ask the input file's questions through ``client``; the input table with the answer
+    columns appended (Arrow, RowIDs first) and the warnings. Shows the rows' progress on
+    stderr."""
+    from ..engine.inputs import read_table_file
+    from ..engine.options import ErrorHandling
     from ..engine.prompter import Tally, prompt_rows
     from ..engine.prompter_plan import PrompterSettings, ThreadMode
-    from ..engine.table_input import read_table_file
     from ..tables.prompter_table import with_answers
     from .progress import RowProgress
 
@@ -114,10 +113,9 @@ def answer_table(
         outcome = prompt_rows(
             rows,
             settings,
-            config,
+            client,
             input_columns=[str(c) for c in frame.columns],
             assistant_from_column=bool(args.assistant_id_column),
-            is_canceled=is_canceled,
             tally=show,
         )
     finally:
@@ -144,8 +142,8 @@ def write_answers(table: Any, path: Path) -> None:
 
 def prompt_rows_of(frame: Any, args: argparse.Namespace) -> list:
     """The file's rows as the core's rows; the columns named by the flags must exist."""
+    from ..engine.inputs import column_cells
     from ..engine.prompter_plan import PromptRow
-    from ..engine.table_input import column_cells
 
     is_json = args.prompt_format == "json"
     prompts: list[Any] = []

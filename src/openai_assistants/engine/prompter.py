@@ -22,9 +22,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..client.cancellation import POLL_SECONDS, pause
 from ..client.connection import ConnectionConfig
@@ -38,7 +38,7 @@ from ..errors import (
     RequestFailedError,
 )
 from ..operations import INCLUDE_FILE_SEARCH_CONTENT, by_id
-from .execution import ErrorHandling
+from .options import ErrorHandling
 from .prompter_plan import (
     PrompterSettings,
     PromptRow,
@@ -63,6 +63,9 @@ from .prompter_reply import (
     usage_counts,
 )
 from .run_polling import STOP_STATUSES, TERMINAL_STATUSES
+
+if TYPE_CHECKING:
+    from ..client.client import ApiClient
 
 logger = logging.getLogger("openai_assistants.prompter")
 
@@ -158,14 +161,10 @@ class _Prepared:
 def prompt_rows(
     rows: Sequence[PromptRow],
     settings: PrompterSettings,
-    config: ConnectionConfig,
+    client: ApiClient,
     *,
     input_columns: Sequence[str] = (),
     assistant_from_column: bool = False,
-    credential_password: Callable[[str], str | None] | None = None,
-    environ: Mapping[str, str] | None = None,
-    client: object | None = None,
-    is_canceled: Callable[[], bool] | None = None,
     progress: Progress | None = None,
     tally: Callable[[Tally], None] | None = None,
 ) -> PrompterOutcome:
@@ -173,14 +172,14 @@ def prompt_rows(
 
     With ``ErrorHandling.FAIL`` the first failed row raises (its row ID in the message);
     with ``OUTPUT`` the error is the row's ``error`` cell and one warning sums the failed
-    rows up. ``is_canceled``, ``progress`` (fraction and message, for KNIME) and ``tally``
-    (the counts, for the command line) are called only from the calling thread, whenever
-    the counts change.
-    ``client`` is an ``httpx.Client`` to send with (tests: a mock or ASGI transport);
-    ``input_columns`` the input table's column names (appended names never repeat one);
-    ``assistant_from_column``: the rows' assistant IDs come from a column (the dialog's
-    may then be empty).
+    rows up. Every request goes through ``client`` (its configuration, key, 429 gate); its
+    cancel flag, ``progress`` (fraction and message, for KNIME) and ``tally`` (the counts,
+    for the command line) are called only from the calling thread, the last two whenever
+    the counts change; the workers stop on the table's own flag. ``input_columns``: the
+    input table's column names (appended names never repeat one); ``assistant_from_column``:
+    the rows' assistant IDs come from a column (the dialog's may then be empty).
     """
+    config = client.config
     warnings = check_settings(settings, assistant_from_column=assistant_from_column)
     columns = output_columns(settings, input_columns)
     answers = [Answer() for _ in rows]
@@ -189,8 +188,6 @@ def prompt_rows(
     lanes = [[i for i in lane if i in prepared] for lane in lanes]
     lanes = [lane for lane in lanes if lane]
     if lanes:
-        from .execute import ApiClient
-
         stop = threading.Event()
         deadlines = threading.local()  # each worker's current run: when max_wait is over
 
@@ -198,11 +195,9 @@ def prompt_rows(
             run_deadline = getattr(deadlines, "at", None)
             return stop.is_set() or (run_deadline is not None and time.monotonic() > run_deadline)
 
-        api = ApiClient.connect(
-            config, credential_password, environ, http=client, is_canceled=stopped
-        )
-        asker = _Asker(settings, config, rows, prepared, api.send, stop, deadlines)
-        _run_lanes(asker, lanes, answers, settings, is_canceled, progress, tally)
+        workers = client.with_cancel(stopped)  # same key, connections and 429 gate
+        asker = _Asker(settings, config, rows, prepared, workers.send, stop, deadlines)
+        _run_lanes(asker, lanes, answers, settings, client.is_canceled, progress, tally)
     else:  # nothing to ask (every prompt missing, or every row refused): all done at once
         finished = Tally(len(rows), len(rows), 0, sum(1 for a in answers if a.error))
         if progress is not None:

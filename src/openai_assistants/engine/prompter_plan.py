@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 from ..errors import InvalidSettingsError
-from .execution import MAX_CONCURRENCY, ErrorHandling
+from .options import MAX_CONCURRENCY, ErrorHandling
 
 DEFAULT_RESPONSE_COLUMN = "Response"
 MIN_POLL_INTERVAL = 0.1
