@@ -10,8 +10,8 @@ from openai_assistants_knime.nodes import (  # noqa: F401
     assistants,
     create_run,
     messages,
+    prompter,
     run_steps,
     runs,
     threads,
 )
-from openai_assistants_knime import prompter_node  # noqa: F401

@@ -23,7 +23,7 @@ from node_factories import configuration_port
 
 from openai_assistants.errors import CancelledError, RequestFailedError
 from openai_assistants.sandbox import start_sandbox
-from openai_assistants_knime.prompter_node import AssistantPrompterNode
+from openai_assistants_knime.nodes.prompter import AssistantPrompterNode
 
 KEY = "sk-sandbox-prompter-0123456789"
 CREDENTIALS = {"openai": KEY}

@@ -16,11 +16,11 @@ from enum import Enum
 from typing import Any
 
 from ..errors import InvalidSettingsError
+from ..operations.choices import PROMPTER_MIN_MAX_WAIT as MIN_MAX_WAIT
+from ..operations.choices import PROMPTER_MIN_POLL_INTERVAL as MIN_POLL_INTERVAL
+from ..operations.choices import PROMPTER_RESPONSE_COLUMN as DEFAULT_RESPONSE_COLUMN
 from .options import MAX_CONCURRENCY, ErrorHandling
 
-DEFAULT_RESPONSE_COLUMN = "Response"
-MIN_POLL_INTERVAL = 0.1
-MIN_MAX_WAIT = 1.0
 # the columns appended after the input's, in order, with their kinds (besides the response)
 FIXED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("thread_id", "string"),

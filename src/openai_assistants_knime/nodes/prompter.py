@@ -7,52 +7,38 @@ it came (Arrow columns and RowIDs untouched) with the answer columns appended.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import knime.extension as knext
 
-from openai_assistants.engine.options import MAX_CONCURRENCY, ErrorHandling
-from openai_assistants.engine.prompter_plan import (
-    DEFAULT_RESPONSE_COLUMN,
-    MIN_MAX_WAIT,
-    MIN_POLL_INTERVAL,
-    PrompterSettings,
-    PromptRow,
-    ThreadMode,
-    check_settings,
-    output_columns,
-)
 from openai_assistants.errors import InvalidSettingsError
+from openai_assistants.operations.choices import (
+    MAX_CONCURRENCY,
+    PROMPTER_MIN_MAX_WAIT,
+    PROMPTER_MIN_POLL_INTERVAL,
+    PROMPTER_RESPONSE_COLUMN,
+)
 
-from .category import openai_assistants_category
-from .configuration_port import (
+from ..api_node.table_input import chosen, holds_json_text, is_json_column, is_string_column
+from ..api_node.table_output import knime_schema
+from ..category import openai_assistants_category
+from ..configuration.credentials import key_lookup
+from ..configuration.port import (
     OpenAIConfigurationPortObject,
     OpenAIConfigurationSpec,
     openai_configuration_port_type,
 )
-from .errors import in_range, report_warnings, settings_errors_as_invalid_parameters
-from .operation_node import key_lookup
-from .table_schema import knime_schema
+from ..errors import in_range, settings_errors_as_invalid_parameters
+from ..reporting import report_start, report_warnings
+
+if TYPE_CHECKING:  # the engine loads when the node is configured, not when KNIME lists it
+    from openai_assistants.engine.prompter_plan import PrompterSettings, PromptRow
 
 TABLE_PORT = 1  # the data table's port (0: the configuration)
 
 
 def _any_column(column: Any) -> bool:
     return True
-
-
-def is_text_column(column: knext.Column) -> bool:
-    """A String column, or a JSON column (KNIME's JSON type: a logical type on strings)."""
-    return column.ktype == knext.string() or is_json_column(column)
-
-
-def is_json_column(column: knext.Column) -> bool:
-    logical = getattr(column.ktype, "logical_type", "")
-    return "json" in str(logical).lower()
-
-
-def _chosen(value: str | None) -> str:
-    return "" if value in (None, "", knext.ColumnParameter.NONE) else str(value)
 
 
 class ThreadModeOptions(knext.EnumParameterOptions):
@@ -92,7 +78,7 @@ class AssistantSettings:
         "Optional: a string column whose cell names the row's assistant (a missing cell: the "
         "Assistant ID above).",
         port_index=TABLE_PORT,
-        column_filter=lambda column: column.ktype == knext.string(),
+        column_filter=is_string_column,
         include_none_column=True,
     )
     instructions = knext.MultilineStringParameter(
@@ -114,12 +100,12 @@ class PromptSettings:
         "message; a JSON cell may be a message content array or a whole message object, sent "
         "as it is. A missing cell gives a missing response and sends nothing.",
         port_index=TABLE_PORT,
-        column_filter=is_text_column,
+        column_filter=holds_json_text,
     )
     response_column = knext.StringParameter(
         "Response column",
         "The name of the column with the reply's text (its text parts joined by blank lines).",
-        DEFAULT_RESPONSE_COLUMN,
+        PROMPTER_RESPONSE_COLUMN,
     )
 
 
@@ -143,7 +129,7 @@ class ThreadSettings:
         "Thread ID column",
         "With threads from a column: the string column holding each row's thread ID.",
         port_index=TABLE_PORT,
-        column_filter=lambda column: column.ktype == knext.string(),
+        column_filter=is_string_column,
     ).rule(knext.OneOf(thread_mode, [ThreadModeOptions.FROM_COLUMN.name]), knext.Effect.SHOW)
     vector_store_id = knext.StringParameter(
         "Vector store ID",
@@ -182,19 +168,19 @@ class ExecutionSettings:
         "A run's answer is read from its event stream the moment the run ends; only a stream "
         "that breaks off is polled, soon at first, then at most this far apart.",
         1.0,
-        min_value=MIN_POLL_INTERVAL,
+        min_value=PROMPTER_MIN_POLL_INTERVAL,
         is_advanced=True,
     )
     max_wait = knext.DoubleParameter(
         "Maximum wait (seconds)",
         "How long one run may take; after that it is cancelled on the server and the row fails.",
         600.0,
-        min_value=MIN_MAX_WAIT,
+        min_value=PROMPTER_MIN_MAX_WAIT,
         is_advanced=True,
     )
     concurrency.validator(in_range("Concurrency", 1, MAX_CONCURRENCY))
-    poll_interval.validator(in_range("Poll interval (seconds)", MIN_POLL_INTERVAL))
-    max_wait.validator(in_range("Maximum wait (seconds)", MIN_MAX_WAIT))
+    poll_interval.validator(in_range("Poll interval (seconds)", PROMPTER_MIN_POLL_INTERVAL))
+    max_wait.validator(in_range("Maximum wait (seconds)", PROMPTER_MIN_MAX_WAIT))
 
 
 @knext.node(
@@ -256,6 +242,9 @@ class AssistantPrompterNode:
     # --- the dialog as the core's plain data ---------------------------------------------
 
     def settings(self) -> PrompterSettings:
+        from openai_assistants.engine.options import ErrorHandling
+        from openai_assistants.engine.prompter_plan import PrompterSettings, ThreadMode
+
         assistant, threads = self.assistant, self.threads
         execution = self.execution
         return PrompterSettings(
@@ -272,22 +261,24 @@ class AssistantPrompterNode:
 
     def columns(self, schema: knext.Schema, settings: PrompterSettings) -> dict[str, str]:
         """The chosen columns by role (prompt, assistant, group, thread), each checked."""
-        found = {"prompt": _chosen(self.prompt.prompt_column)}
+        from openai_assistants.engine.prompter_plan import ThreadMode
+
+        found = {"prompt": chosen(self.prompt.prompt_column)}
         if not found["prompt"]:
-            texts = [c.name for c in schema if is_text_column(c)]
+            texts = [c.name for c in schema if holds_json_text(c)]
             if not texts:
                 raise InvalidSettingsError(
                     "The input table has no String or JSON column to take the prompts from.",
                     setting="prompt_column",
                 )
             found["prompt"] = texts[0]  # KNIME's habit: preselect the first fitting column
-        _check_column(schema, found["prompt"], "prompt_column", is_text_column, "String or JSON")
-        assistant = _chosen(self.assistant.assistant_id_column)
+        _check_column(schema, found["prompt"], "prompt_column", holds_json_text, "String or JSON")
+        assistant = chosen(self.assistant.assistant_id_column)
         if assistant:
-            _check_column(schema, assistant, "assistant_id_column", _is_string, "String")
+            _check_column(schema, assistant, "assistant_id_column", is_string_column, "String")
             found["assistant"] = assistant
         if settings.thread_mode is ThreadMode.PER_GROUP:
-            group = _chosen(self.threads.group_column)
+            group = chosen(self.threads.group_column)
             if not group:
                 raise InvalidSettingsError(
                     "One thread per group needs the group column.", setting="group_column"
@@ -295,13 +286,13 @@ class AssistantPrompterNode:
             _check_column(schema, group, "group_column", _any_column, "")
             found["group"] = group
         if settings.thread_mode is ThreadMode.FROM_COLUMN:
-            thread = _chosen(self.threads.thread_id_column)
+            thread = chosen(self.threads.thread_id_column)
             if not thread:
                 raise InvalidSettingsError(
                     "Threads from a column need the thread ID column.",
                     setting="thread_id_column",
                 )
-            _check_column(schema, thread, "thread_id_column", _is_string, "String")
+            _check_column(schema, thread, "thread_id_column", is_string_column, "String")
             found["thread"] = thread
         return found
 
@@ -313,6 +304,8 @@ class AssistantPrompterNode:
         spec: OpenAIConfigurationSpec,
         table_schema: knext.Schema,
     ) -> tuple[knext.Schema, OpenAIConfigurationSpec]:
+        from openai_assistants.engine.prompter_plan import check_settings, output_columns
+
         with settings_errors_as_invalid_parameters():
             settings = self.settings()
             found = self.columns(table_schema, settings)
@@ -336,7 +329,7 @@ class AssistantPrompterNode:
         found = self.columns(schema, settings)
         data = table.to_pyarrow()
         rows = _prompt_rows(data, found, is_json_column(schema[found["prompt"]]))
-        exec_context.set_progress(0.0, f"Asking {len(rows)} question(s)")
+        report_start(exec_context.set_progress, f"Asking {len(rows)} question(s)")
         connection = configuration.spec.connection
         client = ApiClient.connect(
             connection,
@@ -358,6 +351,8 @@ class AssistantPrompterNode:
 def _prompt_rows(data: Any, found: dict[str, str], prompt_is_json: bool) -> list[PromptRow]:
     """The table's cells as the core's rows (JSON cells are read by the core, so one that
     does not parse is that row's error, or the node's, as the error handling says)."""
+    from openai_assistants.engine.prompter_plan import PromptRow
+
     row_ids = [str(r) for r in data.column(0).to_pylist()]
     prompts = data.column(found["prompt"]).to_pylist()
     assistants = _texts(data, found.get("assistant"), len(row_ids))
@@ -373,10 +368,6 @@ def _texts(data: Any, column: str | None, count: int) -> list[str | None]:
     if not column:
         return [None] * count
     return [None if v is None else str(v) for v in data.column(column).to_pylist()]
-
-
-def _is_string(column: knext.Column) -> bool:
-    return column.ktype == knext.string()
 
 
 def _check_column(schema: knext.Schema, name: str, setting: str, fits: Any, kind: str) -> None:
