@@ -8,24 +8,24 @@ The input table comes back with the node's answer columns appended (``Response``
 ``error``), through the same core the node calls (:mod:`openai_assistants.engine.prompter`).
 While it works, the rows' progress is shown on standard error (``--quiet`` silences it).
 The command line's plumbing (connection flags, Ctrl+C as cancel, the output file's checks)
-is ``cli.main``'s, which calls in here: this module never imports it.
+is the other subcommands' (``operation_arguments``, ``engine_calls``, ``terminal``).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidSettingsError
+from ..errors import InvalidSettingsError, OutputWriteError
+from .argument_types import positive
+from .exit_codes import EXIT_OK
+from .operation_arguments import add_connection_arguments
+from .terminal import say
 
 if TYPE_CHECKING:  # the parser is built for every command: the engine loads when it runs
     from ..client.client import ApiClient
-
-MAX_SECONDS = 86_400.0
 
 THREAD_MODES = {
     "new-per-row": "NEW_PER_ROW",
@@ -34,9 +34,8 @@ THREAD_MODES = {
 }
 
 
-def add_prompt_parser(commands: Any, connection_arguments: Callable[[Any], None]) -> Any:
-    """The ``prompt`` subcommand, its flags named as the node's settings (the connection's
-    flags added by ``connection_arguments``, as for every subcommand); returns its parser."""
+def add_prompt_parser(commands: Any) -> None:
+    """The ``prompt`` subcommand, its flags named as the node's settings."""
     command = commands.add_parser(
         "prompt",
         help="the Assistant Prompter: a question per row, the answer in a column",
@@ -62,12 +61,42 @@ def add_prompt_parser(commands: Any, connection_arguments: Callable[[Any], None]
     command.add_argument("--response-column", default="Response", metavar="NAME")
     command.add_argument("--concurrency", type=int, default=4, metavar="N", help="1 to 32")
     command.add_argument("--on-error", choices=["fail", "output"], default="fail")
-    command.add_argument("--poll-interval", type=_seconds, default=1.0, metavar="S")
-    command.add_argument("--max-wait", type=_seconds, default=600.0, metavar="S")
+    command.add_argument("--poll-interval", type=positive, default=1.0, metavar="S")
+    command.add_argument("--max-wait", type=positive, default=600.0, metavar="S")
     command.add_argument("--output", type=Path, metavar="FILE", help="write .csv, .json, .parquet")
     command.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    connection_arguments(command)
-    return command
+    add_connection_arguments(command)
+    command.set_defaults(handler=run_prompt)
+
+
+def run_prompt(args: argparse.Namespace) -> int:
+    """Check the output file, ask the questions (Ctrl+C cancels, runs included), then print
+    or write the table."""
+    from ..client.client import ApiClient
+    from .engine_calls import connection_config
+    from .operation_commands import check_output_path
+    from .table_output import format_table
+    from .terminal import interrupt_as_cancel
+
+    check_output_path(args.output)
+    config = connection_config(args)
+    with interrupt_as_cancel() as interrupted:
+        client = ApiClient.connect(config, is_canceled=interrupted.is_set)
+        table, warnings = answer_table(args, client)
+    for warning in warnings:
+        say(f"warning: {warning}", sys.stderr)
+    if args.output is None:
+        sys.stdout.write(format_table(table))
+        return EXIT_OK
+    try:
+        write_answers(table, args.output)
+    except OSError as exc:
+        raise OutputWriteError(
+            f"The questions were answered, but {args.output} could not be written "
+            f"({exc.strerror or exc})."
+        ) from None
+    say(f"wrote {table.num_rows} row(s) to {args.output}", sys.stderr)
+    return EXIT_OK
 
 
 def answer_table(args: argparse.Namespace, client: ApiClient) -> tuple[Any, list[str]]:
@@ -178,13 +207,6 @@ def input_table(frame: Any) -> Any:
     table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
     table = table.replace_schema_metadata(None)
     return table.add_column(0, ROW_ID, pa.array([str(r) for r in frame.index], pa.string()))
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and 0 < value <= MAX_SECONDS):
-        raise argparse.ArgumentTypeError(f"must be > 0 and at most {MAX_SECONDS:g}")
-    return value
 
 
 def _missing(value: Any) -> bool:
