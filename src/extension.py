@@ -11,6 +11,7 @@ from openai_assistants_knime.nodes import (  # noqa: F401
     create_run,
     files,
     messages,
+    prompter,
     run_steps,
     runs,
     threads,

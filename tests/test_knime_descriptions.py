@@ -89,7 +89,7 @@ def node_classes() -> dict[str, type]:
 
 
 def test_every_node_is_checked() -> None:
-    assert len(OURS) == len(ALL) + 1  # every operation and OpenAI Configuration
+    assert len(OURS) == len(ALL) + 2  # every operation, OpenAI Configuration, Assistant Prompter
 
 
 @pytest.mark.parametrize("name", sorted(OURS))

@@ -87,7 +87,7 @@ def set_values(node: Any, **values: object) -> Any:
 def test_every_operation_is_a_node_listed_under_its_exact_name() -> None:
     ours = [n for n in knodes._nodes.values() if n.category == openai_assistants_category]
     assert sorted(n.name for n in ours) == sorted(
-        [op.node_name for op in ALL] + ["OpenAI Configuration"]
+        [op.node_name for op in ALL] + ["OpenAI Configuration", "Assistant Prompter"]
     )
     # every operation, Create Run included, runs on OperationNode's configure/execute
     assert set(FAMILY) == {op.operation_id for op in ALL}

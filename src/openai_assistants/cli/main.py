@@ -71,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_operation_parsers(commands)
     add_sandbox_parser(commands)
     from ..server.cli import add_serve_parser
+    from .prompt_command import add_prompt_parser
 
     add_serve_parser(commands)  # the serve subcommand lives with the server
+    add_prompt_parser(commands)  # the Assistant Prompter's subcommand
     return parser
 
 

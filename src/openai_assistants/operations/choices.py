@@ -28,6 +28,11 @@ WAITING_OPERATIONS = frozenset(
 MAX_CONCURRENCY = 32  # rows sent at the same time (one shared 429 back-off above that)
 MAX_ITEMS_LIMIT = 100_000  # items one "all pages" list may gather
 
+# The Assistant Prompter's dialog (engine.prompter_plan checks the same bounds)
+PROMPTER_RESPONSE_COLUMN = "Response"  # the default name of the reply's column
+PROMPTER_MIN_POLL_INTERVAL = 0.1  # seconds
+PROMPTER_MIN_MAX_WAIT = 1.0  # seconds
+
 # A query parameter's label in dialogs and messages, by its settings key.
 QUERY_LABELS = {
     "limit": "Limit",
