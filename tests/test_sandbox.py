@@ -363,11 +363,14 @@ def test_unknown_objects_and_urls_are_404(client):
 def test_run_body_is_checked_with_the_nodes_own_rules_and_messages(client):
     thread = make_thread(client)
     url = f"/threads/{thread['id']}/runs"
-    bad = {"assistant_id": "asst_x", "temperature": 9, "bogus": True}
+    bad = {"assistant_id": "asst_x", "temperature": 9, "top_p": 2}
     problems = check_body(bad)
     expected = InvalidBodyError(problems.violations + problems.unknown_fields)
     error = assert_error(client.post(url, json=bad), 400, str(expected))
     assert error["param"] == "temperature"
+    # unknown fields first, in OpenAI's wording, as on every operation
+    error = assert_error(client.post(url, json={**bad, "bogus": True}), 400)
+    assert error["message"] == "Unknown parameter: 'bogus'." and error["param"] == "bogus"
 
     with pytest.raises(InvalidSettingsError) as syntax:
         request_parts.parse_body('{"assistant_id": ')
@@ -390,7 +393,7 @@ def test_assistant_and_message_requests_are_validated(client):
     error = assert_error(client.post("/assistants", json={"name": "x"}), 400)
     assert error["param"] == "model" and error["code"] == "missing_required_parameter"
     error = assert_error(client.post("/assistants", json={"model": "m", "colour": 1}), 400)
-    assert error["message"] == "Unrecognized request argument supplied: colour"
+    assert error["message"] == "Unknown parameter: 'colour'." and error["param"] == "colour"
     thread = make_thread(client)
     error = assert_error(
         client.post(f"/threads/{thread['id']}/messages", json={"content": "x"}), 400

@@ -39,7 +39,8 @@ async def exchange(
                 break
             await asyncio.sleep(0.01)
         c = run["required_action"]["submit_tool_outputs"]["tool_calls"][0]["id"]
-        ids = {"a": a, "t": t, "r": r, "c": c}
+        m = (await http.get(f"/threads/{t}/messages")).json()["data"][-1]["id"]
+        ids = {"a": a, "t": t, "r": r, "c": c, "m": m}
         answers = []
         for method, path, body in calls:
             path = path.format(**ids)
@@ -53,16 +54,16 @@ async def exchange(
 
 
 CASES = [
-    ("POST", "/assistants", {"model": 5}, 400, "model", "Invalid type for 'model'"),
+    ("POST", "/assistants", {"model": 5}, 400, "model", "model: 5 is not of type string"),
     ("POST", "/assistants/{a}", {"tools": [{"type": "file_search"}]}, 400, "tools[0].type", ""),
-    ("POST", "/assistants/{a}", {"colour": "red"}, 400, None, "Unrecognized request argument"),
-    ("POST", "/threads", {"messages": "hi"}, 400, "messages", "expected an array"),
-    ("POST", "/threads", {"metadata": {"k": 5}}, 400, "metadata", "at most 16 string values"),
-    ("POST", "/threads/{t}", {"messages": []}, 400, None, "Unrecognized request argument"),
-    ("POST", "/threads/{t}/messages", {"role": "user"}, 400, "content", "Missing required"),
+    ("POST", "/assistants/{a}", {"colour": "red"}, 400, "colour", "Unknown parameter: 'colour'."),
+    ("POST", "/threads", {"messages": "hi"}, 400, "messages", "is not of type 'array'"),
+    ("POST", "/threads", {"metadata": {"k": 5}}, 400, "metadata.k", "is not of type 'string'"),
+    ("POST", "/threads/{t}", {"messages": []}, 400, "messages", "Unknown parameter: 'messages'."),
+    ("POST", "/threads/{t}/messages", {"role": "user"}, 400, "content", "content: is required"),
     ("POST", "/threads/{t}/messages/nope", {"metadata": {}}, 404, None, "No message found"),
-    ("POST", "/threads/{t}/runs/{r}", {"status": "completed"}, 400, None, "Unrecognized"),
-    ("POST", "/threads/{t}/runs/{r}/submit_tool_outputs", {}, 400, "tool_outputs", "Missing"),
+    ("POST", "/threads/{t}/runs/{r}", {"status": "completed"}, 400, "status", "Unknown parameter"),
+    ("POST", "/threads/{t}/runs/{r}/submit_tool_outputs", {}, 400, "tool_outputs", "is required"),
     (
         "POST",
         "/threads/{t}/runs/{r}/submit_tool_outputs",
@@ -77,14 +78,14 @@ CASES = [
         {"tool_outputs": [{"tool_call_id": "{c}", "output": 5}]},
         400,
         "tool_outputs[0].output",
-        "expected a string",
+        "is not of type 'string'",
     ),
     (
         "POST",
         "/threads/runs",
         {"assistant_id": "{a}", "thread": {"messages": 1}},
         400,
-        "messages",
+        "thread.messages",
         "",
     ),
     ("POST", "/threads/runs", {"assistant_id": "{a}", "additional_messages": []}, 400, None, ""),
@@ -117,3 +118,137 @@ def test_a_refused_create_thread_and_run_creates_no_thread(tmp_path):
     assert refused.status_code == 404 and "No assistant found" in refused.text
     check = SqliteStore(tmp_path / "db")
     assert len(check.all("thread")) == 1 and len(check.all("message")) == 1  # the set-up's
+
+
+# every body as the API documents it (issue 18, item 7)
+
+TOO_MANY = {f"k{i}": "v" for i in range(17)}
+DOCUMENTED = [
+    ({"model": "m", "name": "n" * 257}, "/assistants", "name"),
+    ({"model": "m", "description": "d" * 513}, "/assistants", "description"),
+    ({"model": "m", "instructions": "i" * 256_001}, "/assistants", "instructions"),
+    ({"model": "m", "temperature": 2.5}, "/assistants", "temperature"),
+    ({"top_p": -0.1}, "/assistants/{a}", "top_p"),
+    ({"model": "m", "tools": [TOOL] * 129}, "/assistants", "tools"),
+    (
+        {"model": "m", "tools": [{"type": "function", "function": {"name": "no spaces"}}]},
+        "/assistants",
+        "tools[0].function.name",
+    ),
+    (
+        {"model": "m", "tools": [{"type": "function", "function": {"name": "f" * 65}}]},
+        "/assistants",
+        "tools[0].function.name",
+    ),
+    ({"model": "m", "reasoning_effort": "extreme"}, "/assistants", "reasoning_effort"),
+    ({"model": "m", "metadata": TOO_MANY}, "/assistants", "metadata"),
+    ({"metadata": {"k" * 65: "v"}}, "/assistants/{a}", "metadata"),
+    ({"metadata": TOO_MANY}, "/threads", "metadata"),
+    ({"metadata": {"k": "v" * 513}}, "/threads/{t}", "metadata.k"),
+    (
+        {"messages": [{"role": "user", "content": "x", "metadata": TOO_MANY}]},
+        "/threads",
+        "messages[0].metadata",
+    ),
+    ({"role": "user", "content": "x", "metadata": TOO_MANY}, "/threads/{t}/messages", "metadata"),
+    ({"metadata": TOO_MANY}, "/threads/{t}/runs/{r}", "metadata"),
+    ({"assistant_id": "{a}", "metadata": TOO_MANY}, "/threads/runs", "metadata"),
+    ({"assistant_id": "{a}", "thread": {"metadata": TOO_MANY}}, "/threads/runs", "thread.metadata"),
+    (
+        {"role": "user", "content": "x", "attachments": ["file_1"]},
+        "/threads/{t}/messages",
+        "attachments[0]",
+    ),
+    (
+        {"role": "user", "content": "x", "attachments": [{"file_id": 1, "tools": []}]},
+        "/threads/{t}/messages",
+        "attachments[0].file_id",
+    ),
+    (
+        {"role": "user", "content": [{"type": "text", "text": 5}]},
+        "/threads/{t}/messages",
+        "content[0].text",
+    ),
+    (
+        {"role": "user", "content": [{"type": "audio", "audio": {}}]},
+        "/threads/{t}/messages",
+        "content[0].type",
+    ),
+    ({"role": "user", "content": []}, "/threads/{t}/messages", "content"),
+]
+
+
+@pytest.mark.parametrize(("body", "path", "param"), DOCUMENTED)
+def test_documented_limits_are_refused_with_param_and_nothing_is_stored(body, path, param):
+    (answer, assistants, threads) = asyncio.run(
+        exchange(
+            [("POST", path, body), ("GET", "/assistants", None), ("GET", "/threads/{t}", None)]
+        )
+    )
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param, error
+    assert len(assistants.json()["data"]) == 1  # the set-up's only
+    assert threads.json()["metadata"] == {}
+
+
+def test_metadata_limits_are_refused_on_create_run_too():
+    body = {"assistant_id": "asst_x", "metadata": {"k": "v" * 513}}
+    (answer,) = asyncio.run(exchange([("POST", "/threads/{t}/runs", body)]))
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == "metadata.k"
+
+
+def test_the_documented_limits_themselves_are_accepted():
+    limits = {
+        "model": "m",
+        "name": "n" * 256,
+        "temperature": 2,
+        "top_p": 0,
+        "tools": [{"type": "function", "function": {"name": "f_" + "x" * 62}}] * 128,
+        "metadata": {f"{i:064d}": "v" * 512 for i in range(16)},
+        "reasoning_effort": "low",
+    }
+    (answer,) = asyncio.run(exchange([("POST", "/assistants", limits)]))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["name"] == "n" * 256
+
+
+BODIES = {  # one valid body per operation that takes one
+    ("POST", "/assistants"): {"model": "m"},
+    ("POST", "/assistants/{a}"): {},
+    ("POST", "/threads"): {},
+    ("POST", "/threads/{t}"): {},
+    ("POST", "/threads/{t}/messages"): {"role": "user", "content": "x"},
+    ("POST", "/threads/{t}/messages/{m}"): {},
+    ("POST", "/threads/{t}/runs"): {"assistant_id": "{a}"},
+    ("POST", "/threads/runs"): {"assistant_id": "{a}"},
+    ("POST", "/threads/{t}/runs/{r}"): {},
+    ("POST", "/threads/{t}/runs/{r}/submit_tool_outputs"): {"tool_outputs": []},
+}
+
+
+def test_every_operation_with_a_body_reports_an_unknown_field_alike():
+    from openai_assistants.server.routes import OPERATIONS
+
+    with_body = {(op.method, op.path) for op in OPERATIONS if op.method == "POST"}
+    with_body.discard(("POST", "/threads/{thread_id}/runs/{run_id}/cancel"))
+    named = {
+        (
+            m,
+            p.replace("{t}", "{thread_id}")
+            .replace("{r}", "{run_id}")
+            .replace("{a}", "{assistant_id}")
+            .replace("{m}", "{message_id}"),
+        )
+        for m, p in BODIES
+    }
+    assert with_body == named  # a new operation with a body needs a case here
+    calls = [(m, p, {**body, "colour": "red"}) for (m, p), body in BODIES.items()]
+    for answer in asyncio.run(exchange(calls)):
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"] == {
+            "message": "Unknown parameter: 'colour'.",
+            "type": "invalid_request_error",
+            "param": "colour",
+            "code": "unknown_parameter",
+        }

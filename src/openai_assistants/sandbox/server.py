@@ -27,7 +27,7 @@ from ..server.app import create_app, with_request_log
 from ..server.backends import Backend
 from ..server.backends.echo import EchoBackend
 from ..server.routes.http import error_payload, json_response
-from ..server.runner import TRANSPORT_KEY, BackgroundServer
+from ..server.runner import TRANSPORT_KEY, BackgroundServer, is_loopback
 from ..server.runs import Engine
 from ..server.store import SqliteStore
 from .faults import FaultPlan, Faults
@@ -82,6 +82,7 @@ class SandboxServer:
             self.engine,
             api_keys=[self.api_key] if self.api_key else None,
             truncate_stream=self._faults.take_truncation,
+            loopback_hosts_only=self.api_key is None and is_loopback(host),
         )
         app = _FaultLayer(app, self)
         if log is not None:

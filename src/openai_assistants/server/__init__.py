@@ -9,5 +9,6 @@ Layers, each replaceable, each importing only the ones listed after it:
 - :mod:`.runs` (the run executor: lifecycle, turns, steps, tools, stream events);
 - :mod:`.validation` (request bodies as the API checks them, :class:`RequestError`),
   :mod:`.store` (storage behind the :class:`~.store.Store` interface; SQLite here) and
-  :mod:`.backends` (where answers come from); these three import nothing of the server.
+  :mod:`.backends` (where answers come from); these three import nothing of the server
+  but :mod:`.redaction` (keys cut out of answers and logs), which imports nothing.
 """

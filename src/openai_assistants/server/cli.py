@@ -109,9 +109,11 @@ def _serve(args: argparse.Namespace) -> int:
         sock.close()
         raise ServeUsageError(f"--db {args.db}: cannot open the database: {exc}") from None
     engine = Engine(store, backend, default_model=args.default_model)
-    app: Any = create_app(engine, api_keys=client_keys)
+    # no client keys (loopback only): answer only requests addressed to loopback
+    app: Any = create_app(engine, api_keys=client_keys, loopback_hosts_only=not client_keys)
+    redactor = app.state.redactor
     if not args.quiet:
-        app = with_request_log(app, lambda line: _say(line, sys.stderr))
+        app = with_request_log(app, lambda line: _say(redactor.text(line), sys.stderr))
     url = base_url(sock)
 
     def announce() -> None:

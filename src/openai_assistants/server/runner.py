@@ -23,20 +23,70 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 TRANSPORT_KEY = "openai_assistants.transport"  # in scope["state"]: the connection's transport
+HEADER_TIMEOUT_SECONDS = 10.0  # a request's head must arrive within this, or it is dropped
 TICK_SECONDS = 0.02  # how often uvicorn's main loop looks at should_exit (its default: 0.1 s)
 STARTUP_TIMEOUT_SECONDS = 10.0
 
 
-class TransportExposingH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, also putting the connection's transport into ``scope["state"]``.
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a header timeout: a connection whose request head does not
+    arrive within ``header_timeout`` seconds (a half-sent request, a slow-loris client) is
+    closed without an answer. uvicorn times out idle keep-alive connections only, and not
+    once a byte of the next request has arrived.
 
-    Only the sandbox's ``drop_connection`` fault uses it: closing the socket without a byte
-    of answer, as a crashed proxy would, is not expressible in ASGI.
+    With ``expose_transport`` it also puts the connection's transport into
+    ``scope["state"]``: only the sandbox's ``drop_connection`` fault uses it (closing the
+    socket without a byte of answer, as a crashed proxy would, is not expressible in ASGI).
     """
+
+    header_timeout = HEADER_TIMEOUT_SECONDS
+    expose_transport = False
+    _header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.app_state = {**self.app_state, TRANSPORT_KEY: transport}
+        if self.expose_transport:
+            self.app_state = {**self.app_state, TRANSPORT_KEY: transport}
+        self._await_head()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._stop_header_timer()  # the head arrived: the request is the app's now
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._await_head()  # the next request's head has the same time
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        self._stop_header_timer()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._head_too_slow)
+
+    def _stop_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def guarded_protocol(
+    *, header_timeout: float = HEADER_TIMEOUT_SECONDS, expose_transport: bool = False
+) -> type[GuardedH11Protocol]:
+    """:class:`GuardedH11Protocol` with these settings (uvicorn takes a protocol class)."""
+    return type(
+        "GuardedH11Protocol",
+        (GuardedH11Protocol,),
+        {"header_timeout": header_timeout, "expose_transport": expose_transport},
+    )
 
 
 class Server(uvicorn.Server):
@@ -88,12 +138,17 @@ class Server(uvicorn.Server):
 
 
 def uvicorn_config(
-    app: Any, *, graceful_seconds: float, expose_transport: bool = False
+    app: Any,
+    *,
+    graceful_seconds: float,
+    expose_transport: bool = False,
+    header_timeout: float = HEADER_TIMEOUT_SECONDS,
 ) -> uvicorn.Config:
-    """uvicorn's settings here: no logging config of its own (the caller logs requests)."""
+    """uvicorn's settings here: no logging config of its own (the caller logs requests), the
+    h11 protocol with a header timeout."""
     return uvicorn.Config(
         app,
-        http=TransportExposingH11Protocol if expose_transport else "auto",
+        http=guarded_protocol(header_timeout=header_timeout, expose_transport=expose_transport),
         lifespan="on",
         log_config=None,
         access_log=False,
@@ -152,13 +207,17 @@ class BackgroundServer:
         before_shutdown: Callable[[], Awaitable[None]] | None = None,
         graceful_seconds: float = 1.0,
         expose_transport: bool = False,
+        header_timeout: float = HEADER_TIMEOUT_SECONDS,
     ) -> None:
         self._socket = bind_socket(host, port)
         self.base_url = base_url(self._socket)
         self.port = int(self._socket.getsockname()[1])
         self._started = threading.Event()
         config = uvicorn_config(
-            app, graceful_seconds=graceful_seconds, expose_transport=expose_transport
+            app,
+            graceful_seconds=graceful_seconds,
+            expose_transport=expose_transport,
+            header_timeout=header_timeout,
         )
         self._server = Server(config, on_started=self._started.set, before_shutdown=before_shutdown)
         self._thread: threading.Thread | None = None

@@ -73,8 +73,7 @@ def object_body(body: Any, allowed: frozenset[str]) -> dict[str, Any]:
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise RequestError(
-            f"Unrecognized request argument supplied: {', '.join(unknown)}",
-            code="unknown_parameter",
+            f"Unknown parameter: '{unknown[0]}'.", param=unknown[0], code="unknown_parameter"
         )
     return body
 
@@ -231,7 +230,8 @@ def message_request(
     unknown = sorted(set(body) - MESSAGE_FIELDS)
     if unknown:
         raise RequestError(
-            f"Unrecognized request argument supplied: {', '.join(prefix + u for u in unknown)}",
+            f"Unknown parameter: '{prefix}{unknown[0]}'.",
+            param=prefix + unknown[0],
             code="unknown_parameter",
         )
     for name in ("role", "content"):

@@ -89,7 +89,8 @@ class Backend(Protocol):
     """A model behind the runs; ``queue_delay`` is how long a new run stays ``queued``.
 
     A backend may also set ``history_limit``: the number of latest thread messages it needs
-    (default: all of them, as a model does).
+    (default: all of them, as a model does), and ``secrets``: the keys it sends, which the
+    server then redacts from everything it answers and logs.
     """
 
     queue_delay: float

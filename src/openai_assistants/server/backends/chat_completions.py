@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from ..redaction import Redactor
 from . import BackendError, Chunk, ModelRequest, TextDelta, ToolCallDelta, Usage
 
 ERROR_EXCERPT = 200
@@ -50,6 +51,8 @@ class ChatCompletionsBackend:
         )
         self._params = {"api-version": api_version} if api_version else {}
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        self.secrets: tuple[str, ...] = (api_key,) if api_key else ()
+        self._redactor = Redactor(self.secrets)
         if api_key:
             if auth == "bearer":
                 headers["Authorization"] = f"Bearer {api_key}"
@@ -67,6 +70,15 @@ class ChatCompletionsBackend:
         return f"ChatCompletionsBackend(url={self.url!r})"
 
     async def respond(self, request: ModelRequest) -> AsyncIterator[Chunk]:
+        """The answer's chunks; a failure's message never holds the key, even when the
+        endpoint's own error message quotes it."""
+        try:
+            async for chunk in self._respond(request):
+                yield chunk
+        except BackendError as exc:
+            raise BackendError(exc.code, self._redactor.text(exc.message)) from None
+
+    async def _respond(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         body = request.body()
         try:
             if request.stream:

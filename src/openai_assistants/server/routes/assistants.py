@@ -12,7 +12,7 @@ from .http import ApiContext, Operation, deleted_payload, json_response, page_re
 
 
 async def create_assistant(api: ApiContext, request: Request) -> Response:
-    fields = v.assistant_fields(await read_body(request), creating=True)
+    fields = v.assistant_fields(await read_body(request, "CreateAssistantRequest"), creating=True)
     assistant = {
         "id": new_id("asst"),
         "object": "assistant",
@@ -42,9 +42,12 @@ async def get_assistant(api: ApiContext, request: Request) -> Response:
 
 
 async def modify_assistant(api: ApiContext, request: Request) -> Response:
-    assistant = api.engine.assistant(request.path_params["assistant_id"])
-    assistant.update(v.assistant_fields(await read_body(request), creating=False))
-    api.store.update("assistant", assistant)
+    assistant_id = request.path_params["assistant_id"]
+    api.engine.assistant(assistant_id)
+    fields = v.assistant_fields(await read_body(request, "ModifyAssistantRequest"), creating=False)
+    assistant = api.store.patch("assistant", assistant_id, fields)  # only what the body sets
+    if assistant is None:
+        raise NotFoundError("assistant", assistant_id)
     return json_response(200, assistant)
 
 

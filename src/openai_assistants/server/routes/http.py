@@ -7,6 +7,7 @@ Every answer is JSON in the OpenAI shapes; every refusal is OpenAI's error shape
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from starlette.responses import Response
 
 from ...engine.request_parts import parse_body
 from ...errors import InvalidSettingsError
+from ..body_check import check_request_body
 from ..runs import Engine
 from ..store import CursorNotFound, Page, Store
 from ..validation import RequestError
@@ -25,6 +27,9 @@ from ..validation import RequestError
 API_PREFIX = "/v1"
 MAX_REQUEST_BYTES = 12 * 1024 * 1024  # above the node's 10 MiB body limit
 MAX_LIST_LIMIT = 100
+MAX_LIST_BYTES = 32 * 1024 * 1024  # a list answer of 100 large messages stops early
+OFFLOAD_BYTES = 64 * 1024  # bodies from this size are parsed and checked on a worker thread
+HEAVY_BODIES_AT_ONCE = 2  # large bodies parsed at the same time (each takes ~10x its size)
 OPENAI_VERSION = "2020-10-01"
 
 
@@ -81,22 +86,65 @@ def response_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
-async def read_body(request: Request, *, allow_empty: bool = False) -> Any:
-    """The request body as JSON, with the node's wording for syntax errors."""
+async def read_body(
+    request: Request,
+    schema: str,
+    *,
+    allow_empty: bool = False,
+    prepare: Callable[[Any], Any] | None = None,
+) -> Any:
+    """The request body as JSON (the node's wording for syntax errors), checked against the
+    operation's schema ``schema`` (:mod:`..body_check`), then given to ``prepare`` (the
+    operation's own reading of it) when given; ``allow_empty``: no body is None.
+
+    Memory stays bounded whatever the framing: the body is counted while it arrives (a
+    chunked body too) and refused with a 413 at the limit, not read whole first. A large body
+    is parsed, checked and prepared on a worker thread, a few at a time, so it does not stall
+    the other clients.
+    """
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_REQUEST_BYTES:
         raise RequestError("The request body is too large.", status=413)
-    raw = await request.body()
-    if len(raw) > MAX_REQUEST_BYTES:
-        raise RequestError("The request body is too large.", status=413)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise RequestError("The request body is too large.", status=413)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    del chunks
     if allow_empty and not raw.strip():
-        return None
-    try:
-        return parse_body(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise RequestError("The request body is not valid UTF-8 text.") from None
-    except InvalidSettingsError as exc:
-        raise RequestError(str(exc)) from None
+        return None if prepare is None else prepare(None)
+
+    def parse_and_check() -> Any:
+        try:
+            body = parse_body(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise RequestError("The request body is not valid UTF-8 text.") from None
+        except InvalidSettingsError as exc:
+            raise RequestError(str(exc)) from None
+        check_request_body(body, schema)
+        return body if prepare is None else prepare(body)
+
+    if size < OFFLOAD_BYTES:
+        return parse_and_check()
+    async with heavy_bodies():
+        return await asyncio.to_thread(parse_and_check)
+
+
+_heavy: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def heavy_bodies() -> asyncio.Semaphore:
+    """The running loop's limit on large bodies handled at once."""
+    loop = asyncio.get_running_loop()
+    semaphore = _heavy.get(loop)
+    if semaphore is None:
+        for old in [old for old in _heavy if old.is_closed()]:
+            del _heavy[old]
+        semaphore = _heavy[loop] = asyncio.Semaphore(HEAVY_BODIES_AT_ONCE)
+    return semaphore
 
 
 def page(
@@ -136,6 +184,7 @@ def page(
             order=order,
             after=query.get("after") or None,
             before=query.get("before") or None,
+            max_bytes=MAX_LIST_BYTES,
         )
     except CursorNotFound as exc:
         name = "after" if query.get("after") == str(exc.args[0]) else "before"

@@ -15,7 +15,9 @@ from .http import ApiContext, Operation, deleted_payload, json_response, page_re
 
 async def create_message(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
-    role, content, attachments, metadata = v.message_request(await read_body(request), None)
+    role, content, attachments, metadata = await read_body(
+        request, "CreateMessageRequest", prepare=lambda body: v.message_request(body, None)
+    )
     api.engine.thread(thread_id)
     await api.engine.settle(thread_id)
     active = api.engine.active_run(thread_id)
@@ -41,10 +43,13 @@ async def get_message(api: ApiContext, request: Request) -> Response:
 
 async def modify_message(api: ApiContext, request: Request) -> Response:
     message = thread_message(api, request)
-    metadata = v.metadata_only(await read_body(request))
-    if metadata is not None:
-        message["metadata"] = metadata
-        api.store.update("message", message)
+    metadata = v.metadata_only(await read_body(request, "ModifyMessageRequest"))
+    if metadata is not None:  # only the metadata: a run may be writing the content
+        message = api.store.patch("message", message["id"], {"metadata": metadata})
+    else:
+        message = api.store.get("message", message["id"])
+    if message is None:
+        raise NotFoundError("message", request.path_params["message_id"])
     return json_response(200, message)
 
 

@@ -17,7 +17,6 @@ from starlette.responses import Response
 
 from ...engine.request_parts import validate_include
 from ...errors import InvalidBodyError, InvalidSettingsError
-from ...operations.body_schema import check_body
 from .. import validation as v
 from ..store import Page
 from ..validation import NotFoundError, RequestError
@@ -33,39 +32,25 @@ from .http import (
 )
 from .threads import new_thread
 
-RUN_ONLY_FIELDS = ("additional_messages", "additional_instructions")
-
 
 async def create_run(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     _check_include(request)
-    body = await read_body(request)
-    if "thread_id" in body:
-        raise RequestError(
-            "Unrecognized request argument supplied: thread_id", code="unknown_parameter"
-        )
-    _check_run_body(body)
+    body = await read_body(request, "CreateRunRequest", prepare=_checked_run_body)
     await api.engine.settle(thread_id)
     run, queue = api.engine.create_run(thread_id, body, stream=body.get("stream") is True)
     return await run_response(api, run, queue)
 
 
 async def create_thread_and_run(api: ApiContext, request: Request) -> Response:
-    body = await read_body(request)
-    run_body = {k: val for k, val in body.items() if k not in ("thread", "tool_resources")}
-    for name in RUN_ONLY_FIELDS:
-        if name in run_body:
-            raise RequestError(
-                f"Unrecognized request argument supplied: {name}", code="unknown_parameter"
-            )
-    _check_run_body(run_body)
-    thread_body = body.get("thread")
-    v.thread_fields(thread_body)  # refused before anything is created
+    body, run_body, thread_parsed = await read_body(
+        request, "CreateThreadAndRunRequest", prepare=_thread_and_run
+    )  # all refused before anything is created
     api.engine.assistant(run_body["assistant_id"])
-    thread = new_thread(api, thread_body)
+    thread = new_thread(api, thread_parsed)
     if body.get("tool_resources") is not None:
-        thread["tool_resources"] = v.optional_object(body, "tool_resources") or {}
-        api.store.update("thread", thread)
+        resources = v.optional_object(body, "tool_resources") or {}
+        thread = api.store.patch("thread", thread["id"], {"tool_resources": resources}) or thread
     run, queue = api.engine.create_run(
         thread["id"], run_body, stream=run_body.get("stream") is True, new_thread=thread
     )
@@ -88,11 +73,9 @@ async def get_run(api: ApiContext, request: Request) -> Response:
 async def modify_run(api: ApiContext, request: Request) -> Response:
     params = request.path_params
     run = api.engine.run(params["thread_id"], params["run_id"])
-    metadata = v.metadata_only(await read_body(request))
-    if metadata is not None:
-        run = api.store.get("run", run["id"]) or run
-        run["metadata"] = metadata
-        api.store.update("run", run)
+    metadata = v.metadata_only(await read_body(request, "ModifyRunRequest"))
+    if metadata is not None:  # only the metadata: the run's task owns the rest
+        run = api.store.patch("run", run["id"], {"metadata": metadata}) or run
     return json_response(200, run)
 
 
@@ -103,7 +86,7 @@ async def cancel_run(api: ApiContext, request: Request) -> Response:
 
 async def submit_tool_outputs(api: ApiContext, request: Request) -> Response:
     params = request.path_params
-    outputs, stream = v.tool_outputs(await read_body(request))
+    outputs, stream = v.tool_outputs(await read_body(request, "SubmitToolOutputsRunRequest"))
     run, queue = api.engine.submit_tool_outputs(
         params["thread_id"], params["run_id"], outputs, stream=stream
     )
@@ -137,26 +120,24 @@ def _check_include(request: Request) -> None:
         raise RequestError(str(exc), param="include[]", code="invalid_value") from None
 
 
-def _check_run_body(body: dict[str, Any]) -> None:
-    """The node's schema (every violation listed), then what this server cannot run."""
-    problems = check_body(body)
-    violations = list(problems.violations) + list(problems.unknown_fields)
+def _thread_and_run(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """A Create Thread and Run body: (the body, its run part, its thread as read)."""
+    run_body = {k: val for k, val in body.items() if k not in ("thread", "tool_resources")}
+    _checked_run_body(run_body)
+    return body, run_body, v.thread_fields(body.get("thread"))
+
+
+def _checked_run_body(body: dict[str, Any]) -> dict[str, Any]:
+    """What the schema (checked with the body) cannot say, and what this server cannot run."""
     assistant_id = body.get("assistant_id")
     if isinstance(assistant_id, str) and not assistant_id.strip():
-        violations.insert(0, "assistant_id: must not be empty (e.g. asst_abc123)")
-    if violations:
-        error = InvalidBodyError(violations)
-        raise RequestError(str(error), param=_first_param(violations))
+        violations = ["assistant_id: must not be empty (e.g. asst_abc123)"]
+        raise RequestError(str(InvalidBodyError(violations)), param="assistant_id")
     if body.get("tools") is not None:
         v.tools(body["tools"])
     for i, message in enumerate(body.get("additional_messages") or []):
         v.message_request(message, f"additional_messages[{i}]")
-
-
-def _first_param(violations: list[str]) -> str | None:
-    """``additional_messages[0].role: ...`` -> ``additional_messages[0].role``."""
-    head = violations[0].split(":", 1)[0].strip() if violations else ""
-    return head if head and head != "$" and " " not in head else None
+    return body
 
 
 OPERATIONS = (

@@ -10,16 +10,26 @@ from starlette.responses import Response
 
 from .. import validation as v
 from ..runs import new_id
+from ..validation import NotFoundError
 from .http import ApiContext, Operation, deleted_payload, json_response, read_body
 
 
 async def create_thread(api: ApiContext, request: Request) -> Response:
-    return json_response(200, new_thread(api, await read_body(request, allow_empty=True)))
+    return json_response(
+        200,
+        new_thread(
+            api,
+            await read_body(
+                request, "CreateThreadRequest", allow_empty=True, prepare=v.thread_fields
+            ),
+        ),
+    )
 
 
-def new_thread(api: ApiContext, body: Any) -> dict[str, Any]:
-    """A thread from a create-thread body, with its initial messages."""
-    fields, messages = v.thread_fields(body)
+def new_thread(api: ApiContext, parsed: tuple[dict[str, Any], list[Any]]) -> dict[str, Any]:
+    """A thread from a create-thread body as :func:`..validation.thread_fields` reads it
+    (fields, initial messages), with its initial messages."""
+    fields, messages = parsed
     thread = {
         "id": new_id("thread"),
         "object": "thread",
@@ -39,11 +49,15 @@ async def get_thread(api: ApiContext, request: Request) -> Response:
 
 
 async def modify_thread(api: ApiContext, request: Request) -> Response:
-    thread = api.engine.thread(request.path_params["thread_id"])
-    body = v.object_body(await read_body(request), frozenset({"tool_resources", "metadata"}))
+    thread_id = request.path_params["thread_id"]
+    api.engine.thread(thread_id)
+    body = v.object_body(
+        await read_body(request, "ModifyThreadRequest"), frozenset({"tool_resources", "metadata"})
+    )
     fields, _ = v.thread_fields(body)
-    thread.update(fields)
-    api.store.update("thread", thread)
+    thread = api.store.patch("thread", thread_id, fields)  # only what the body sets
+    if thread is None:
+        raise NotFoundError("thread", thread_id)
     return json_response(200, thread)
 
 

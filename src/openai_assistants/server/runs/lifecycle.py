@@ -163,25 +163,40 @@ class Engine:
         run = self.run(thread_id, run_id)
         by_id = outputs_by_call(run, outputs)
         calls = run["required_action"]["submit_tool_outputs"]["tool_calls"]
+        queued = self.store.patch(
+            "run",
+            run_id,
+            {"status": "queued", "required_action": None},
+            statuses=("requires_action",),
+        )
+        if queued is None:  # answered or ended meanwhile (another request, another server)
+            raise RequestError(
+                f'Runs in status "{self.run(thread_id, run_id)["status"]}" do not accept '
+                "tool outputs.",
+                param="tool_outputs",
+            )
         queue = self.listeners.listen(run_id) if stream else None
         transcript = load_transcript(self.store, run_id)
         for call in calls:
             transcript["turns"].append(
                 {"role": "tool", "tool_call_id": call["id"], "content": by_id[call["id"]]}
             )
-        save_transcript(self.store, transcript)
+        save_transcript(self.store, run, transcript)
         step = pending_tool_step(self.store, run_id)
         if step is not None:
-            for call in step["step_details"]["tool_calls"]:
+            details = step["step_details"]
+            for call in details["tool_calls"]:
                 call["function"]["output"] = by_id.get(call["id"])
-            step.update(status="completed", completed_at=self.now())
-            self.store.update("step", step)
-            self.listeners.emit(run_id, "thread.run.step.completed", step)
-        run.update(status="queued", required_action=None)
-        self.store.update("run", run)
-        self.listeners.emit(run_id, "thread.run.queued", run)
+            step = self.store.patch(
+                "step",
+                step["id"],
+                {"step_details": details, "status": "completed", "completed_at": self.now()},
+            )
+            if step is not None:
+                self.listeners.emit(run_id, "thread.run.step.completed", step)
+        self.listeners.emit(run_id, "thread.run.queued", queued)
         self._start(run_id)
-        return run, queue
+        return queued, queue
 
     def cancel_run(self, thread_id: str, run_id: str) -> dict[str, Any]:
         """``cancelling`` while the task winds down (even mid model call), then ``cancelled``."""
@@ -190,10 +205,11 @@ class Engine:
             raise RequestError(f"Cannot cancel run with status '{run['status']}'.")
         task = self._tasks.get(run_id)
         if task is not None and not task.done():
-            run["status"] = "cancelling"
-            self.store.update("run", run)
+            cancelling = self.store.patch(
+                "run", run_id, {"status": "cancelling"}, statuses=ACTIVE - {"cancelling"}
+            )
             task.cancel()
-            return run
+            return cancelling or self.run(thread_id, run_id)
         self._finish_interrupted(run, "cancelled", None)
         return self.run(thread_id, run_id)
 
@@ -331,10 +347,10 @@ class Engine:
                 run = self.store.get("run", run_id)
             if run is None or run["status"] != "queued":
                 return
-            run["status"] = "in_progress"
-            if run["started_at"] is None:
-                run["started_at"] = self.now()
-            self.store.update("run", run)
+            started = {"status": "in_progress", "started_at": run["started_at"] or self.now()}
+            run = self.store.patch("run", run_id, started, statuses=("queued",))
+            if run is None:
+                return
             self.listeners.emit(run_id, "thread.run.in_progress", run)
             await self._turns.take(run)
         except asyncio.CancelledError:
@@ -361,31 +377,36 @@ class Engine:
         """End a run early: ``cancelled``, ``failed`` or ``expired``, with its open parts."""
         now = self.now()
         stamp = {"cancelled": "cancelled_at", "failed": "failed_at", "expired": None}[status]
-        run.update(status=status, expires_at=None if status != "expired" else run["expires_at"])
-        run["required_action"] = None
+        fields: dict[str, Any] = {
+            "status": status,
+            "expires_at": None if status != "expired" else run["expires_at"],
+            "required_action": None,
+        }
         if stamp:
-            run[stamp] = now
+            fields[stamp] = now
         if error is not None:
-            run["last_error"] = {"code": code, "message": error}
-        self.store.update("run", run)
+            fields["last_error"] = {"code": code, "message": error}
+        ended = self.store.patch("run", run["id"], fields, statuses=ACTIVE)
+        if ended is None:  # already in a final status: it never changes again
+            self.listeners.close(run["id"])
+            return
         reason = {"cancelled": "run_cancelled", "failed": "run_failed", "expired": "run_expired"}
-        for message in self.store.all("message", run_id=run["id"]):
-            if message["status"] == "in_progress":
-                message.update(
-                    status="incomplete",
-                    incomplete_details={"reason": reason[status]},
-                    incomplete_at=now,
-                )
-                self.store.update("message", message)
-        for step in self.store.all("step", run_id=run["id"]):
-            if step["status"] == "in_progress":
-                step["status"] = status
-                step_stamp = {"cancelled": "cancelled_at", "failed": "failed_at"}.get(
-                    status, "expired_at"
-                )
-                step[step_stamp] = now
-                if error is not None:
-                    step["last_error"] = run["last_error"]
-                self.store.update("step", step)
-        self.listeners.emit(run["id"], f"thread.run.{status}", run)
+        for message in self.store.all("message", run_id=run["id"], statuses=("in_progress",)):
+            self.store.patch(
+                "message",
+                message["id"],
+                {
+                    "status": "incomplete",
+                    "incomplete_details": {"reason": reason[status]},
+                    "incomplete_at": now,
+                },
+                statuses=("in_progress",),
+            )
+        step_stamp = {"cancelled": "cancelled_at", "failed": "failed_at"}.get(status, "expired_at")
+        for step in self.store.all("step", run_id=run["id"], statuses=("in_progress",)):
+            step_fields = {"status": status, step_stamp: now}
+            if error is not None:
+                step_fields["last_error"] = ended["last_error"]
+            self.store.patch("step", step["id"], step_fields, statuses=("in_progress",))
+        self.listeners.emit(run["id"], f"thread.run.{status}", ended)
         self.listeners.close(run["id"])

@@ -21,9 +21,10 @@ def load_transcript(store: Store, run_id: str) -> dict[str, Any]:
     return store.get("transcript", run_id) or {"id": run_id, "turns": [], "usage": None}
 
 
-def save_transcript(store: Store, transcript: dict[str, Any]) -> None:
+def save_transcript(store: Store, run: dict[str, Any], transcript: dict[str, Any]) -> None:
+    """Store the transcript as the run's (and its thread's): deleting the thread deletes it."""
     if store.get("transcript", transcript["id"]) is None:
-        store.insert("transcript", transcript)
+        store.insert("transcript", transcript, thread_id=run["thread_id"], run_id=run["id"])
     else:
         store.update("transcript", transcript)
 

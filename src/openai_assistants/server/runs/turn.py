@@ -76,25 +76,28 @@ class Turns:
         if message is None and not calls:
             step, message = self._start_message(run)
         if message is not None and step is not None:
-            message.update(status="completed", completed_at=now, content=[text_part("".join(text))])
-            self.store.update("message", message)
+            content = [text_part("".join(text))]
+            message = self._save(
+                "message", message, status="completed", completed_at=now, content=content
+            )
             emit(run_id, "thread.message.completed", message)
-            step.update(status="completed", completed_at=now, usage=step_usage)
-            self.store.update("step", step)
+            step = self._save("step", step, status="completed", completed_at=now, usage=step_usage)
             emit(run_id, "thread.run.step.completed", step)
         if calls:
             tool_calls = tool_calls_of(calls)
             turn: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
             turn["content"] = "".join(text) if text else None
             transcript["turns"].append(turn)
-            save_transcript(self.store, transcript)
+            save_transcript(self.store, run, transcript)
             tool_step = new_step(self.store, run, tool_calls_step_details(tool_calls), self.now())
-            tool_step["usage"] = None if message is not None else step_usage
-            self.store.update("step", tool_step)
+            tool_step = self._save(
+                "step", tool_step, usage=None if message is not None else step_usage
+            )
             emit(run_id, "thread.run.step.created", tool_step)
             emit(run_id, "thread.run.step.in_progress", tool_step)
-            run = self.store.get("run", run_id) or run
-            run.update(
+            self._end(
+                run_id,
+                "thread.run.requires_action",
                 status="requires_action",
                 required_action={
                     "type": "submit_tool_outputs",
@@ -102,14 +105,26 @@ class Turns:
                 },
                 usage=None,
             )
-            self.store.update("run", run)
-            emit(run_id, "thread.run.requires_action", run)
-            self.listeners.close(run_id)
             return
-        run = self.store.get("run", run_id) or run
-        run.update(status="completed", completed_at=now, expires_at=None, usage=transcript["usage"])
-        self.store.update("run", run)
-        emit(run_id, "thread.run.completed", run)
+        self._end(
+            run_id,
+            "thread.run.completed",
+            status="completed",
+            completed_at=now,
+            expires_at=None,
+            usage=transcript["usage"],
+        )
+
+    def _save(self, kind: str, obj: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """Write back only the fields the run owns (metadata a client set meanwhile stays);
+        the object as it is now."""
+        return self.store.patch(kind, obj["id"], fields) or {**obj, **fields}
+
+    def _end(self, run_id: str, event: str, **fields: Any) -> None:
+        """The run's outcome, unless the run is no longer ``in_progress`` (ended elsewhere)."""
+        run = self.store.patch("run", run_id, fields, statuses=("in_progress",))
+        if run is not None:
+            self.listeners.emit(run_id, event, run)
         self.listeners.close(run_id)
 
     def _start_message(self, run: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -9,6 +9,7 @@ for several server instances sharing one database.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,9 +42,26 @@ class Store(Protocol):
 
     def update(self, kind: str, obj: dict[str, Any]) -> None: ...
 
+    def patch(
+        self,
+        kind: str,
+        object_id: str,
+        fields: dict[str, Any],
+        *,
+        statuses: Collection[str] | None = None,
+    ) -> dict[str, Any] | None:
+        """Set only ``fields`` of the stored object, atomically, and answer the object as it
+        is now; None when there is no such object, or (with ``statuses``) when its status is
+        not one of them. What a writer does not name (metadata a client set meanwhile) is
+        kept: no lost update, and a run in a final status is never changed again."""
+        ...
+
     def get(self, kind: str, object_id: str) -> dict[str, Any] | None: ...
 
-    def delete(self, kind: str, object_id: str) -> bool: ...
+    def delete(self, kind: str, object_id: str) -> bool:
+        """Delete the object and everything that belongs to it (a thread: its messages, runs,
+        steps and transcripts); False when there was no such object."""
+        ...
 
     def page(
         self,
@@ -55,7 +73,11 @@ class Store(Protocol):
         order: str = "desc",
         after: str | None = None,
         before: str | None = None,
-    ) -> Page: ...
+        max_bytes: int | None = None,
+    ) -> Page:
+        """Up to ``limit`` objects in ``order`` after/before the cursors; with ``max_bytes``,
+        fewer once their size reaches it (always at least one), ``has_more`` then true."""
+        ...
 
     def all(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,28 @@ class SqliteStore:
                 (_dump(obj), obj.get("status"), kind, obj["id"]),
             )
 
+    def patch(
+        self,
+        kind: str,
+        object_id: str,
+        fields: dict[str, Any],
+        *,
+        statuses: Collection[str] | None = None,
+    ) -> dict[str, Any] | None:
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")  # other processes on the file wait, too
+            row = self._db.execute(
+                "SELECT data, status FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
+            ).fetchone()
+            if row is None or (statuses is not None and row[1] not in statuses):
+                return None
+            obj = {**json.loads(row[0]), **fields}
+            self._db.execute(
+                "UPDATE objects SET data = ?, status = ? WHERE kind = ? AND id = ?",
+                (_dump(obj), obj.get("status"), kind, object_id),
+            )
+        return obj
+
     def get(self, kind: str, object_id: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute(
@@ -80,13 +103,20 @@ class SqliteStore:
         return None if row is None else json.loads(row[0])
 
     def delete(self, kind: str, object_id: str) -> bool:
-        """Delete one object; a thread takes its messages, runs, steps and transcripts along."""
+        """Delete one object and everything that belongs to it: a thread takes its messages,
+        runs, steps and the runs' transcripts along."""
         with self._lock, self._db:
             self._db.execute("BEGIN")
             cursor = self._db.execute(
                 "DELETE FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
             )
             if kind == "thread":
+                # transcripts stored before they recorded their thread name only their run
+                self._db.execute(
+                    "DELETE FROM objects WHERE kind = 'transcript' AND id IN "
+                    "(SELECT id FROM objects WHERE kind = 'run' AND thread_id = ?)",
+                    (object_id,),
+                )
                 self._db.execute("DELETE FROM objects WHERE thread_id = ?", (object_id,))
             return cursor.rowcount > 0
 
@@ -100,8 +130,10 @@ class SqliteStore:
         order: str = "desc",
         after: str | None = None,
         before: str | None = None,
+        max_bytes: int | None = None,
     ) -> Page:
-        """``limit`` items in ``order`` after/before the cursors (IDs of the same list)."""
+        """``limit`` items in ``order`` after/before the cursors (IDs of the same list); with
+        ``max_bytes``, fewer once their stored size reaches it (at least one)."""
         where, args = self._filter(kind, thread_id, run_id)
         descending = order == "desc"
         # with only "before", the page is the one right before the cursor: read backwards
@@ -123,11 +155,22 @@ class SqliteStore:
             rows = self._db.execute(
                 f"SELECT data FROM objects WHERE {where} ORDER BY seq {direction} LIMIT ?",
                 (*args, limit + 1),
-            ).fetchall()
-        items = [json.loads(row[0]) for row in rows[:limit]]
+            )
+            texts: list[str] = []
+            size, more = 0, False
+            for (text,) in rows:  # read row by row: a page of large objects stops early
+                if len(texts) == limit or (
+                    max_bytes is not None and texts and size + len(text) > max_bytes
+                ):
+                    more = True
+                    break
+                texts.append(text)
+                size += len(text)
+            rows.close()
+        items = [json.loads(text) for text in texts]
         if backwards:
             items.reverse()
-        return Page(items=items, has_more=len(rows) > limit)
+        return Page(items=items, has_more=more)
 
     def all(
         self,
