@@ -25,6 +25,7 @@ from .redaction import RedactingFilter, Redactor
 from .routes import OPERATIONS
 from .routes.http import API_PREFIX, ApiContext, Handler, error_payload, json_response
 from .runs import Engine
+from .store import StoreUnavailable
 from .validation import RequestError
 
 log = logging.getLogger("openai_assistants.server")
@@ -44,6 +45,11 @@ def _endpoint(api: ApiContext, access: Access, handler: Handler, redactor: Redac
                 exc.status, error_payload(exc.message, exc.error_type, exc.param, exc.code)
             )
             return _redacted(response, redactor)
+        except StoreUnavailable as exc:  # a shared database is restarting or unreachable
+            log.warning("%s %s: %s", request.method, request.url.path, exc)
+            return json_response(
+                503, error_payload(str(exc), "server_error"), headers={"Retry-After": "1"}
+            )
         except ClientDisconnect:  # the client left mid-request: nobody to answer, nothing done
             return Response(status_code=499)
         except Exception:
@@ -118,6 +124,7 @@ def create_app(
             recovered = engine.recover()
             if recovered:
                 log.warning("%d run(s) cut off by the last stop were marked failed", len(recovered))
+            engine.start_background()
             yield
         finally:
             try:

@@ -12,6 +12,12 @@ Backend failures end the run ``failed`` with ``last_error`` (``rate_limit_exceed
 model call is in flight. Runs that wait past ``expires_at`` become ``expired``. On start,
 runs a previous server left unfinished become ``failed``; on stop, in-flight runs are
 failed with a message that says so, so no client waits on a run nobody works on.
+
+With ``leases`` (several servers on one PostgreSQL database, :mod:`..store.postgres_leases`)
+a run is executed only by the server that claims it; cancels reach the executing server by
+notification, and runs whose server died are taken over once their lease runs out, never
+before. The server a client starts or continues a run on executes it, so a streaming client
+always gets its events from the server it is connected to.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import Backend, BackendError
-from ..store import Store
+from ..store import ActiveRunExists, Store, StoreUnavailable
 from ..validation import NotFoundError, RequestError, message_request
 from . import objects
 from .events import Event, Listeners
@@ -41,6 +47,10 @@ STOPPED_MESSAGE = (
     "Create a new run on the thread."
 )
 SETTLE_TURNS = 20  # event-loop turns a new run waits for a ready run of its thread
+LEASE_LOST_MESSAGE = (
+    "The server executing this run stopped (its lease ran out); the run did not finish. "
+    "Create a new run on the thread."
+)
 
 
 class Engine:
@@ -54,8 +64,14 @@ class Engine:
         default_model: str | None = None,
         expires_after: float = EXPIRES_AFTER_SECONDS,
         clock: Callable[[], float] = time.time,
+        leases: Any = None,
     ) -> None:
+        """``leases``: a :class:`~..store.postgres_leases.RunLeases` when several servers
+        share the database; None for a server alone on its database."""
         self.store = store
+        self.leases = leases
+        self._lost: set[str] = set()  # runs whose lease another server took over
+        self._background: list[asyncio.Task[None]] = []
         self.backend = backend
         self.default_model = default_model or None
         self.expires_after = expires_after
@@ -75,8 +91,11 @@ class Engine:
 
         Runs waiting for tool outputs (``requires_action``) were not being worked on: they
         stay as they are and can still be answered until they expire. A run that was being
-        cancelled is ``cancelled``.
+        cancelled is ``cancelled``. With leases: only runs whose lease ran out (or that nobody
+        ever claimed), never those a live server holds.
         """
+        if self.leases is not None:
+            return self._take_over_orphans()
         failed = []
         for run in self.store.unfinished_runs():
             if run["status"] == "requires_action":
@@ -93,6 +112,9 @@ class Engine:
         if self._stopping:
             return
         self._stopping = True
+        for background in self._background:
+            background.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -104,6 +126,63 @@ class Engine:
     @property
     def active_tasks(self) -> int:
         return len(self._tasks)
+
+    def start_background(self) -> None:
+        """With leases: the lease loop and the cancel listener, until :meth:`stop`."""
+        if self.leases is None or self._background:
+            return
+        loop = asyncio.get_running_loop()
+        self._background = [
+            loop.create_task(self._lease_loop(), name="run-leases"),
+            loop.create_task(self.leases.listen_cancels(self._cancel_local), name="cancels"),
+        ]
+
+    async def _lease_loop(self) -> None:
+        """Renew this server's leases; cancel what was cancelled elsewhere; take over orphans."""
+        while True:
+            await asyncio.sleep(self.leases.renew_every)
+            try:
+                self.renew_leases()
+                self._take_over_orphans()
+            except StoreUnavailable as exc:
+                log.warning("run leases not renewed: %s", exc)
+
+    def renew_leases(self) -> None:
+        mine = [run_id for run_id, task in self._tasks.items() if not task.done()]
+        held = self.leases.renew(mine)
+        for run_id in mine:
+            status = held.get(run_id)
+            if status is None:  # taken over meanwhile: the other server is in charge now
+                self._lost.add(run_id)
+                self._cancel_local(run_id)
+            elif status == "cancelling":  # a cancel whose notification did not arrive
+                self._cancel_local(run_id)
+
+    def _take_over_orphans(self) -> list[str]:
+        """Runs whose server died: a queued one is executed here, an in-progress one failed,
+        a cancelling one cancelled. Their IDs, but for the queued ones."""
+        failed = []
+        for run_id, status in self.leases.orphans():
+            if run_id in self._tasks or not self.leases.take_over(run_id):
+                continue
+            run = self.store.get("run", run_id)
+            if run is None:
+                continue
+            if status == "queued" and not self._stopping:
+                self._start(run_id, claimed=True)
+                continue
+            if status == "cancelling":
+                self._finish_interrupted(run, "cancelled", None)
+            else:
+                self._finish_interrupted(run, "failed", LEASE_LOST_MESSAGE)
+                failed.append(run_id)
+            self.leases.release(run_id)
+        return failed
+
+    def _cancel_local(self, run_id: str) -> None:
+        task = self._tasks.get(run_id)
+        if task is not None and not task.done():
+            task.cancel()
 
     # runs
 
@@ -144,9 +223,14 @@ class Engine:
             message_request(m, f"additional_messages[{i}]")
             for i, m in enumerate(body.get("additional_messages") or [])
         ]
+        try:  # a store several servers share refuses a second active run itself
+            self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
+        except ActiveRunExists:
+            active = self.active_run(thread["id"])
+            name = f" {active['id']}" if active is not None else ""
+            raise RequestError(f"Thread {thread_id} already has an active run{name}.") from None
         for role, content, attachments, metadata in extra:
             self.add_message(thread_id, role, content, attachments, metadata)
-        self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
         queue = self.listeners.listen(run["id"]) if stream else None
         if new_thread is not None:
             self.listeners.emit(run["id"], "thread.created", new_thread)
@@ -209,6 +293,14 @@ class Engine:
                 "run", run_id, {"status": "cancelling"}, statuses=ACTIVE - {"cancelling"}
             )
             task.cancel()
+            return cancelling or self.run(thread_id, run_id)
+        holder = self.leases.holder(run_id) if self.leases is not None else None
+        if holder is not None and holder != self.leases.owner:
+            # another server executes it: mark it, and tell that server to stop it
+            cancelling = self.store.patch(
+                "run", run_id, {"status": "cancelling"}, statuses=ACTIVE - {"cancelling"}
+            )
+            self.leases.notify_cancel(run_id)
             return cancelling or self.run(thread_id, run_id)
         self._finish_interrupted(run, "cancelled", None)
         return self.run(thread_id, run_id)
@@ -311,6 +403,8 @@ class Engine:
             task = self._tasks.pop(run["id"], None)
             if task is not None:
                 task.cancel()
+            elif self.leases is not None and run["status"] in ACTIVE:
+                self.leases.notify_cancel(run["id"])
             self.listeners.close(run["id"])
         return self.store.delete("thread", thread_id)
 
@@ -328,7 +422,10 @@ class Engine:
                 error_type="server_error",
             )
 
-    def _start(self, run_id: str) -> None:
+    def _start(self, run_id: str, *, claimed: bool = False) -> None:
+        """Execute the run in a task here (with leases: once this server holds it)."""
+        if self.leases is not None and not claimed and not self.leases.claim(run_id):
+            return  # a live server holds it and executes it
         task = asyncio.get_running_loop().create_task(self._execute(run_id), name=run_id)
         self._tasks[run_id] = task
         task.add_done_callback(lambda done: self._forget(run_id, done))
@@ -353,7 +450,12 @@ class Engine:
                 return
             self.listeners.emit(run_id, "thread.run.in_progress", run)
             await self._turns.take(run)
+            ended = self.store.get("run", run_id)
+            if ended is not None and ended["status"] == "cancelling":  # cancelled as it ended
+                self._finish_interrupted(ended, "cancelled", None)
         except asyncio.CancelledError:
+            if run_id in self._lost:  # another server took it over: its outcome is theirs
+                return
             run = self.store.get("run", run_id)
             if run is not None and run["status"] not in TERMINAL:
                 if run["status"] == "cancelling":
@@ -362,9 +464,18 @@ class Engine:
                     self._finish_interrupted(run, "failed", STOPPED_MESSAGE)
         except BackendError as exc:
             self._fail(run_id, exc.code, exc.message)
+        except StoreUnavailable as exc:  # with leases, another server fails it in the end
+            log.error("run %s stopped: %s", run_id, exc)
         except Exception:  # a bug must fail the run, not leave it in_progress forever
             log.exception("run %s failed inside the server", run_id)
             self._fail(run_id, "server_error", "The server had an error while running this run.")
+        finally:
+            self._lost.discard(run_id)
+            if self.leases is not None:
+                try:
+                    self.leases.release(run_id)
+                except StoreUnavailable:
+                    pass  # the lease runs out on its own
 
     def _fail(self, run_id: str, code: str, message: str) -> None:
         run = self.store.get("run", run_id)

@@ -1,11 +1,20 @@
 """Where the server keeps its objects: the :class:`Store` interface and its implementations.
 
 :mod:`.interface` is what the rest of the server is written against; :mod:`.sqlite` is the
-SQLite implementation ``serve --db`` and the sandbox use. This package imports nothing else
-from the server.
+SQLite implementation ``serve --db`` and the sandbox use; :mod:`.postgres` (imported only
+when ``serve --db postgresql://...`` asks for it) is the one several instances share. This
+package imports nothing else from the server.
 """
 
-from .interface import KINDS, CursorNotFound, Page, Store
+from .interface import KINDS, ActiveRunExists, CursorNotFound, Page, Store, StoreUnavailable
 from .sqlite import SqliteStore
 
-__all__ = ["KINDS", "CursorNotFound", "Page", "SqliteStore", "Store"]
+__all__ = [
+    "KINDS",
+    "ActiveRunExists",
+    "CursorNotFound",
+    "Page",
+    "SqliteStore",
+    "Store",
+    "StoreUnavailable",
+]

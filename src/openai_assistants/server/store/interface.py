@@ -28,6 +28,20 @@ class CursorNotFound(LookupError):
     """``after``/``before`` names no object of the list."""
 
 
+class ActiveRunExists(Exception):
+    """The thread already has an active run (a store shared by several servers enforces one
+    active run per thread itself; the API answers this with a 400)."""
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"Thread {thread_id} already has an active run.")
+        self.thread_id = thread_id
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached right now (the API answers 503); the message names it
+    without secrets and says to try again."""
+
+
 class Store(Protocol):
     """What the engine and the HTTP layer need from storage."""
 
