@@ -30,7 +30,7 @@ from openai_assistants.server.backends.echo import EchoBackend
 from openai_assistants.server.routes import http as http_parts
 from openai_assistants.server.runner import BackgroundServer
 from openai_assistants.server.runs import TERMINAL, Engine
-from openai_assistants.server.store import SqliteStore
+from openai_assistants.server.store import SqliteStore, StorageError
 
 MODEL_KEY = "sk-model-SENTINEL-quoted-back"
 CLIENT_KEY = "sk-client-SENTINEL-key"
@@ -174,17 +174,18 @@ def test_deleting_a_thread_also_removes_transcripts_stored_before_they_named_the
 
 
 class GatedBackend:
-    """Answers "first ", waits for ``release``, then answers "second"."""
+    """Answers "first ", waits for ``release``, then answers ``second``."""
 
     queue_delay = 0.0
 
-    def __init__(self) -> None:
+    def __init__(self, second: str = "second") -> None:
         self.release = asyncio.Event()
+        self.second = second
 
     async def respond(self, request: ModelRequest) -> AsyncIterator[Any]:
         yield TextDelta("first ")
         await self.release.wait()
-        yield TextDelta("second")
+        yield TextDelta(self.second)
 
     async def aclose(self) -> None:
         pass
@@ -284,7 +285,7 @@ def test_a_chunked_body_is_counted_while_it_streams_and_refused_at_the_limit(mon
 
 
 def test_a_large_valid_body_does_not_stall_other_clients():
-    parts = [{"type": "text", "text": f"part {i}"} for i in range(40_000)]
+    parts = [{"type": "text", "text": f"part {i}"} for i in range(20_000)]
     content = json.dumps({"role": "user", "content": parts}).encode()
 
     async def scenario() -> tuple[float, float, int]:
@@ -401,3 +402,119 @@ def test_serve_refuses_a_rebinding_host_and_escapes_control_characters_in_its_lo
         _, err = stop_process(process)
     assert "GET /v1/threads/x\\x0d\\x0aGET /v1/forged 200\\x1b[31m 404" in err
     assert "\x1b" not in err and "\nGET /v1/forged" not in err
+
+
+# 2. a storage failure never leaves a run stuck
+
+
+def test_a_full_disk_mid_run_fails_the_run_refuses_writes_cleanly_and_blocks_nothing():
+    backend = GatedBackend(second="x" * 300_000)  # the answer does not fit on the disk
+    store = SqliteStore()
+
+    async def scenario() -> None:
+        async with serving(backend, store) as (http, _):
+            a, t = await thread_with_assistant(http)
+            r = (await http.post(f"/threads/{t}/runs", json={"assistant_id": a})).json()["id"]
+            await answer_in_progress(http, t)
+            pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+            store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full now
+            backend.release.set()
+            failed = await settled(http, t, r)
+            assert failed["status"] == "failed" and failed["failed_at"] is not None
+            assert "could not store this run's progress" in failed["last_error"]["message"]
+            assert "full" in failed["last_error"]["message"]
+            cancel = await http.post(f"/threads/{t}/runs/{r}/cancel")
+            assert cancel.status_code == 400
+            assert set(cancel.json()["error"]) == {"message", "type", "param", "code"}
+            big = {"role": "user", "content": "y" * 300_000}
+            refused = await http.post(f"/threads/{t}/messages", json=big)
+            assert refused.status_code == 503
+            assert refused.json()["error"]["type"] == "server_error"
+            assert "full" in refused.json()["error"]["message"]
+            store._db.execute("PRAGMA max_page_count = 1073741823")  # space again
+            backend.release = asyncio.Event()
+            backend.release.set()
+            again = await http.post(f"/threads/{t}/runs", json={"assistant_id": a})
+            assert again.status_code == 200, again.text  # the thread is not blocked
+            assert (await settled(http, t, again.json()["id"]))["status"] == "completed"
+
+    run(scenario)
+
+
+class FailingWrites:
+    """A store whose writes fail (as on a full disk) while ``failing`` is set."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.failing = False
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.store, name)
+        if name not in ("insert", "update", "patch", "delete"):
+            return method
+
+        def write(*args: Any, **kwargs: Any) -> Any:
+            if self.failing:
+                raise StorageError("database or disk is full")
+            return method(*args, **kwargs)
+
+        return write
+
+
+def test_a_run_whose_end_cannot_be_written_is_answered_ended_and_written_later():
+    backend = GatedBackend()
+    store = FailingWrites(SqliteStore())
+
+    async def scenario() -> None:
+        async with serving(backend, store) as (http, _):
+            a, t = await thread_with_assistant(http)
+            r = (await http.post(f"/threads/{t}/runs", json={"assistant_id": a})).json()["id"]
+            await answer_in_progress(http, t)
+            store.failing = True
+            backend.release.set()
+            failed = await settled(http, t, r)
+            assert failed["status"] == "failed"
+            listed = (await http.get(f"/threads/{t}/runs")).json()["data"]
+            assert [run_["status"] for run_ in listed if run_["id"] == r] == ["failed"]
+            refused = await http.post(f"/threads/{t}/runs", json={"assistant_id": a})
+            assert refused.status_code == 503  # refused cleanly, not "already has an active run"
+            store.failing = False
+            assert (await http.get(f"/threads/{t}/runs/{r}")).json()["status"] == "failed"
+            assert store.store.get("run", r)["status"] == "failed"  # written now
+
+    run(scenario)
+
+
+def test_serve_starts_again_on_a_database_that_takes_no_writes(tmp_path, caplog):
+    path = tmp_path / "db"
+    first = SqliteStore(path)
+    first.insert(
+        "thread", {"id": "thread_1", "object": "thread", "metadata": {}}, thread_id="thread_1"
+    )
+    cut_off = {
+        "id": "run_1",
+        "object": "thread.run",
+        "thread_id": "thread_1",
+        "status": "in_progress",
+        "expires_at": None,
+        "last_error": None,
+        "required_action": None,
+    }
+    first.insert("run", cut_off, thread_id="thread_1", run_id="run_1")
+    first.close()
+    store = FailingWrites(SqliteStore(path))
+    store.failing = True
+
+    async def scenario() -> None:
+        async with serving(store=store) as (http, _):
+            got = (await http.get("/threads/thread_1/runs/run_1")).json()
+            assert got["status"] == "failed"
+            assert got["last_error"]["message"].startswith("The server stopped while this run")
+            refused = await http.post(
+                "/threads/thread_1/messages", json={"role": "user", "content": "x"}
+            )
+            assert refused.status_code == 503
+
+    with caplog.at_level(logging.WARNING):
+        run(scenario)
+    assert "kept in memory only" in caplog.text and "Traceback" not in caplog.text

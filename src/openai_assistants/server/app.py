@@ -25,7 +25,7 @@ from .redaction import RedactingFilter, Redactor
 from .routes import OPERATIONS
 from .routes.http import API_PREFIX, ApiContext, Handler, error_payload, json_response
 from .runs import Engine
-from .store import StoreUnavailable
+from .store import StorageError, StoreUnavailable
 from .validation import RequestError
 
 log = logging.getLogger("openai_assistants.server")
@@ -46,12 +46,26 @@ def _endpoint(api: ApiContext, access: Access, handler: Handler, redactor: Redac
             )
             return _redacted(response, redactor)
         except StoreUnavailable as exc:  # a shared database is restarting or unreachable
-            log.warning("%s %s: %s", request.method, request.url.path, exc)
-            return json_response(
-                503, error_payload(str(exc), "server_error"), headers={"Retry-After": "1"}
+            log.warning("%s %s: %s", request.method, printable(request.url.path), exc)
+            response = json_response(
+                503,
+                error_payload(str(exc), "server_error", code="storage_unavailable"),
+                headers={"Retry-After": "1"},
             )
+            return _redacted(response, redactor)
         except ClientDisconnect:  # the client left mid-request: nobody to answer, nothing done
             return Response(status_code=499)
+        except StorageError as exc:  # disk full, locked, read-only: refused in OpenAI's shape
+            log.warning("%s %s: %s", request.method, printable(request.url.path), exc)
+            response = json_response(
+                503,
+                error_payload(
+                    f"The server could not store this request ({exc}). Try again later.",
+                    "server_error",
+                    code="storage_unavailable",
+                ),
+            )
+            return _redacted(response, redactor)
         except Exception:
             log.exception(
                 "%s %s failed inside the server", request.method, printable(request.url.path)

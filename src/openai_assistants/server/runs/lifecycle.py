@@ -13,6 +13,11 @@ model call is in flight. Runs that wait past ``expires_at`` become ``expired``. 
 runs a previous server left unfinished become ``failed``; on stop, in-flight runs are
 failed with a message that says so, so no client waits on a run nobody works on.
 
+A storage failure (disk full, a failed write) never leaves a run stuck: the run ends
+``failed`` with a ``last_error`` that says so, and when even that cannot be written, the
+final status is kept in memory (answered to every reader, so the thread is not blocked) and
+written as soon as the store takes writes again.
+
 With ``leases`` (several servers on one PostgreSQL database, :mod:`..store.postgres_leases`)
 a run is executed only by the server that claims it; cancels reach the executing server by
 notification, and runs whose server died are taken over once their lease runs out, never
@@ -29,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import Backend, BackendError
-from ..store import ActiveRunExists, Store, StoreUnavailable
+from ..store import ActiveRunExists, StorageError, Store
 from ..validation import NotFoundError, RequestError, message_request
 from . import objects
 from .events import Event, Listeners
@@ -49,6 +54,10 @@ STOPPED_MESSAGE = (
 SETTLE_TURNS = 20  # event-loop turns a new run waits for a ready run of its thread
 LEASE_LOST_MESSAGE = (
     "The server executing this run stopped (its lease ran out); the run did not finish. "
+    "Create a new run on the thread."
+)
+STORAGE_FAILED = (
+    "The server could not store this run's progress ({error}); the run did not finish. "
     "Create a new run on the thread."
 )
 
@@ -80,6 +89,9 @@ class Engine:
         self.listeners = Listeners()
         self._turns = Turns(store, backend, self.listeners, self.now)
         self._stopping = False
+        # runs whose final status the store did not take yet: run ID -> the final fields
+        self._unstored_ends: dict[str, dict[str, Any]] = {}
+        self._cancelled: set[str] = set()  # runs whose task a client cancelled
 
     def now(self) -> int:
         return int(self._clock())
@@ -95,9 +107,18 @@ class Engine:
         ever claimed), never those a live server holds.
         """
         if self.leases is not None:
-            return self._take_over_orphans()
+            try:
+                return self._take_over_orphans()
+            except StorageError as exc:
+                log.warning("could not look for runs whose server stopped: %s", exc)
+                return []
         failed = []
-        for run in self.store.unfinished_runs():
+        try:
+            unfinished = self.store.unfinished_runs()
+        except StorageError as exc:
+            log.warning("could not look for runs cut off by the last stop: %s", exc)
+            return []
+        for run in unfinished:
             if run["status"] == "requires_action":
                 continue
             if run["status"] == "cancelling":
@@ -144,7 +165,7 @@ class Engine:
             try:
                 self.renew_leases()
                 self._take_over_orphans()
-            except StoreUnavailable as exc:
+            except StorageError as exc:
                 log.warning("run leases not renewed: %s", exc)
 
     def renew_leases(self) -> None:
@@ -180,8 +201,10 @@ class Engine:
         return failed
 
     def _cancel_local(self, run_id: str) -> None:
+        """Cancel the run's task here, if this server executes it (a cancel notification)."""
         task = self._tasks.get(run_id)
         if task is not None and not task.done():
+            self._cancelled.add(run_id)
             task.cancel()
 
     # runs
@@ -260,24 +283,28 @@ class Engine:
                 param="tool_outputs",
             )
         queue = self.listeners.listen(run_id) if stream else None
-        transcript = load_transcript(self.store, run_id)
-        for call in calls:
-            transcript["turns"].append(
-                {"role": "tool", "tool_call_id": call["id"], "content": by_id[call["id"]]}
-            )
-        save_transcript(self.store, run, transcript)
-        step = pending_tool_step(self.store, run_id)
-        if step is not None:
-            details = step["step_details"]
-            for call in details["tool_calls"]:
-                call["function"]["output"] = by_id.get(call["id"])
-            step = self.store.patch(
-                "step",
-                step["id"],
-                {"step_details": details, "status": "completed", "completed_at": self.now()},
-            )
+        try:
+            transcript = load_transcript(self.store, run_id)
+            for call in calls:
+                transcript["turns"].append(
+                    {"role": "tool", "tool_call_id": call["id"], "content": by_id[call["id"]]}
+                )
+            save_transcript(self.store, run, transcript)
+            step = pending_tool_step(self.store, run_id)
             if step is not None:
-                self.listeners.emit(run_id, "thread.run.step.completed", step)
+                details = step["step_details"]
+                for call in details["tool_calls"]:
+                    call["function"]["output"] = by_id.get(call["id"])
+                step = self.store.patch(
+                    "step",
+                    step["id"],
+                    {"step_details": details, "status": "completed", "completed_at": self.now()},
+                )
+                if step is not None:
+                    self.listeners.emit(run_id, "thread.run.step.completed", step)
+        except StorageError as exc:  # taken from requires_action: it must end, not hang
+            self._finish_interrupted(queued, "failed", STORAGE_FAILED.format(error=exc))
+            raise
         self.listeners.emit(run_id, "thread.run.queued", queued)
         self._start(run_id)
         return queued, queue
@@ -289,10 +316,14 @@ class Engine:
             raise RequestError(f"Cannot cancel run with status '{run['status']}'.")
         task = self._tasks.get(run_id)
         if task is not None and not task.done():
-            cancelling = self.store.patch(
-                "run", run_id, {"status": "cancelling"}, statuses=ACTIVE - {"cancelling"}
-            )
-            task.cancel()
+            self._cancelled.add(run_id)
+            task.cancel()  # first: the run ends cancelled even if the store fails now
+            try:
+                cancelling = self.store.patch(
+                    "run", run_id, {"status": "cancelling"}, statuses=ACTIVE - {"cancelling"}
+                )
+            except StorageError:
+                cancelling = {**run, "status": "cancelling"}
             return cancelling or self.run(thread_id, run_id)
         holder = self.leases.holder(run_id) if self.leases is not None else None
         if holder is not None and holder != self.leases.owner:
@@ -314,7 +345,19 @@ class Engine:
         return self.refresh(run)
 
     def refresh(self, run: dict[str, Any]) -> dict[str, Any]:
-        """A run past ``expires_at`` that is still waiting becomes ``expired``."""
+        """The run as it is: with a final status the store did not take yet, and a run past
+        ``expires_at`` that is still waiting becomes ``expired``."""
+        ended = self._unstored_ends.get(run["id"])
+        if ended is not None:
+            if run["status"] not in ACTIVE:  # stored meanwhile (or ended elsewhere)
+                del self._unstored_ends[run["id"]]
+                return run
+            try:
+                stored = self.store.patch("run", run["id"], ended, statuses=ACTIVE)
+            except StorageError:
+                return {**run, **ended}
+            del self._unstored_ends[run["id"]]
+            return stored or {**run, **ended}
         expires_at = run.get("expires_at")
         if (
             run["status"] in ("queued", "in_progress", "requires_action")
@@ -404,7 +447,7 @@ class Engine:
             if task is not None:
                 task.cancel()
             elif self.leases is not None and run["status"] in ACTIVE:
-                self.leases.notify_cancel(run["id"])
+                self.leases.notify_cancel(run["id"])  # executed by another server
             self.listeners.close(run["id"])
         return self.store.delete("thread", thread_id)
 
@@ -433,6 +476,7 @@ class Engine:
     def _forget(self, run_id: str, task: asyncio.Task[None]) -> None:
         if self._tasks.get(run_id) is task:
             del self._tasks[run_id]
+            self._cancelled.discard(run_id)
 
     async def _execute(self, run_id: str) -> None:
         try:
@@ -456,16 +500,22 @@ class Engine:
         except asyncio.CancelledError:
             if run_id in self._lost:  # another server took it over: its outcome is theirs
                 return
-            run = self.store.get("run", run_id)
+            try:
+                run = self.store.get("run", run_id)
+            except StorageError as exc:
+                log.warning("run %s could not be ended: %s", run_id, exc)
+                self.listeners.close(run_id)
+                return
             if run is not None and run["status"] not in TERMINAL:
-                if run["status"] == "cancelling":
+                if run["status"] == "cancelling" or run_id in self._cancelled:
                     self._finish_interrupted(run, "cancelled", None)
                 else:
                     self._finish_interrupted(run, "failed", STOPPED_MESSAGE)
         except BackendError as exc:
             self._fail(run_id, exc.code, exc.message)
-        except StoreUnavailable as exc:  # with leases, another server fails it in the end
-            log.error("run %s stopped: %s", run_id, exc)
+        except StorageError as exc:
+            log.warning("run %s failed: %s", run_id, exc)
+            self._fail(run_id, "server_error", STORAGE_FAILED.format(error=exc))
         except Exception:  # a bug must fail the run, not leave it in_progress forever
             log.exception("run %s failed inside the server", run_id)
             self._fail(run_id, "server_error", "The server had an error while running this run.")
@@ -474,11 +524,16 @@ class Engine:
             if self.leases is not None:
                 try:
                     self.leases.release(run_id)
-                except StoreUnavailable:
+                except StorageError:
                     pass  # the lease runs out on its own
 
     def _fail(self, run_id: str, code: str, message: str) -> None:
-        run = self.store.get("run", run_id)
+        try:
+            run = self.store.get("run", run_id)
+        except StorageError as exc:  # not even readable: its streams end, a restart fails it
+            log.warning("run %s could not be ended: %s", run_id, exc)
+            self.listeners.close(run_id)
+            return
         if run is not None and run["status"] not in TERMINAL:
             self._finish_interrupted(run, "failed", message, code=code)
 
@@ -497,10 +552,28 @@ class Engine:
             fields[stamp] = now
         if error is not None:
             fields["last_error"] = {"code": code, "message": error}
-        ended = self.store.patch("run", run["id"], fields, statuses=ACTIVE)
+        try:
+            ended = self.store.patch("run", run["id"], fields, statuses=ACTIVE)
+        except StorageError as exc:  # answered from memory until the store takes it
+            log.warning("run %s is %s, kept in memory only: %s", run["id"], status, exc)
+            self._unstored_ends[run["id"]] = fields
+            self.listeners.emit(run["id"], f"thread.run.{status}", {**run, **fields})
+            self.listeners.close(run["id"])
+            return
         if ended is None:  # already in a final status: it never changes again
             self.listeners.close(run["id"])
             return
+        self._unstored_ends.pop(run["id"], None)
+        try:
+            self._end_open_parts(ended, now)
+        except StorageError as exc:  # the run has ended; its parts stay as they were
+            log.warning("run %s: its open message or step could not be ended: %s", run["id"], exc)
+        self.listeners.emit(run["id"], f"thread.run.{status}", ended)
+        self.listeners.close(run["id"])
+
+    def _end_open_parts(self, run: dict[str, Any], now: int) -> None:
+        """The ended run's message ``incomplete``, its open steps ended like the run."""
+        status = run["status"]
         reason = {"cancelled": "run_cancelled", "failed": "run_failed", "expired": "run_expired"}
         for message in self.store.all("message", run_id=run["id"], statuses=("in_progress",)):
             self.store.patch(
@@ -516,8 +589,6 @@ class Engine:
         step_stamp = {"cancelled": "cancelled_at", "failed": "failed_at"}.get(status, "expired_at")
         for step in self.store.all("step", run_id=run["id"], statuses=("in_progress",)):
             step_fields = {"status": status, step_stamp: now}
-            if error is not None:
-                step_fields["last_error"] = ended["last_error"]
+            if run.get("last_error") is not None:
+                step_fields["last_error"] = run["last_error"]
             self.store.patch("step", step["id"], step_fields, statuses=("in_progress",))
-        self.listeners.emit(run["id"], f"thread.run.{status}", ended)
-        self.listeners.close(run["id"])

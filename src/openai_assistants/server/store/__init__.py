@@ -6,7 +6,15 @@ when ``serve --db postgresql://...`` asks for it) is the one several instances s
 package imports nothing else from the server.
 """
 
-from .interface import KINDS, ActiveRunExists, CursorNotFound, Page, Store, StoreUnavailable
+from .interface import (
+    KINDS,
+    ActiveRunExists,
+    CursorNotFound,
+    Page,
+    StorageError,
+    Store,
+    StoreUnavailable,
+)
 from .sqlite import SqliteStore
 
 __all__ = [
@@ -15,6 +23,7 @@ __all__ = [
     "CursorNotFound",
     "Page",
     "SqliteStore",
+    "StorageError",
     "Store",
     "StoreUnavailable",
 ]

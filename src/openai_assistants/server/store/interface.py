@@ -28,18 +28,23 @@ class CursorNotFound(LookupError):
     """``after``/``before`` names no object of the list."""
 
 
+class StorageError(RuntimeError):
+    """The store could not read or write (disk full, read-only, locked, I/O error); the
+    message says why. The server answers 503 and never leaves a run half-ended for it."""
+
+
+class StoreUnavailable(StorageError):
+    """The database cannot be reached right now (restarting, a dropped connection, every
+    connection busy); the message names it without secrets and says to try again."""
+
+
 class ActiveRunExists(Exception):
-    """The thread already has an active run (a store shared by several servers enforces one
+    """The thread already has an active run (a store several servers share enforces one
     active run per thread itself; the API answers this with a 400)."""
 
     def __init__(self, thread_id: str) -> None:
         super().__init__(f"Thread {thread_id} already has an active run.")
         self.thread_id = thread_id
-
-
-class StoreUnavailable(Exception):
-    """The database cannot be reached right now (the API answers 503); the message names it
-    without secrets and says to try again."""
 
 
 class Store(Protocol):

@@ -3,18 +3,21 @@
 A file in WAL mode (readers do not block the writer; ``synchronous=NORMAL`` is durable across
 a process crash) or, without a path, an in-memory database. One connection behind a lock:
 every call is a few hundred microseconds, so the server's event loop calls it directly.
+SQLite's failures (disk full, a lock held too long, I/O errors) are raised as
+:class:`~.interface.StorageError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
-from .interface import CursorNotFound, Page
+from .interface import CursorNotFound, Page, StorageError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -47,6 +50,17 @@ class SqliteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The connection to oneself; SQLite's failures (disk full, locked, read-only, I/O)
+        as :class:`StorageError`."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                where = "memory" if self.path is None else str(self.path)
+                raise StorageError(f"the database ({where}) failed: {exc}") from exc
+
     @property
     def in_memory(self) -> bool:
         return self.path is None
@@ -59,7 +73,7 @@ class SqliteStore:
         thread_id: str | None = None,
         run_id: str | None = None,
     ) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute(
                 "INSERT INTO objects (id, kind, thread_id, run_id, status, data) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -67,7 +81,7 @@ class SqliteStore:
             )
 
     def update(self, kind: str, obj: dict[str, Any]) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute(
                 "UPDATE objects SET data = ?, status = ? WHERE kind = ? AND id = ?",
                 (_dump(obj), obj.get("status"), kind, obj["id"]),
@@ -81,7 +95,7 @@ class SqliteStore:
         *,
         statuses: Collection[str] | None = None,
     ) -> dict[str, Any] | None:
-        with self._lock, self._db:
+        with self._locked(), self._db:
             self._db.execute("BEGIN IMMEDIATE")  # other processes on the file wait, too
             row = self._db.execute(
                 "SELECT data, status FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
@@ -96,7 +110,7 @@ class SqliteStore:
         return obj
 
     def get(self, kind: str, object_id: str) -> dict[str, Any] | None:
-        with self._lock:
+        with self._locked():
             row = self._db.execute(
                 "SELECT data FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
             ).fetchone()
@@ -105,7 +119,7 @@ class SqliteStore:
     def delete(self, kind: str, object_id: str) -> bool:
         """Delete one object and everything that belongs to it: a thread takes its messages,
         runs, steps and the runs' transcripts along."""
-        with self._lock, self._db:
+        with self._locked(), self._db:
             self._db.execute("BEGIN")
             cursor = self._db.execute(
                 "DELETE FROM objects WHERE kind = ? AND id = ?", (kind, object_id)
@@ -138,7 +152,7 @@ class SqliteStore:
         descending = order == "desc"
         # with only "before", the page is the one right before the cursor: read backwards
         backwards = bool(before) and not after
-        with self._lock:
+        with self._locked():
             for cursor, goes_on in ((after, True), (before, False)):
                 if not cursor:
                     continue
@@ -187,7 +201,7 @@ class SqliteStore:
             where += f" AND status IN ({', '.join('?' for _ in statuses)})"
             args = (*args, *statuses)
             order = "+seq"  # "+": sort the few matches, so SQLite picks the status index
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 f"SELECT data FROM objects WHERE {where} ORDER BY {order}", args
             ).fetchall()
@@ -196,7 +210,7 @@ class SqliteStore:
     def unfinished_runs(self) -> list[dict[str, Any]]:
         """Runs not yet in a final status (after a restart: the ones that were cut off)."""
         marks = ", ".join("?" for _ in UNFINISHED)
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 f"SELECT data FROM objects WHERE kind = 'run' AND status IN ({marks}) ORDER BY seq",
                 UNFINISHED,
@@ -204,7 +218,7 @@ class SqliteStore:
         return [json.loads(row[0]) for row in rows]
 
     def close(self) -> None:
-        with self._lock:
+        with self._locked():
             self._db.close()
 
     @staticmethod
