@@ -14,8 +14,10 @@ database enforces one active run per thread (a partial unique index); a second o
 once, under an advisory lock, whichever instance starts first.
 
 Failures: the pool is bounded and every wait is bounded (connecting, getting a connection,
-each statement). A statement that only reads is retried; a write that may have reached the
-database is never re-sent. While the database cannot be reached every call fails fast with
+each statement). After a dropped connection the pool's idle connections are checked (a
+restarted database leaves them all stale) and a statement that only reads is tried again; a
+write that may have reached the database is never re-sent (the client gets a 503). While
+the database cannot be reached every call fails fast with
 :class:`~.interface.StoreUnavailable` (the server answers 503), never a hung request. The
 database URL is only ever shown with its password masked (:func:`masked_url`).
 """
@@ -140,7 +142,6 @@ class PostgresStore:
             max_size=max(1, pool_size),
             timeout=timeout,
             reconnect_timeout=0,  # keep trying to reconnect for as long as the server runs
-            check=ConnectionPool.check_connection,  # a restarted database: no stale connection
             kwargs={"autocommit": True},
             open=False,
             name="openai-assistants",
@@ -348,6 +349,7 @@ class PostgresStore:
             except psycopg.errors.QueryCanceled as exc:  # statement_timeout
                 raise self._unavailable(f"a statement took over {self.timeout:g} s") from exc
             except psycopg.OperationalError as exc:
+                self._pool.check()  # a restarted database: drop every stale connection
                 if attempt + 1 < attempts:
                     continue
                 self._down(1.0)
