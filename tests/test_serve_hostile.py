@@ -11,8 +11,11 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -30,7 +33,7 @@ from openai_assistants.server.backends.echo import EchoBackend
 from openai_assistants.server.routes import http as http_parts
 from openai_assistants.server.runner import BackgroundServer
 from openai_assistants.server.runs import TERMINAL, Engine
-from openai_assistants.server.store import SqliteStore, StorageError
+from openai_assistants.server.store import DatabaseInUse, SqliteStore, StorageError
 
 MODEL_KEY = "sk-model-SENTINEL-quoted-back"
 CLIENT_KEY = "sk-client-SENTINEL-key"
@@ -284,13 +287,19 @@ def test_a_chunked_body_is_counted_while_it_streams_and_refused_at_the_limit(mon
     assert len(sent) <= 6  # read up to the limit, not the whole body first
 
 
-def test_a_large_valid_body_does_not_stall_other_clients():
+@pytest.mark.parametrize("operation", ["create message", "create run"])
+def test_a_large_valid_body_does_not_stall_other_clients(operation):
     parts = [{"type": "text", "text": f"part {i}"} for i in range(20_000)]
-    content = json.dumps({"role": "user", "content": parts}).encode()
+    message = {"role": "user", "content": parts}
 
     async def scenario() -> tuple[float, float, int]:
         async with serving() as (http, _):
-            t = (await http.post("/threads")).json()["id"]
+            a, t = await thread_with_assistant(http)
+            if operation == "create message":
+                path, content = f"/threads/{t}/messages", json.dumps(message).encode()
+            else:
+                body = {"assistant_id": a, "additional_messages": [message]}
+                path, content = f"/threads/{t}/runs", json.dumps(body).encode()
             ticks: list[float] = []
 
             async def heartbeat() -> None:  # what every other client would see: the loop
@@ -301,7 +310,7 @@ def test_a_large_valid_body_does_not_stall_other_clients():
             started = time.monotonic()
             ticks.append(started)
             beating = asyncio.create_task(heartbeat())
-            status = (await http.post(f"/threads/{t}/messages", content=content)).status_code
+            status = (await http.post(path, content=content)).status_code
             took = time.monotonic() - started
             beating.cancel()
             ticks.append(time.monotonic())
@@ -518,3 +527,90 @@ def test_serve_starts_again_on_a_database_that_takes_no_writes(tmp_path, caplog)
     with caplog.at_level(logging.WARNING):
         run(scenario)
     assert "kept in memory only" in caplog.text and "Traceback" not in caplog.text
+
+
+# 3. one database, one owner
+
+
+def test_a_second_serve_on_the_same_database_refuses_to_start_and_the_first_runs_on(tmp_path):
+    db = str(tmp_path / "serve.db")
+    with serve_process("--backend", "echo", "--run-duration", "1.5", "--db", db) as (first, url):
+        with httpx.Client(base_url=url, headers=HEADERS, timeout=10) as http:
+            a = http.post("/assistants", json={"model": "m"}).json()["id"]
+            body = {"assistant_id": a, "thread": {"messages": [{"role": "user", "content": "x"}]}}
+            created = http.post("/threads/runs", json=body).json()
+            command = ["serve", "--backend", "echo", "--port", "0", "--db", db]
+            second = subprocess.run(
+                [sys.executable, "-m", "openai_assistants", *command],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert second.returncode == 2 and second.stdout == ""
+            assert "is in use by another server (pid " in second.stderr
+            assert "Traceback" not in second.stderr
+            for _ in range(200):
+                path = f"/threads/{created['thread_id']}/runs/{created['id']}"
+                status = http.get(path).json()["status"]
+                if status not in ("queued", "in_progress"):
+                    break
+                time.sleep(0.05)
+            assert status == "completed"  # not failed by the second server
+        _, err = stop_process(first)
+    assert "Traceback" not in err
+
+
+def test_a_database_file_has_one_store_at_a_time(tmp_path):
+    first = SqliteStore(tmp_path / "db")
+    with pytest.raises(DatabaseInUse, match=f"pid {os.getpid()} on"):
+        SqliteStore(tmp_path / "db")
+    first.close()
+    SqliteStore(tmp_path / "db").close()  # free again once closed
+
+
+def test_a_run_in_a_final_status_never_changes_again():
+    backend = GatedBackend()
+    store = SqliteStore()
+
+    async def scenario() -> None:
+        async with serving(backend, store) as (http, _):
+            a, t = await thread_with_assistant(http)
+            r = (await http.post(f"/threads/{t}/runs", json={"assistant_id": a})).json()["id"]
+            await answer_in_progress(http, t)
+            # another engine on the same store takes the run for cut off and fails it
+            assert Engine(store, EchoBackend(0)).recover() == [r]
+            backend.release.set()
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+            ended = (await http.get(f"/threads/{t}/runs/{r}")).json()
+            assert ended["status"] == "failed" and ended["completed_at"] is None
+            message = (await answer_in_progress(http, t))["status"]
+            assert message == "incomplete"
+
+    run(scenario)
+
+
+def test_a_database_that_cannot_be_opened_for_writing_is_served_read_only(tmp_path, monkeypatch):
+    path = tmp_path / "db"
+    first = SqliteStore(path)
+    first.insert("assistant", {"id": "asst_1", "object": "assistant", "name": "kept"})
+    first.close()
+    connect = sqlite3.connect
+
+    def read_only_disk(target: str, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if not kwargs.get("uri"):  # as on a read-only file system: no read-write open
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only_disk)
+    store = SqliteStore(path)
+    assert store.read_only == "attempt to write a readonly database"
+
+    async def scenario() -> None:
+        async with serving(store=store) as (http, _):
+            assert (await http.get("/assistants/asst_1")).json()["name"] == "kept"
+            refused = await http.post("/assistants", json={"model": "m"})
+            assert refused.status_code == 503
+            assert "readonly" in refused.json()["error"]["message"]
+
+    run(scenario)

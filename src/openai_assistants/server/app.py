@@ -119,7 +119,13 @@ def create_app(
     """
     api = ApiContext(engine, truncate_stream=truncate_stream)
     access = Access(api_keys, loopback_hosts_only=loopback_hosts_only)
-    redactor = Redactor([*(api_keys or ()), *getattr(engine.backend, "secrets", ())])
+    redactor = Redactor(
+        [
+            *(api_keys or ()),
+            *getattr(engine.backend, "secrets", ()),
+            *getattr(engine.store, "secrets", ()),  # a database password
+        ]
+    )
     log_filter = RedactingFilter(redactor)
     routes = [
         Route(

@@ -147,7 +147,8 @@ def _serve(args: argparse.Namespace) -> int:
                 sys.stdout,
             )
         else:
-            _say(f"Storage: {shown_db}", sys.stdout)
+            read_only = f" (read-only: {store.read_only}; changes are refused)"
+            _say(f"Storage: {shown_db}{read_only if store.read_only else ''}", sys.stdout)
         what = (
             f"runs on {backend.url}"
             if args.backend == "chat-completions"
@@ -167,7 +168,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _open_store(args: argparse.Namespace) -> tuple[Any, Any, str]:
     """The store ``--db`` names, the run leases (PostgreSQL only), and how to show the
     database (a URL with its password masked)."""
-    from .store import SqliteStore
+    from .store import DatabaseInUse, SqliteStore
 
     db = args.db
     if db is None or not db.startswith(("postgresql://", "postgres://")):
@@ -175,6 +176,8 @@ def _open_store(args: argparse.Namespace) -> tuple[Any, Any, str]:
             raise ServeUsageError("--db-password-env needs --db postgresql://...")
         try:
             return SqliteStore(None if db is None else Path(db)), None, str(db)
+        except DatabaseInUse as exc:  # one database file, one server
+            raise ServeUsageError(f"--db {db}: {exc}") from None
         except Exception as exc:  # sqlite3.Error, OSError: the file is not a usable database
             raise ServeUsageError(f"--db {db}: cannot open the database: {exc}") from None
     try:

@@ -27,7 +27,7 @@ from ..validation import RequestError
 API_PREFIX = "/v1"
 MAX_REQUEST_BYTES = 12 * 1024 * 1024  # above the node's 10 MiB body limit
 MAX_LIST_LIMIT = 100
-MAX_LIST_BYTES = 32 * 1024 * 1024  # a list answer of 100 large messages stops early
+MAX_LIST_BYTES = 8 * 1024 * 1024  # a list answer of 100 large messages stops early
 OFFLOAD_BYTES = 64 * 1024  # bodies from this size are parsed and checked on a worker thread
 HEAVY_BODIES_AT_ONCE = 2  # large bodies parsed at the same time (each takes ~10x its size)
 OPENAI_VERSION = "2020-10-01"

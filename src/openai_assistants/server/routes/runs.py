@@ -2,10 +2,9 @@
 submit tool outputs, list and retrieve run steps (``/v1/threads/{thread_id}/runs``,
 ``/v1/threads/runs``).
 
-Run bodies are checked with the node's own schema
-(:func:`openai_assistants.operations.body_schema.check_body`), so the server refuses exactly
-what the Create Run node refuses to send. Function tools are run; ``code_interpreter`` and
-``file_search`` are refused with a 400.
+Run bodies are checked with the node's own schema (:mod:`..body_check`, as every body), so
+the server refuses exactly what the Create Run node refuses to send. Function tools are run;
+``code_interpreter`` and ``file_search`` are refused with a 400.
 """
 
 from __future__ import annotations
@@ -36,9 +35,11 @@ from .threads import new_thread
 async def create_run(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     _check_include(request)
-    body = await read_body(request, "CreateRunRequest", prepare=_checked_run_body)
+    body, additional = await read_body(request, "CreateRunRequest", prepare=_read_run_body)
     await api.engine.settle(thread_id)
-    run, queue = api.engine.create_run(thread_id, body, stream=body.get("stream") is True)
+    run, queue = api.engine.create_run(
+        thread_id, body, stream=body.get("stream") is True, additional_messages=additional
+    )
     return await run_response(api, run, queue)
 
 
@@ -123,21 +124,24 @@ def _check_include(request: Request) -> None:
 def _thread_and_run(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:
     """A Create Thread and Run body: (the body, its run part, its thread as read)."""
     run_body = {k: val for k, val in body.items() if k not in ("thread", "tool_resources")}
-    _checked_run_body(run_body)
+    _read_run_body(run_body)
     return body, run_body, v.thread_fields(body.get("thread"))
 
 
-def _checked_run_body(body: dict[str, Any]) -> dict[str, Any]:
-    """What the schema (checked with the body) cannot say, and what this server cannot run."""
+def _read_run_body(body: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """What the schema (checked with the body) cannot say, and what this server cannot run;
+    (the body, its ``additional_messages`` as read)."""
     assistant_id = body.get("assistant_id")
     if isinstance(assistant_id, str) and not assistant_id.strip():
         violations = ["assistant_id: must not be empty (e.g. asst_abc123)"]
         raise RequestError(str(InvalidBodyError(violations)), param="assistant_id")
     if body.get("tools") is not None:
         v.tools(body["tools"])
-    for i, message in enumerate(body.get("additional_messages") or []):
+    additional = [
         v.message_request(message, f"additional_messages[{i}]")
-    return body
+        for i, message in enumerate(body.get("additional_messages") or [])
+    ]
+    return body, additional
 
 
 OPERATIONS = (

@@ -216,9 +216,13 @@ class Engine:
         *,
         stream: bool = False,
         new_thread: dict[str, Any] | None = None,
+        additional_messages: list[Any] | None = None,
     ) -> tuple[dict[str, Any], asyncio.Queue[Event | None] | None]:
         """A new run on a thread (one active run per thread, as the API rules).
 
+        ``additional_messages``: the body's ``additional_messages`` already read by
+        :func:`..validation.message_request` (the HTTP layer reads large bodies off the event
+        loop); read here when not given.
         ``new_thread``: the thread Create Thread and Run just made; its stream starts with
         ``thread.created``, as the API's does.
         """
@@ -242,10 +246,12 @@ class Engine:
                 "the server with --default-model.",
                 param="model",
             )
-        extra = [
-            message_request(m, f"additional_messages[{i}]")
-            for i, m in enumerate(body.get("additional_messages") or [])
-        ]
+        extra = additional_messages
+        if extra is None:
+            extra = [
+                message_request(m, f"additional_messages[{i}]")
+                for i, m in enumerate(body.get("additional_messages") or [])
+            ]
         try:  # a store several servers share refuses a second active run itself
             self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
         except ActiveRunExists:

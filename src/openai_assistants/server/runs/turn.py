@@ -73,6 +73,10 @@ class Turns:
         step_usage = usage_of(usage)
         transcript["usage"] = add_usage(transcript["usage"], step_usage)
         now = self.now()
+        current = self.store.get("run", run_id)
+        if current is None or current["status"] != "in_progress":  # ended meanwhile
+            self.listeners.close(run_id)
+            return
         if message is None and not calls:
             step, message = self._start_message(run)
         if message is not None and step is not None:
@@ -116,9 +120,11 @@ class Turns:
         )
 
     def _save(self, kind: str, obj: dict[str, Any], **fields: Any) -> dict[str, Any]:
-        """Write back only the fields the run owns (metadata a client set meanwhile stays);
-        the object as it is now."""
-        return self.store.patch(kind, obj["id"], fields) or {**obj, **fields}
+        """Write back only the fields the run owns (metadata a client set meanwhile stays),
+        only while the object is ``in_progress`` (an ended one never changes again); the
+        object as it is now."""
+        saved = self.store.patch(kind, obj["id"], fields, statuses=("in_progress",))
+        return saved or {**obj, **fields}
 
     def _end(self, run_id: str, event: str, **fields: Any) -> None:
         """The run's outcome, unless the run is no longer ``in_progress`` (ended elsewhere)."""

@@ -104,6 +104,7 @@ class PostgresStore:
     """
 
     in_memory = False
+    read_only = None  # never opened read-only: a database refusing writes answers 503s
 
     def __init__(
         self,
@@ -152,6 +153,11 @@ class PostgresStore:
         except BaseException:
             self._pool.close(timeout=1)
             raise
+
+    @property
+    def secrets(self) -> list[str]:
+        """The password (as given and as written in the URL): cut out of answers and logs."""
+        return list(self._secrets)
 
     @property
     def conninfo(self) -> str:

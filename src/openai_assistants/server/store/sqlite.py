@@ -4,7 +4,7 @@ A file in WAL mode (readers do not block the writer; ``synchronous=NORMAL`` is d
 a process crash) or, without a path, an in-memory database. One connection behind a lock:
 every call is a few hundred microseconds, so the server's event loop calls it directly.
 SQLite's failures (disk full, a lock held too long, I/O errors) are raised as
-:class:`~.interface.StorageError`.
+:class:`~.interface.StorageError`. A database file has one owner (:mod:`.ownership`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import contextlib
 import json
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
 from .interface import CursorNotFound, Page, StorageError
+from .ownership import DatabaseInUse, DatabaseOwner
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -41,14 +43,64 @@ class SqliteStore:
     """The :class:`Store` on SQLite: ``SqliteStore(path)`` a file, ``SqliteStore()`` memory."""
 
     def __init__(self, path: str | Path | None = None) -> None:
+        """Open (or create) the database; a file is owned by this store until :meth:`close`
+        (:class:`~.ownership.DatabaseInUse` when another server owns it).
+
+        An existing database that cannot be opened for writing (a read-only file or file
+        system, a full disk) is opened read-only: :attr:`read_only` says why, reads work and
+        every write raises :class:`StorageError`, so a server still starts and answers.
+        """
         self.path = None if path is None else Path(path)
+        self.read_only: str | None = None
         self._lock = threading.Lock()
-        target = ":memory:" if self.path is None else str(self.path)
-        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        if self.path is not None:
+        if self.path is None:
+            self._owner = None
+            self._db = self._connect(":memory:")
+            self._db.executescript(SCHEMA)
+            return
+        self._owner = DatabaseOwner(self.path)
+        try:
+            self._owner.acquire()
+        except DatabaseInUse:
+            raise
+        except OSError as exc:  # no owner file beside a read-only database: it stays unowned
+            self._owner = None
+            self._open_read_only(exc)
+            return
+        try:
+            self._db = self._connect(str(self.path))
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            try:
+                self._open_read_only(exc)
+            except BaseException:
+                self._owner.release()
+                raise
+        except BaseException:
+            self._owner.release()
+            raise
+
+    @staticmethod
+    def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
+        return sqlite3.connect(target, uri=uri, check_same_thread=False, isolation_level=None)
+
+    def _open_read_only(self, reason: Exception) -> None:
+        """Open the existing database read-only, or raise ``reason`` (it cannot be used)."""
+        assert self.path is not None
+        target = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=ro"
+        try:
+            db = self._connect(target, uri=True)
+        except sqlite3.Error:
+            raise reason from None
+        try:
+            db.execute("SELECT 1 FROM objects LIMIT 1").fetchall()
+        except sqlite3.Error:
+            db.close()
+            raise reason from None
+        self._db = db
+        self.read_only = str(reason)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -218,8 +270,13 @@ class SqliteStore:
         return [json.loads(row[0]) for row in rows]
 
     def close(self) -> None:
-        with self._locked():
-            self._db.close()
+        """Close the database and give up its ownership."""
+        try:
+            with self._locked():
+                self._db.close()
+        finally:
+            if self._owner is not None:
+                self._owner.release()
 
     @staticmethod
     def _filter(
