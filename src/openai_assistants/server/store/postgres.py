@@ -147,9 +147,12 @@ class PostgresStore:
             open=False,
             name="openai-assistants",
         )
+        # one connection first: a wrong password or an unreachable host is reported at once,
+        # with the database's own reason (the pool would only time out)
+        with psycopg.connect(self._conninfo, autocommit=True) as conn:
+            migrate(conn)
         try:
             self._pool.open(wait=True, timeout=timeout)
-            self._call(lambda conn: migrate(conn), write=True)
         except BaseException:
             self._pool.close(timeout=1)
             raise
