@@ -424,3 +424,79 @@ def test_store_errors_never_carry_the_password(postgres_server):
     finally:
         postgres_server.start_again()
         store.close()
+
+
+def test_leases_one_holder_renewal_keeps_it_and_only_a_run_out_lease_is_taken_over(
+    postgres_server,
+):
+    from openai_assistants.server.store.postgres_leases import RunLeases
+
+    url = postgres_server.new_database("leases")
+    store = PostgresStore(url, pool_size=2)
+    try:
+        store.insert("thread", {"id": "thread_1"})
+        run = {"id": "run_1", "status": "queued", "thread_id": "thread_1"}
+        store.insert("run", run, thread_id="thread_1", run_id="run_1")
+        first = RunLeases(store, lease_seconds=0.6, owner="first")
+        second = RunLeases(store, lease_seconds=0.6, owner="second")
+        assert first.claim("run_1")
+        assert not second.claim("run_1")  # a live holder keeps it
+        assert second.holder("run_1") == "first"
+        for _ in range(3):  # renewed past two leases: never an orphan
+            time.sleep(0.3)
+            assert first.renew(["run_1"]) == {"run_1": "queued"}
+            assert second.orphans() == []
+            assert not second.take_over("run_1")
+        time.sleep(0.8)  # the holder stopped renewing: the lease runs out
+        assert second.orphans() == [("run_1", "queued")]
+        assert second.take_over("run_1")
+        assert not first.take_over("run_1")  # exactly one takes it over
+        assert first.renew(["run_1"]) == {}  # the old holder learns it lost the run
+        second.release("run_1")
+        assert second.holder("run_1") is None
+        store.patch("run", "run_1", {"status": "requires_action"})
+        assert not first.claim("run_1")  # a run waiting for tool outputs is nobody's
+    finally:
+        store.close()
+
+
+def test_a_cancel_whose_notification_was_lost_is_seen_at_the_next_lease_renewal(
+    postgres_server,
+):
+    from openai_assistants.server.backends.echo import EchoBackend
+    from openai_assistants.server.runs import Engine
+    from openai_assistants.server.store.postgres_leases import RunLeases
+
+    url = postgres_server.new_database("lost_notify")
+
+    async def test() -> None:
+        stores = [PostgresStore(url, pool_size=2) for _ in range(2)]
+        # no start_background(): neither engine listens, so a NOTIFY reaches nobody
+        a, b = (
+            Engine(store, EchoBackend(20), leases=RunLeases(store, owner=name))
+            for store, name in zip(stores, "ab", strict=True)
+        )
+        try:
+            a.store.insert("assistant", {"id": "asst_1", "model": "echo", "tools": []})
+            a.store.insert("thread", {"id": "thread_1", "metadata": {}})
+            run, _ = a.create_run("thread_1", {"assistant_id": "asst_1"})
+            await asyncio.sleep(0.1)
+            assert a.active_tasks == 1
+            cancelling = b.cancel_run("thread_1", run["id"])
+            assert cancelling["status"] == "cancelling"
+            await asyncio.sleep(0.1)
+            assert a.active_tasks == 1  # the notification went nowhere
+            a.renew_leases()
+            for _ in range(100):
+                if a.active_tasks == 0:
+                    break
+                await asyncio.sleep(0.02)
+            ended = b.run("thread_1", run["id"])
+            assert ended["status"] == "cancelled" and ended["cancelled_at"] is not None
+        finally:
+            for engine in (a, b):
+                await engine.stop()
+            for store in stores:
+                store.close()
+
+    _run(test, timeout=30)
