@@ -374,6 +374,8 @@ class Engine:
             if task is not None:
                 task.cancel()
             self._finish_interrupted(run, "expired", None)
+            if task is None and self.leases is not None and run["status"] != "requires_action":
+                self.leases.notify_cancel(run["id"])  # its executor, elsewhere, stops too
             return self.store.get("run", run["id"]) or run
         return run
 
