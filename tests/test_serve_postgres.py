@@ -500,3 +500,23 @@ def test_a_cancel_whose_notification_was_lost_is_seen_at_the_next_lease_renewal(
                 store.close()
 
     _run(test, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--db", "x.sqlite", "--db-password-env", "OA_TEST_PG_PASSWORD"], "needs --db postgresql"),
+        (
+            ["--db", "postgresql://serve@127.0.0.1:1/db", "--db-password-env", "OA_TEST_EMPTY"],
+            "the environment variable OA_TEST_EMPTY is empty",
+        ),
+        (["--db", "postgresql://serve@127.0.0.1:1/db", "--lease-seconds", "0"], "--lease-seconds"),
+    ],
+)
+def test_database_options_that_cannot_work_are_refused_naming_the_option(
+    arguments, expected, capsys, monkeypatch
+):
+    monkeypatch.setenv("OA_TEST_EMPTY", "")
+    code = main(["serve", "--port", "0", "--backend", "echo", *arguments])
+    assert code == 2
+    assert expected in capsys.readouterr().err

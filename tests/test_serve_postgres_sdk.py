@@ -42,3 +42,20 @@ def _on_postgres(sdk_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(test_serve_sdk, "SqliteStore", store)
     monkeypatch.setattr(test_serve_sdk, "Engine", functools.wraps(Engine)(engine))
+
+
+def test_the_sdk_tests_here_run_on_postgresql(sdk_database: str) -> None:
+    async def check() -> None:
+        async with test_serve_sdk.serving() as (client, engine):
+            assert isinstance(engine.store, PostgresStore) and engine.leases is not None
+            assistant = await client.beta.assistants.create(model="m", name="on postgres")
+            look = PostgresStore(sdk_database, pool_size=1)
+            try:
+                rows = look.execute(
+                    "SELECT data->>'name' FROM objects WHERE id = %s", (assistant.id,)
+                )
+            finally:
+                look.close()
+            assert rows == [("on postgres",)]
+
+    test_serve_sdk.run(check)
