@@ -529,6 +529,32 @@ def test_serve_starts_again_on_a_database_that_takes_no_writes(tmp_path, caplog)
     assert "kept in memory only" in caplog.text and "Traceback" not in caplog.text
 
 
+def test_a_database_that_cannot_be_opened_for_writing_is_served_read_only(tmp_path, monkeypatch):
+    path = tmp_path / "db"
+    first = SqliteStore(path)
+    first.insert("assistant", {"id": "asst_1", "object": "assistant", "name": "kept"})
+    first.close()
+    connect = sqlite3.connect
+
+    def read_only_disk(target: str, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if not kwargs.get("uri"):  # as on a read-only file system: no read-write open
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only_disk)
+    store = SqliteStore(path)
+    assert store.read_only == "attempt to write a readonly database"
+
+    async def scenario() -> None:
+        async with serving(store=store) as (http, _):
+            assert (await http.get("/assistants/asst_1")).json()["name"] == "kept"
+            refused = await http.post("/assistants", json={"model": "m"})
+            assert refused.status_code == 503
+            assert "readonly" in refused.json()["error"]["message"]
+
+    run(scenario)
+
+
 # 3. one database, one owner
 
 
@@ -586,31 +612,5 @@ def test_a_run_in_a_final_status_never_changes_again():
             assert ended["status"] == "failed" and ended["completed_at"] is None
             message = (await answer_in_progress(http, t))["status"]
             assert message == "incomplete"
-
-    run(scenario)
-
-
-def test_a_database_that_cannot_be_opened_for_writing_is_served_read_only(tmp_path, monkeypatch):
-    path = tmp_path / "db"
-    first = SqliteStore(path)
-    first.insert("assistant", {"id": "asst_1", "object": "assistant", "name": "kept"})
-    first.close()
-    connect = sqlite3.connect
-
-    def read_only_disk(target: str, *args: Any, **kwargs: Any) -> sqlite3.Connection:
-        if not kwargs.get("uri"):  # as on a read-only file system: no read-write open
-            raise sqlite3.OperationalError("attempt to write a readonly database")
-        return connect(target, *args, **kwargs)
-
-    monkeypatch.setattr(sqlite3, "connect", read_only_disk)
-    store = SqliteStore(path)
-    assert store.read_only == "attempt to write a readonly database"
-
-    async def scenario() -> None:
-        async with serving(store=store) as (http, _):
-            assert (await http.get("/assistants/asst_1")).json()["name"] == "kept"
-            refused = await http.post("/assistants", json={"model": "m"})
-            assert refused.status_code == 503
-            assert "readonly" in refused.json()["error"]["message"]
 
     run(scenario)
