@@ -502,9 +502,6 @@ class Engine:
                 return
             self.listeners.emit(run_id, "thread.run.in_progress", run)
             await self._turns.take(run)
-            ended = self.store.get("run", run_id)
-            if ended is not None and ended["status"] == "cancelling":  # cancelled as it ended
-                self._finish_interrupted(ended, "cancelled", None)
         except asyncio.CancelledError:
             if run_id in self._lost:  # another server took it over: its outcome is theirs
                 return
@@ -530,10 +527,18 @@ class Engine:
         finally:
             self._lost.discard(run_id)
             if self.leases is not None:
-                try:
-                    self.leases.release(run_id)
-                except StorageError:
-                    pass  # the lease runs out on its own
+                self._release(run_id)
+
+    def _release(self, run_id: str) -> None:
+        """This server is done with the run; a cancel from another server that came as the
+        run ended (its answer then no longer written) ends it ``cancelled``."""
+        try:
+            if self.leases.release(run_id) == "cancelling":
+                run = self.store.get("run", run_id)
+                if run is not None and run["status"] == "cancelling":
+                    self._finish_interrupted(run, "cancelled", None)
+        except StorageError:
+            pass  # the lease runs out on its own; another server ends the run then
 
     def _fail(self, run_id: str, code: str, message: str) -> None:
         try:

@@ -78,13 +78,15 @@ class RunLeases:
         )
         return bool(rows)
 
-    def release(self, run_id: str) -> None:
-        """This instance no longer works on the run (it ended, or waits for tool outputs)."""
-        self.store.execute(
+    def release(self, run_id: str) -> str | None:
+        """This instance no longer works on the run (it ended, or waits for tool outputs);
+        the run's status, if this instance held it."""
+        rows = self.store.execute(
             "UPDATE objects SET owner = NULL, lease_until = NULL "
-            "WHERE kind = 'run' AND id = %s AND owner = %s",
+            "WHERE kind = 'run' AND id = %s AND owner = %s RETURNING status",
             (run_id, self.owner),
         )
+        return rows[0][0] if rows else None
 
     def renew(self, run_ids: list[str]) -> dict[str, str]:
         """Extend the leases of these runs; the runs still held, with their status."""
