@@ -94,17 +94,35 @@ def empty(db: str) -> None:
         conn.execute("TRUNCATE objects")
 
 
-def rounds(db: str, args: argparse.Namespace) -> dict[int, list[tuple[float, list[float]]]]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+Round = tuple[float, list[float], list[float]]  # wall, run times, CPU seconds per instance
+
+
+def rounds(db: str, args: argparse.Namespace) -> dict[int, list[Round]]:
     """Two instances started once; rounds alternate between sending every run to the first
     and round-robin over both, ``--repeat`` times each (the machine's noise hits both)."""
     started = [start_instance(db, args.run_duration) for _ in range(2)]
     urls = [url for _, url in started]
-    results: dict[int, list[tuple[float, list[float]]]] = {1: [], 2: []}
+    results: dict[int, list[Round]] = {1: [], 2: []}
     try:
         for _ in range(args.repeat):
             for count in (1, 2):
                 empty(db)
-                results[count].append(asyncio.run(load(urls[:count], args.runs, args.concurrency)))
+                before = [cpu_seconds(process.pid) for process, _ in started]
+                wall, times = asyncio.run(load(urls[:count], args.runs, args.concurrency))
+                cpu = [
+                    cpu_seconds(process.pid) - was
+                    for (process, _), was in zip(started, before, strict=True)
+                ]
+                results[count].append((wall, times, cpu))
     finally:
         for process, _ in started:
             process.terminate()
@@ -145,15 +163,19 @@ def main() -> int:
         f"concurrency {args.concurrency}, one PostgreSQL database; best of {args.repeat} "
         "alternating rounds"
     )
-    print(f"{'instances':<10} {'wall s':>8} {'runs/s':>8} {'median ms':>10} {'p90 ms':>8}")
+    print(
+        f"{'instances':<10} {'wall s':>8} {'runs/s':>8} {'median ms':>10} {'p90 ms':>8}  "
+        "serve CPU s (each instance)"
+    )
     rates = {}
     for count, tries in results.items():
-        wall, times = min(tries, key=lambda result: result[0])  # the best of the rounds
+        wall, times, cpu = min(tries, key=lambda result: result[0])  # the best round
         rates[count] = args.runs / wall
         p90 = statistics.quantiles(times, n=10)[-1] * 1000
         print(
             f"{count:<10} {wall:>8.2f} {rates[count]:>8.1f} "
-            f"{statistics.median(times) * 1000:>10.1f} {p90:>8.1f}"
+            f"{statistics.median(times) * 1000:>10.1f} {p90:>8.1f}  "
+            + " + ".join(f"{seconds:.2f}" for seconds in cpu[:count])
         )
     ratio = rates[2] / rates[1]
     print(f"2 instances: {ratio:.2f}x the runs per second of 1")
