@@ -142,7 +142,7 @@ class PostgresStore:
             min_size=1,
             max_size=max(1, pool_size),
             timeout=timeout,
-            reconnect_timeout=0,  # keep trying to reconnect for as long as the server runs
+            reconnect_timeout=0,  # no background retrying: the next request connects anew
             kwargs={"autocommit": True},
             open=False,
             name="openai-assistants",
