@@ -196,6 +196,12 @@ def _open_store(args: argparse.Namespace) -> tuple[Any, Any, str]:
             raise ServeUsageError(
                 f"--db-password-env: the environment variable {args.db_password_env} is empty"
             )
+    if _url_password(db) and not password:
+        _say(
+            f"warning: --db {shown} holds a password, which other users of this machine can "
+            "see in its process list; prefer --db-password-env NAME",
+            sys.stderr,
+        )
     if args.db_pool_size < 1:
         raise ServeUsageError("--db-pool-size must be at least 1")
     if not 0 < args.db_timeout <= 600:
