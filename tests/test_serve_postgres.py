@@ -520,3 +520,45 @@ def test_database_options_that_cannot_work_are_refused_naming_the_option(
     code = main(["serve", "--port", "0", "--backend", "echo", *arguments])
     assert code == 2
     assert expected in capsys.readouterr().err
+
+
+def test_a_queued_run_of_a_dead_instance_is_executed_by_the_one_that_takes_it_over(
+    postgres_server,
+):
+    from openai_assistants.server.backends.echo import EchoBackend
+    from openai_assistants.server.runs import Engine
+    from openai_assistants.server.store.postgres_leases import RunLeases
+
+    url = postgres_server.new_database("queued_orphan")
+
+    async def test() -> None:
+        dead_store, store = PostgresStore(url, pool_size=1), PostgresStore(url, pool_size=2)
+        dead = Engine(dead_store, EchoBackend(0), leases=RunLeases(dead_store, owner="dead"))
+        dead.store.insert("assistant", {"id": "asst_1", "model": "echo", "tools": []})
+        dead.store.insert("thread", {"id": "thread_1", "metadata": {}})
+        dead.add_message(
+            "thread_1", "user", [{"type": "text", "text": {"value": "hi"}}], None, None
+        )
+        dead._start = lambda run_id, claimed=False: dead.leases.claim(run_id)  # dies at once
+        run, _ = dead.create_run("thread_1", {"assistant_id": "asst_1"})
+        dead_store.execute(  # its lease ran out
+            "UPDATE objects SET lease_until = now() - interval '1 second' WHERE id = %s",
+            (run["id"],),
+        )
+        taker = Engine(store, EchoBackend(0), leases=RunLeases(store, owner="taker"))
+        try:
+            assert taker.recover() == []  # taken over to be executed, not failed
+            for _ in range(100):
+                if taker.active_tasks == 0:
+                    break
+                await asyncio.sleep(0.02)
+            done = taker.run("thread_1", run["id"])
+            assert done["status"] == "completed", done
+            messages = store.all("message", thread_id="thread_1")
+            assert [m["role"] for m in messages] == ["user", "assistant"]
+        finally:
+            await taker.stop()
+            dead_store.close()
+            store.close()
+
+    _run(test, timeout=30)
