@@ -562,3 +562,28 @@ def test_a_queued_run_of_a_dead_instance_is_executed_by_the_one_that_takes_it_ov
             store.close()
 
     _run(test, timeout=30)
+
+
+def test_a_url_holding_the_password_is_shown_masked_and_warned_about(database, postgres_server):
+    url = postgres_server.url("instances")  # the module's database, password in the URL
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openai_assistants", "serve", "--port", "0", "--quiet",
+         "--backend", "echo", "--db", url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        lines, _, _ = select.select([process.stdout], [], [], STARTUP_SECONDS)
+        assert lines, "serve printed nothing"
+        base = process.stdout.readline().strip()
+        storage = process.stdout.readline().strip()
+        answer = httpx.get(f"{base}/assistants", headers=HEADERS, timeout=10)
+        assert answer.status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=15)
+    masked = f"postgresql://serve:***@127.0.0.1:{postgres_server.port}/instances"
+    assert storage == f"Storage: {masked}"
+    assert f"warning: --db {masked} holds a password" in err
+    assert APP_PASSWORD not in storage + out + err
