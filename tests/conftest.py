@@ -65,3 +65,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run tests/real_model against llama.cpp's server with a small real model",
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL on 127.0.0.1 for the session (tests/postgres_server.py); the tests
+    that need it skip, saying why, only where none can be had."""
+    from postgres_server import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer()
+        server.start()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"no PostgreSQL for the tests: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -26,7 +26,7 @@ from .retrieval.library import Library
 from .routes import OPERATIONS
 from .routes.http import API_PREFIX, ApiContext, Handler, error_payload, json_response
 from .runs import Engine
-from .store import StorageError
+from .store import StorageError, StoreUnavailable
 from .validation import RequestError
 
 log = logging.getLogger("openai_assistants.server")
@@ -44,6 +44,14 @@ def _endpoint(api: ApiContext, access: Access, handler: Handler, redactor: Redac
         except RequestError as exc:
             response = json_response(
                 exc.status, error_payload(exc.message, exc.error_type, exc.param, exc.code)
+            )
+            return _redacted(response, redactor)
+        except StoreUnavailable as exc:  # a shared database is restarting or unreachable
+            log.warning("%s %s: %s", request.method, printable(request.url.path), exc)
+            response = json_response(
+                503,
+                error_payload(str(exc), "server_error", code="storage_unavailable"),
+                headers={"Retry-After": "1"},
             )
             return _redacted(response, redactor)
         except ClientDisconnect:  # the client left mid-request: nobody to answer, nothing done
@@ -116,7 +124,13 @@ def create_app(
         library = Library.beside(engine.store)
     api = ApiContext(engine, truncate_stream=truncate_stream, library=library)
     access = Access(api_keys, loopback_hosts_only=loopback_hosts_only)
-    redactor = Redactor([*(api_keys or ()), *getattr(engine.backend, "secrets", ())])
+    redactor = Redactor(
+        [
+            *(api_keys or ()),
+            *getattr(engine.backend, "secrets", ()),
+            *getattr(engine.store, "secrets", ()),  # a database password
+        ]
+    )
     log_filter = RedactingFilter(redactor)
     routes = [
         Route(
@@ -136,6 +150,7 @@ def create_app(
             if recovered:
                 log.warning("%d run(s) cut off by the last stop were marked failed", len(recovered))
             library.resume()
+            engine.start_background()
             yield
         finally:
             try:

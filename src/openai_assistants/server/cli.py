@@ -2,6 +2,8 @@
 
     openai-assistants serve --model-base-url http://localhost:11434/v1 --default-model llama3.2
     openai-assistants serve --backend echo              offline, the sandbox's echo assistant
+    openai-assistants serve --db postgresql://serve@db:5432/assistants --db-password-env PGPW
+                                       several instances on one database (docs/server-postgres.md)
 
 The first line on standard output is the base URL (ending in ``/v1``), printed once the socket
 accepts connections; point the OpenAI Configuration node (or the SDK's ``base_url``) at it.
@@ -41,9 +43,31 @@ def add_serve_parser(subparsers: Any) -> Callable[[argparse.Namespace], int]:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 = any free port")
     serve.add_argument(
         "--db",
-        type=Path,
-        metavar="PATH",
-        help="SQLite file that keeps all objects (default: memory)",
+        metavar="PATH|URL",
+        help="SQLite file that keeps all objects (default: memory), or a "
+        "postgresql://USER@HOST:PORT/DB URL: several instances may share that database",
+    )
+    serve.add_argument(
+        "--db-password-env",
+        metavar="NAME",
+        help="environment variable holding the PostgreSQL password (instead of the URL's)",
+    )
+    serve.add_argument(
+        "--db-pool-size", type=int, default=10, metavar="N", help="PostgreSQL connections, most"
+    )
+    serve.add_argument(
+        "--db-timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="PostgreSQL: longest wait for a connection or a statement (then 503)",
+    )
+    serve.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="PostgreSQL: a dead instance's runs are taken over after this long",
     )
     serve.add_argument(
         "--backend", choices=("chat-completions", "echo"), default="chat-completions"
@@ -106,7 +130,6 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app, with_request_log
     from .runner import Server, base_url, bind_socket, is_loopback, uvicorn_config
     from .runs import Engine
-    from .store import DatabaseInUse, SqliteStore
 
     client_keys = _client_keys(args)
     if not is_loopback(args.host) and not client_keys:
@@ -124,14 +147,11 @@ def _serve(args: argparse.Namespace) -> int:
             f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
         ) from None
     try:
-        store = SqliteStore(args.db)
-    except DatabaseInUse as exc:  # one database, one server
+        store, leases, shown_db = _open_store(args)
+    except BaseException:
         sock.close()
-        raise ServeUsageError(f"--db {args.db}: {exc}") from None
-    except Exception as exc:  # sqlite3.Error, OSError: the file is not a usable database
-        sock.close()
-        raise ServeUsageError(f"--db {args.db}: cannot open the database: {exc}") from None
-    engine = Engine(store, backend, default_model=args.default_model)
+        raise
+    engine = Engine(store, backend, default_model=args.default_model, leases=leases)
     try:
         library = _library(args, store)
     except ServeUsageError:
@@ -156,7 +176,7 @@ def _serve(args: argparse.Namespace) -> int:
             )
         else:
             read_only = f" (read-only: {store.read_only}; changes are refused)"
-            _say(f"Storage: {args.db}{read_only if store.read_only else ''}", sys.stdout)
+            _say(f"Storage: {shown_db}{read_only if store.read_only else ''}", sys.stdout)
         what = (
             f"runs on {backend.url}"
             if args.backend == "chat-completions"
@@ -171,6 +191,72 @@ def _serve(args: argparse.Namespace) -> int:
     )
     server.run(sockets=[sock])
     return EXIT_OK
+
+
+def _open_store(args: argparse.Namespace) -> tuple[Any, Any, str]:
+    """The store ``--db`` names, the run leases (PostgreSQL only), and how to show the
+    database (a URL with its password masked)."""
+    from .store import DatabaseInUse, SqliteStore
+
+    db = args.db
+    if db is None or not db.startswith(("postgresql://", "postgres://")):
+        if args.db_password_env:
+            raise ServeUsageError("--db-password-env needs --db postgresql://...")
+        try:
+            return SqliteStore(None if db is None else Path(db)), None, str(db)
+        except DatabaseInUse as exc:  # one database file, one server
+            raise ServeUsageError(f"--db {db}: {exc}") from None
+        except Exception as exc:  # sqlite3.Error, OSError: the file is not a usable database
+            raise ServeUsageError(f"--db {db}: cannot open the database: {exc}") from None
+    try:
+        from .store.postgres import PostgresStore, masked_url
+        from .store.postgres_leases import RunLeases
+    except ImportError:
+        raise ServeUsageError(
+            "--db postgresql://... needs the PostgreSQL driver: "
+            "pip install 'knime-openai-assistants[postgres]'"
+        ) from None
+    shown = masked_url(db)
+    password = None
+    if args.db_password_env:
+        password = os.environ.get(args.db_password_env, "")
+        if not password:
+            raise ServeUsageError(
+                f"--db-password-env: the environment variable {args.db_password_env} is empty"
+            )
+    if _url_password(db) and not password:
+        _say(
+            f"warning: --db {shown} holds a password, which other users of this machine can "
+            "see in its process list; prefer --db-password-env NAME",
+            sys.stderr,
+        )
+    if args.db_pool_size < 1:
+        raise ServeUsageError("--db-pool-size must be at least 1")
+    if not 0 < args.db_timeout <= 600:
+        raise ServeUsageError("--db-timeout must be more than 0 and at most 600 seconds")
+    if not 0 < args.lease_seconds <= 3600:
+        raise ServeUsageError("--lease-seconds must be more than 0 and at most 3600 seconds")
+    try:
+        store = PostgresStore(
+            db, password=password, pool_size=args.db_pool_size, timeout=args.db_timeout
+        )
+    except Exception as exc:  # unreachable, refused, wrong password, not a database
+        secrets = [s for s in (password, _url_password(db)) if s]
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        for secret in secrets:
+            why = why.replace(secret, "***")
+        raise ServeUsageError(f"--db {shown}: cannot open the database: {why}") from None
+    return store, RunLeases(store, lease_seconds=args.lease_seconds), shown
+
+
+def _url_password(url: str) -> str | None:
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
 
 
 def _client_keys(args: argparse.Namespace) -> list[str]:

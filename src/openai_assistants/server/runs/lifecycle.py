@@ -17,6 +17,12 @@ A storage failure (disk full, a failed write) never leaves a run stuck: the run 
 ``failed`` with a ``last_error`` that says so, and when even that cannot be written, the
 final status is kept in memory (answered to every reader, so the thread is not blocked) and
 written as soon as the store takes writes again.
+
+With ``leases`` (several servers on one PostgreSQL database, :mod:`..store.postgres_leases`)
+a run is executed only by the server that claims it; cancels reach the executing server by
+notification, and runs whose server died are taken over once their lease runs out, never
+before. The server a client starts or continues a run on executes it, so a streaming client
+always gets its events from the server it is connected to.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import Backend, BackendError
-from ..store import StorageError, Store
+from ..store import ActiveRunExists, StorageError, Store
 from ..validation import NotFoundError, RequestError, message_request
 from . import objects
 from .events import Event, Listeners
@@ -46,6 +52,10 @@ STOPPED_MESSAGE = (
     "Create a new run on the thread."
 )
 SETTLE_TURNS = 20  # event-loop turns a new run waits for a ready run of its thread
+LEASE_LOST_MESSAGE = (
+    "The server executing this run stopped (its lease ran out); the run did not finish. "
+    "Create a new run on the thread."
+)
 STORAGE_FAILED = (
     "The server could not store this run's progress ({error}); the run did not finish. "
     "Create a new run on the thread."
@@ -63,8 +73,14 @@ class Engine:
         default_model: str | None = None,
         expires_after: float = EXPIRES_AFTER_SECONDS,
         clock: Callable[[], float] = time.time,
+        leases: Any = None,
     ) -> None:
+        """``leases``: a :class:`~..store.postgres_leases.RunLeases` when several servers
+        share the database; None for a server alone on its database."""
         self.store = store
+        self.leases = leases
+        self._lost: set[str] = set()  # runs whose lease another server took over
+        self._background: list[asyncio.Task[None]] = []
         self.backend = backend
         self.default_model = default_model or None
         self.expires_after = expires_after
@@ -87,8 +103,15 @@ class Engine:
 
         Runs waiting for tool outputs (``requires_action``) were not being worked on: they
         stay as they are and can still be answered until they expire. A run that was being
-        cancelled is ``cancelled``.
+        cancelled is ``cancelled``. With leases: only runs whose lease ran out (or that nobody
+        ever claimed), never those a live server holds.
         """
+        if self.leases is not None:
+            try:
+                return self._take_over_orphans()
+            except StorageError as exc:
+                log.warning("could not look for runs whose server stopped: %s", exc)
+                return []
         failed = []
         try:
             unfinished = self.store.unfinished_runs()
@@ -110,6 +133,9 @@ class Engine:
         if self._stopping:
             return
         self._stopping = True
+        for background in self._background:
+            background.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -121,6 +147,65 @@ class Engine:
     @property
     def active_tasks(self) -> int:
         return len(self._tasks)
+
+    def start_background(self) -> None:
+        """With leases: the lease loop and the cancel listener, until :meth:`stop`."""
+        if self.leases is None or self._background:
+            return
+        loop = asyncio.get_running_loop()
+        self._background = [
+            loop.create_task(self._lease_loop(), name="run-leases"),
+            loop.create_task(self.leases.listen_cancels(self._cancel_local), name="cancels"),
+        ]
+
+    async def _lease_loop(self) -> None:
+        """Renew this server's leases; cancel what was cancelled elsewhere; take over orphans."""
+        while True:
+            await asyncio.sleep(self.leases.renew_every)
+            try:
+                self.renew_leases()
+                self._take_over_orphans()
+            except StorageError as exc:
+                log.warning("run leases not renewed: %s", exc)
+
+    def renew_leases(self) -> None:
+        mine = [run_id for run_id, task in self._tasks.items() if not task.done()]
+        held = self.leases.renew(mine)
+        for run_id in mine:
+            status = held.get(run_id)
+            if status is None:  # taken over meanwhile: the other server is in charge now
+                self._lost.add(run_id)
+                self._cancel_local(run_id)
+            elif status == "cancelling":  # a cancel whose notification did not arrive
+                self._cancel_local(run_id)
+
+    def _take_over_orphans(self) -> list[str]:
+        """Runs whose server died: a queued one is executed here, an in-progress one failed,
+        a cancelling one cancelled. Their IDs, but for the queued ones."""
+        failed = []
+        for run_id, status in self.leases.orphans():
+            if run_id in self._tasks or not self.leases.take_over(run_id):
+                continue
+            run = self.store.get("run", run_id)
+            if run is None:
+                continue
+            if status == "queued" and not self._stopping:
+                self._start(run_id, claimed=True)
+                continue
+            if status == "cancelling":
+                self._finish_interrupted(run, "cancelled", None)
+            else:
+                self._finish_interrupted(run, "failed", LEASE_LOST_MESSAGE)
+                failed.append(run_id)
+            self.leases.release(run_id)
+        return failed
+
+    def _cancel_local(self, run_id: str) -> None:
+        """Cancel the run's task here, if this server executes it (a cancel notification)."""
+        task = self._tasks.get(run_id)
+        if task is not None and not task.done():
+            self._cancelled.add(run_id)
+            task.cancel()
 
     # runs
 
@@ -167,9 +252,14 @@ class Engine:
                 message_request(m, f"additional_messages[{i}]")
                 for i, m in enumerate(body.get("additional_messages") or [])
             ]
+        try:  # a store several servers share refuses a second active run itself
+            self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
+        except ActiveRunExists:
+            active = self.active_run(thread["id"])
+            name = f" {active['id']}" if active is not None else ""
+            raise RequestError(f"Thread {thread_id} already has an active run{name}.") from None
         for role, content, attachments, metadata in extra:
             self.add_message(thread_id, role, content, attachments, metadata)
-        self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
         queue = self.listeners.listen(run["id"]) if stream else None
         if new_thread is not None:
             self.listeners.emit(run["id"], "thread.created", new_thread)
@@ -248,6 +338,14 @@ class Engine:
             except StorageError:
                 cancelling = {**run, "status": "cancelling"}
             return cancelling or self.run(thread_id, run_id)
+        holder = self.leases.holder(run_id) if self.leases is not None else None
+        if holder is not None and holder != self.leases.owner:
+            # another server executes it: mark it, and tell that server to stop it
+            cancelling = self.store.patch(
+                "run", run_id, {"status": "cancelling"}, statuses=ACTIVE - {"cancelling"}
+            )
+            self.leases.notify_cancel(run_id)
+            return cancelling or self.run(thread_id, run_id)
         self._finish_interrupted(run, "cancelled", None)
         return self.run(thread_id, run_id)
 
@@ -283,6 +381,8 @@ class Engine:
             if task is not None:
                 task.cancel()
             self._finish_interrupted(run, "expired", None)
+            if task is None and self.leases is not None and run["status"] != "requires_action":
+                self.leases.notify_cancel(run["id"])  # its executor, elsewhere, stops too
             return self.store.get("run", run["id"]) or run
         return run
 
@@ -361,6 +461,8 @@ class Engine:
             task = self._tasks.pop(run["id"], None)
             if task is not None:
                 task.cancel()
+            elif self.leases is not None and run["status"] in ACTIVE:
+                self.leases.notify_cancel(run["id"])  # executed by another server
             self.listeners.close(run["id"])
         return self.store.delete("thread", thread_id)
 
@@ -378,7 +480,10 @@ class Engine:
                 error_type="server_error",
             )
 
-    def _start(self, run_id: str) -> None:
+    def _start(self, run_id: str, *, claimed: bool = False) -> None:
+        """Execute the run in a task here (with leases: once this server holds it)."""
+        if self.leases is not None and not claimed and not self.leases.claim(run_id):
+            return  # a live server holds it and executes it
         task = asyncio.get_running_loop().create_task(self._execute(run_id), name=run_id)
         self._tasks[run_id] = task
         task.add_done_callback(lambda done: self._forget(run_id, done))
@@ -405,6 +510,8 @@ class Engine:
             self.listeners.emit(run_id, "thread.run.in_progress", run)
             await self._turns.take(run)
         except asyncio.CancelledError:
+            if run_id in self._lost:  # another server took it over: its outcome is theirs
+                return
             try:
                 run = self.store.get("run", run_id)
             except StorageError as exc:
@@ -424,6 +531,21 @@ class Engine:
         except Exception:  # a bug must fail the run, not leave it in_progress forever
             log.exception("run %s failed inside the server", run_id)
             self._fail(run_id, "server_error", "The server had an error while running this run.")
+        finally:
+            self._lost.discard(run_id)
+            if self.leases is not None:
+                self._release(run_id)
+
+    def _release(self, run_id: str) -> None:
+        """This server is done with the run; a cancel from another server that came as the
+        run ended (its answer then no longer written) ends it ``cancelled``."""
+        try:
+            if self.leases.release(run_id) == "cancelling":
+                run = self.store.get("run", run_id)
+                if run is not None and run["status"] == "cancelling":
+                    self._finish_interrupted(run, "cancelled", None)
+        except StorageError:
+            pass  # the lease runs out on its own; another server ends the run then
 
     def _fail(self, run_id: str, code: str, message: str) -> None:
         try:

@@ -2,19 +2,31 @@
 
 :mod:`.interface` is what the rest of the server is written against; :mod:`.sqlite` is the
 SQLite implementation ``serve --db`` and the sandbox use, :mod:`.ownership` the one-owner
-lock of a database file. This package imports nothing else from the server.
+lock of a database file; :mod:`.postgres` (imported only when ``serve --db postgresql://...``
+asks for it) is the one several instances share. This package imports nothing else from the
+server.
 """
 
-from .interface import KINDS, CursorNotFound, Page, StorageError, Store
+from .interface import (
+    KINDS,
+    ActiveRunExists,
+    CursorNotFound,
+    Page,
+    StorageError,
+    Store,
+    StoreUnavailable,
+)
 from .ownership import DatabaseInUse
 from .sqlite import SqliteStore
 
 __all__ = [
     "KINDS",
+    "ActiveRunExists",
     "CursorNotFound",
     "DatabaseInUse",
     "Page",
     "SqliteStore",
     "StorageError",
     "Store",
+    "StoreUnavailable",
 ]

@@ -33,6 +33,20 @@ class StorageError(RuntimeError):
     message says why. The server answers 503 and never leaves a run half-ended for it."""
 
 
+class StoreUnavailable(StorageError):
+    """The database cannot be reached right now (restarting, a dropped connection, every
+    connection busy); the message names it without secrets and says to try again."""
+
+
+class ActiveRunExists(Exception):
+    """The thread already has an active run (a store several servers share enforces one
+    active run per thread itself; the API answers this with a 400)."""
+
+    def __init__(self, thread_id: str) -> None:
+        super().__init__(f"Thread {thread_id} already has an active run.")
+        self.thread_id = thread_id
+
+
 class Store(Protocol):
     """What the engine and the HTTP layer need from storage."""
 
