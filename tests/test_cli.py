@@ -379,6 +379,7 @@ def test_demo_process_runs_the_whole_chain_offline():
         "Create Run",
         "Submit Tool Outputs to Run",
         "List Messages",
+        "Create Assistant",
     ]
     run_id = re.search(r"Create Run: (run_[0-9a-f]+) waited until 'requires_action'", result.stdout)
     assert run_id, result.stdout
@@ -386,6 +387,9 @@ def test_demo_process_runs_the_whole_chain_offline():
     assert "Final status: completed" in result.stdout
     assert "  Row0#1  assistant: Echo: Hello from KNIME! (tool output: 3 words)" in result.stdout
     assert "Assistant: Echo: Hello from KNIME! (tool output: 3 words)" in result.stdout
+    prompter = result.stdout.split("Assistant Prompter output table", 1)[1]
+    assert prompter.count("status: completed") == 3
+    assert "Response: Echo: Where does the answer go?" in prompter
     assert time.monotonic() - started < 15
 
 

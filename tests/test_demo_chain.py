@@ -16,6 +16,7 @@ from openai_assistants import operations
 from openai_assistants.engine.execute import output_columns
 from openai_assistants.sandbox.demo import (
     MODEL_MAX_COMPLETION_TOKENS,
+    PROMPTER_QUESTIONS,
     DemoGaveUpError,
     run_demo,
 )
@@ -39,6 +40,7 @@ def test_the_chain_runs_every_node_and_the_reply_is_one_cell_away() -> None:
             "Create Run",
             "Submit Tool Outputs to Run",
             "List Messages",
+            "Create Assistant",
         ]
     )
     by_name = {op.node_name: op for op in operations.ALL}
@@ -46,26 +48,42 @@ def test_the_chain_runs_every_node_and_the_reply_is_one_cell_away() -> None:
         columns = output_columns(by_name[step.node], ResultFormat.STRUCTURED)
         assert step.outcome.table.schema == arrow_schema(columns)
     assert result.statuses == ("requires_action", "completed")
-    messages = result.steps[-1].outcome.table.to_pylist()
+    messages = result.steps[5].outcome.table.to_pylist()
     assert [(m["role"], m["text"]) for m in messages] == [
         ("user", "Count these four words"),
         ("assistant", "Echo: Count these four words (tool output: 4 words)"),
     ]
     assert messages[1]["run_id"] == result.run_id
     assert result.reply == "Echo: Count these four words (tool output: 4 words)"
+    # the one-node workflow last: the questions' table comes back with the answers appended
+    answers = result.answers.to_pylist()
+    assert [(a["<RowID>"], a["question"], a["Response"], a["status"]) for a in answers] == [
+        (f"Row{n}", question, f"Echo: {question}", "completed")
+        for n, (question, _) in enumerate(PROMPTER_QUESTIONS)
+    ]
+    assert result.answers.column_names[:3] == ["<RowID>", "question", "topic"]
 
 
 def test_the_demo_with_a_model_bounds_its_answer_and_runs_the_tool_round_trip() -> None:
     fake = FakeChatCompletions(
-        [Calls((("count_words", '{"text": "Hello there"}'),)), Text("Two words.")]
+        [
+            Calls((("count_words", '{"text": "Hello there"}'),)),
+            Text("Two words."),
+            *(Text(f"Answer {n}.") for n in range(len(PROMPTER_QUESTIONS))),
+        ]
     )
     backend = ChatCompletionsBackend("http://model.test/v1", transport=fake.transport())
     result = run_demo("Hello there", model=backend, model_name="small-model")
     assert result.statuses == ("requires_action", "completed")
     assert result.reply == "Two words."
-    assert [r.body["max_completion_tokens"] for r in fake.received] == [
+    assert [r.body.get("max_completion_tokens") for r in fake.received[:2]] == [
         MODEL_MAX_COMPLETION_TOKENS,
         MODEL_MAX_COMPLETION_TOKENS - 7,  # the run's budget, less what the first call used
+    ]
+    assert sorted(a["Response"] for a in result.answers.to_pylist()) == [
+        "Answer 0.",
+        "Answer 1.",
+        "Answer 2.",
     ]
 
 

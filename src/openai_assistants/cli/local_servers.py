@@ -102,11 +102,18 @@ def run_demo(args: argparse.Namespace) -> int:
         max_wait=args.max_wait,
     )
     say("List Messages output table (Structured), the columns that matter:", out)
-    for row in result.steps[-1].outcome.table.to_pylist():
+    listing = next(step for step in result.steps if step.node == "List Messages")
+    for row in listing.outcome.table.to_pylist():
         say(f"  {row['<RowID>']}  {row['role']}: {row['text']}", out)
     say(f"Run {result.run_id}: {' -> '.join(result.statuses)}", out)
     say(f"Final status: {result.statuses[-1]}", out)
     say(f"Assistant: {result.reply}", out)
+    if result.answers is not None:
+        from .table_output import format_table
+
+        say("Assistant Prompter output table: the questions' table, 'Response' appended:", out)
+        shown = result.answers.select(["<RowID>", "question", "topic", "Response", "status"])
+        out.write(format_table(shown))
     return EXIT_OK
 
 

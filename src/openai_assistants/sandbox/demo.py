@@ -20,8 +20,8 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .. import operations
@@ -40,6 +40,9 @@ from ..server.backends import Backend
 from ..server.backends.chat_completions import ChatCompletionsBackend
 from ..tables.results import ResultFormat
 from .server import start_sandbox
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DEFAULT_MESSAGE = "Hello from KNIME!"
 DEFAULT_MAX_WAIT = 120.0  # seconds the demo waits for a run (--max-wait)
@@ -83,6 +86,15 @@ class DemoResult:
     statuses: tuple[str, ...]  # the run's status after each waiting step, in order
     reply: str
     steps: tuple[DemoStep, ...] = field(default=())
+    # the Assistant Prompter's table: the questions' table with the answer columns appended
+    answers: pa.Table | None = None
+
+
+PROMPTER_QUESTIONS = (  # the demo's table of questions for the Assistant Prompter
+    ("Which port brings the configuration?", "setup"),
+    ("What does one row become?", "rows"),
+    ("Where does the answer go?", "rows"),
+)
 
 
 class DemoGaveUpError(RunWaitTimeoutError):
@@ -227,7 +239,7 @@ def run_demo(
                 run_id=run["id"],
             )
             statuses.append(run["status"])
-        _, listing = node(
+        _, listing = node(  # the chain's answer: what the command line shows
             "listMessages",
             lambda r: "one row per message of the thread, the reply in the 'text' column",
             thread_id=thread["id"],
@@ -239,6 +251,12 @@ def run_demo(
             for m in messages
             if m["role"] == "assistant" and m["run_id"] == run["id"]
         )
+        helper, _ = node(
+            "createAssistant",
+            lambda r: f"{r['id']} (no tools) for the Assistant Prompter",
+            {"model": model_name, "name": "KNIME prompter demo"},
+        )
+        answers = _ask_table(client, helper["id"], model is not None, max_wait)
         return DemoResult(
             base_url=server.base_url,
             assistant_id=assistant["id"],
@@ -248,7 +266,37 @@ def run_demo(
             statuses=tuple(statuses),
             reply=reply,
             steps=tuple(steps),
+            answers=answers,
         )
+
+
+def _ask_table(client: ApiClient, assistant_id: str, real_model: bool, max_wait: float) -> pa.Table:
+    """The one-node workflow: the assistant answers a table of questions, a new thread per
+    row, through the Assistant Prompter's core (the node's own path)."""
+    import pyarrow as pa
+
+    from ..engine.prompter import prompt_rows
+    from ..engine.prompter_plan import PrompterSettings, PromptRow
+    from ..tables.prompter_table import with_answers
+    from ..tables.results import ROW_ID
+
+    row_ids = [f"Row{n}" for n in range(len(PROMPTER_QUESTIONS))]
+    rows = [
+        PromptRow(row_id, question)
+        for row_id, (question, _) in zip(row_ids, PROMPTER_QUESTIONS, strict=True)
+    ]
+    settings = PrompterSettings(assistant_id=assistant_id, max_wait=max_wait)
+    if real_model:
+        settings = replace(settings, instructions="Answer in one short sentence.")
+    outcome = prompt_rows(rows, settings, client, input_columns=["question", "topic"])
+    table = pa.table(
+        {
+            ROW_ID: row_ids,
+            "question": [question for question, _ in PROMPTER_QUESTIONS],
+            "topic": [topic for _, topic in PROMPTER_QUESTIONS],
+        }
+    )
+    return with_answers(table, outcome)
 
 
 def _run_id_of(exc: RunWaitTimeoutError) -> str | None:
