@@ -188,7 +188,7 @@ def test_serve_refuses_settings_it_cannot_start_with(capsys, monkeypatch):
 
 
 def test_demo_shows_a_real_answer_when_a_model_endpoint_is_given(capsys, monkeypatch):
-    fake = FakeChatCompletions([Text("Hello, KNIME user.")])
+    fake = FakeChatCompletions([Text("Hello, KNIME user."), *(Text("An answer.") for _ in "abc")])
     monkeypatch.setenv("DEMO_MODEL_KEY", MODEL_KEY)
     with BackgroundServer(fake.app()).start() as model:
         args = ["demo", "--model-base-url", model.base_url, "--model-api-key-env", "DEMO_MODEL_KEY"]
@@ -197,6 +197,7 @@ def test_demo_shows_a_real_answer_when_a_model_endpoint_is_given(capsys, monkeyp
     assert code == 0, out
     assert "answering with gpt-demo" in out and "Final status: completed" in out
     assert "Assistant: Hello, KNIME user." in out and MODEL_KEY not in out
-    (sent,) = fake.received
+    sent, *prompted = fake.received  # the chain's run, then the Prompter's three questions
+    assert len(prompted) == 3 and out.count("Response: An answer.") == 3
     assert sent.body["model"] == "gpt-demo"
     assert sent.headers["authorization"] == f"Bearer {MODEL_KEY}"
