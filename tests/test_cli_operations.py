@@ -156,3 +156,18 @@ def test_invalid_input_exits_2_and_http_errors_exit_1(server, capsys) -> None:
         "--format", "structured",
     )  # fmt: skip
     assert code == 0 and field(out, "http_status") == ["404"] and "warning:" in err
+
+
+def test_a_table_shows_its_progress_on_stderr_unless_quiet(server, capsys, tmp_path) -> None:
+    threads = [field(run(capsys, "create-thread", "--format", "structured")[1], "id")[0]]
+    threads.append(field(run(capsys, "create-thread", "--format", "structured")[1], "id")[0])
+    table = tmp_path / "threads.csv"
+    pd.DataFrame({"thread": threads}).to_csv(table, index=False)
+    args = ("get-thread", "--input", str(table), "--thread-id-column", "thread")
+    code, out, err = run(capsys, *args, "--format", "structured")
+    assert code == 0, err
+    # not a terminal: plain lines, the last one when the table is done
+    assert re.search(r"^2 of 2 requests done \(HTTP 200\), 0:\d\d elapsed$", err, re.M), err
+    assert field(out, "id") == threads  # standard output keeps only the result
+    code, out, err = run(capsys, *args, "--format", "structured", "--quiet")
+    assert code == 0 and "requests done" not in err

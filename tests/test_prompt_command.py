@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from openai_assistants.cli import main as cli
-from openai_assistants.cli.progress import RowProgress, clock_time, line
+from openai_assistants.cli.progress import RowProgress, TableProgress, clock_time, line
 from openai_assistants.sandbox import start_sandbox
 
 KEY = "sk-sandbox-prompt-cli-0123456789"
@@ -151,3 +151,21 @@ def test_time_reads_as_a_clock() -> None:
 def test_the_subcommand_is_listed(capsys) -> None:
     assert cli.main(["prompt", "--help"]) == 0
     assert "--prompt-column" in capsys.readouterr().out
+
+
+def test_a_tables_engine_progress_reads_with_the_time_elapsed_and_left() -> None:
+    stream, clock = io.StringIO(), _Clock()
+    shown = TableProgress(stream, in_place=False, clock=clock)
+    shown(0.0, "0 of 4 runs done")
+    clock.now += 6.0
+    shown(0.5, "Waiting for 2 runs: 1 queued, 1 in_progress; 2 of 4 runs done")
+    clock.now += 0.5
+    shown(0.6, "too soon for a plain line")
+    clock.now += 6.0
+    shown(1.0, "4 of 4 runs done (HTTP 200)")
+    assert stream.getvalue().splitlines() == [
+        "0 of 4 runs done, 0:00 elapsed",
+        "Waiting for 2 runs: 1 queued, 1 in_progress; 2 of 4 runs done, 0:06 elapsed, about "
+        "0:06 left",
+        "4 of 4 runs done (HTTP 200), 0:12 elapsed",
+    ]

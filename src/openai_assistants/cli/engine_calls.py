@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,13 +49,27 @@ def check_call(
 
 
 def execute_operation(
-    operation: Any, inputs: Sequence[Any], config: ConnectionConfig, options: Any
+    operation: Any,
+    inputs: Sequence[Any],
+    config: ConnectionConfig,
+    options: Any,
+    *,
+    quiet: bool = False,
 ) -> Any:
     """Any operation's rows through the engine, as the operation's node executes them: one
-    client (the configuration and the key from the environment enter it once)."""
+    client (the configuration and the key from the environment enter it once). A table of
+    several rows shows its progress on standard error, as the node's bar (``quiet``: not)."""
     from ..client.client import ApiClient
     from ..engine import execute as engine
+    from .progress import TableProgress
 
-    with interrupt_as_cancel() as interrupted:
-        client = ApiClient.connect(config, is_canceled=interrupted.is_set)
-        return engine.execute_operation(operation, inputs, client, options=options)
+    progress = None if quiet or len(inputs) < 2 else TableProgress(sys.stderr)
+    try:
+        with interrupt_as_cancel() as interrupted:
+            client = ApiClient.connect(config, is_canceled=interrupted.is_set)
+            return engine.execute_operation(
+                operation, inputs, client, options=options, progress=progress
+            )
+    finally:
+        if progress is not None:
+            progress.close()

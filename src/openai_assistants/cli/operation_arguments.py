@@ -55,6 +55,7 @@ def add_create_run_parser(commands: Any) -> None:
     run.add_argument("--output", type=Path, metavar="FILE", help="write .csv, .json or .parquet")
     run.add_argument("--format", choices=[f.value for f in ResultFormat], default="raw")
     run.add_argument("--include-headers", action="store_true", help="response header columns")
+    run.add_argument("--quiet", action="store_true", help="no table progress on stderr")
     add_connection_arguments(run)
     waiting = run.add_argument_group("waiting for the run to end")
     waiting.add_argument("--wait", action="store_true", help="poll until the run ends")
@@ -130,6 +131,7 @@ def add_operation_parser(commands: Any, operation: Any) -> None:
     command.add_argument("--format", choices=formats, default="raw")
     command.add_argument("--on-error", choices=["fail", "output"], default="fail")
     command.add_argument("--include-headers", action="store_true", help="response header columns")
+    command.add_argument("--quiet", action="store_true", help="no table progress on stderr")
     command.add_argument("--output", type=Path, metavar="FILE", help="write .csv, .json, .parquet")
     add_connection_arguments(command)
     if can_wait(operation):

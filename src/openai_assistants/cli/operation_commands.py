@@ -103,7 +103,7 @@ def run_operation(args: argparse.Namespace) -> int:
             inputs = table_inputs(operation, row_ids, settings, cells, column_flags)
     else:
         inputs = [engine.CallInput("Row0", settings)]
-    outcome = engine_calls.execute_operation(operation, inputs, config, options)
+    outcome = engine_calls.execute_operation(operation, inputs, config, options, quiet=args.quiet)
     outcome = save_if_asked(args, outcome, inputs)  # get-file-content --folder
     with_row_ids = bool(args.input) or operation.returns_list  # lists: Row0#0, Row0#1, …
     emit(outcome, args.output, with_row_ids, "requests were made")
@@ -148,7 +148,8 @@ def run_create_run(args: argparse.Namespace) -> int:
         inputs = engine.inputs_from_rows([str(i) for i in table.index], settings, cells, columns)
     else:
         inputs = [engine.CallInput("Row0", settings)]
-    outcome = engine_calls.execute_operation(operations.by_id("createRun"), inputs, config, options)
+    create_run = operations.by_id("createRun")
+    outcome = engine_calls.execute_operation(create_run, inputs, config, options, quiet=args.quiet)
     emit(outcome, args.output, bool(args.input), "runs were requested", "Runs created")
     return EXIT_OK
 

@@ -15,8 +15,9 @@ REDRAW_SECONDS = 0.1
 LINE_SECONDS = 5.0
 
 
-class RowProgress:
-    """Shows ``done/total done, running, failed, elapsed, time left`` on ``stream``."""
+class _ProgressLine:
+    """One progress line on ``stream``: redrawn in place on a terminal, a plain line now and
+    then otherwise; what it says comes from the subclass."""
 
     def __init__(
         self,
@@ -33,14 +34,13 @@ class RowProgress:
         self._last_text = ""
         self._drawn = False
 
-    def update(self, done: int, total: int, running: int, failed: int) -> None:
-        """New counts; shown if it is time (the last row always is)."""
+    def _show(self, finished: bool, text_at: Callable[[float], str]) -> None:
+        """Show ``text_at(elapsed)`` if it is time (the end always is)."""
         now = self.clock()
-        finished = done >= total
         gap = REDRAW_SECONDS if self.in_place else LINE_SECONDS
         if not finished and now - self._last_shown < gap:
             return
-        text = line(done, total, running, failed, now - self.started)
+        text = text_at(now - self.started)
         if text == self._last_text:
             return
         self._last_shown, self._last_text = now, text
@@ -59,6 +59,28 @@ class RowProgress:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+class RowProgress(_ProgressLine):
+    """Shows ``done/total done, running, failed, elapsed, time left`` on ``stream``."""
+
+    def update(self, done: int, total: int, running: int, failed: int) -> None:
+        """New counts; shown if it is time (the last row always is)."""
+        self._show(done >= total, lambda elapsed: line(done, total, running, failed, elapsed))
+
+
+class TableProgress(_ProgressLine):
+    """The engine's progress of a table (``progress(fraction, message)``, as KNIME's bar
+    gets it: rows done, the runs' states, failures) with the time elapsed and left."""
+
+    def __call__(self, fraction: float, message: str) -> None:
+        def text(elapsed: float) -> str:
+            shown = f"{message}, {clock_time(elapsed)} elapsed"
+            if 0 < fraction < 1:
+                shown += f", about {clock_time(elapsed / fraction * (1 - fraction))} left"
+            return shown
+
+        self._show(fraction >= 1, text)
 
 
 def line(done: int, total: int, running: int, failed: int, elapsed: float) -> str:
