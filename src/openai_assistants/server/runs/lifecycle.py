@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import Backend, BackendError
+from ..retrieval.tool_resources import attach_to_thread, check_attachments
 from ..store import StorageError, Store
 from ..validation import NotFoundError, RequestError, message_request
 from . import objects
@@ -76,6 +77,12 @@ class Engine:
         # runs whose final status the store did not take yet: run ID -> the final fields
         self._unstored_ends: dict[str, dict[str, Any]] = {}
         self._cancelled: set[str] = set()  # runs whose task a client cancelled
+        self.library: Any = None  # files and vector stores (file_search), see use_library
+
+    def use_library(self, library: Any) -> None:
+        """The files and vector stores the runs' ``file_search`` calls search."""
+        self.library = library
+        self._turns.library = library
 
     def now(self) -> int:
         return int(self._clock())
@@ -342,7 +349,13 @@ class Engine:
         status: str = "completed",
         run: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A new message at the end of the thread."""
+        """A new message at the end of the thread (its ``file_search`` attachments' files go
+        into the thread's vector store)."""
+        if attachments:
+            check_attachments(self.library, attachments, "")
+            attach_to_thread(
+                self.library, self.store, self.thread(thread_id), attachments, objects.new_id
+            )
         return objects.add_message(
             self.store,
             thread_id,

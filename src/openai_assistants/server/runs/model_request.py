@@ -14,6 +14,7 @@ from ..backends import Backend, ModelRequest
 from ..store import Store
 from ..validation import text_of
 from .context_fit import fit
+from .file_search import CITE_NOTE, MAX_SEARCHES, chat_tool, chat_tool_choice, search_tool
 from .tools import function_tools, load_transcript
 
 
@@ -55,21 +56,28 @@ def model_request(
     last = strategy.get("last_messages")
     if strategy.get("type") == "last_messages" and isinstance(last, int) and last >= 0:
         thread_messages = thread_messages[-last:] if last else []
+    transcript = load_transcript(store, run["id"])
+    searches = transcript.get("searches", 0)
+    searching = search_tool(run) is not None and searches < MAX_SEARCHES
     head: list[dict[str, Any]] = []
     if run.get("instructions"):
         head.append({"role": "system", "content": run["instructions"]})
+    if searching:
+        head.append({"role": "system", "content": CITE_NOTE})
     thread = [{"role": m["role"], "content": chat_content(m)} for m in thread_messages]
-    transcript = load_transcript(store, run["id"])
     if strategy.get("type", "auto") == "auto":
         kept = fit(head, thread, transcript["turns"], prompt_budget)
     else:
         kept = thread
-    tools = function_tools(run)
+    tools = function_tools(run) + ([chat_tool()] if searching else [])
+    choice = chat_tool_choice(run.get("tool_choice"))
+    if searches and choice != "none" and choice != "auto" and choice is not None:
+        choice = "auto"  # a forced search is made once; then the model may answer
     request = ModelRequest(
         model=run["model"],
         messages=head + kept + transcript["turns"],
         tools=tools,
-        tool_choice=run.get("tool_choice") if tools else None,
+        tool_choice=choice if tools else None,
         parallel_tool_calls=run.get("parallel_tool_calls") if tools else None,
         # 1 is the API's default for both; left out, as reasoning models refuse them
         temperature=_unless_default(run.get("temperature")),

@@ -1,0 +1,178 @@
+"""``file_search`` in runs of ``serve``, with the official ``openai`` SDK as the client.
+
+The app is mounted in-process (ASGI transport) on the echo backend, which searches with the
+user's question and cites the best result, so a run answers from the uploaded document
+offline: the reply carries a ``file_citation`` of the file, the run's steps show the search
+(with the results' text only when ``include[]`` asks for it), and attachments put their files
+into the thread's own vector store.
+"""
+
+from __future__ import annotations
+
+import openai
+import pytest
+
+from tests.test_serve_files_sdk import HARBOUR, POLL, RECIPES, run, serving, upload
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
+
+
+async def _search_assistant(client: openai.AsyncOpenAI, **tool: object) -> tuple[str, str]:
+    """An assistant with file_search over a store of the harbour and recipe documents;
+    (assistant ID, the harbour file's ID)."""
+    harbour = await upload(client, "harbour.txt", HARBOUR)
+    recipes = await upload(client, "recipes.md", RECIPES)
+    store = await client.vector_stores.create(file_ids=[harbour.id, recipes.id])
+    assistant = await client.beta.assistants.create(
+        model="m",
+        tools=[{"type": "file_search", **({"file_search": tool} if tool else {})}],
+        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
+    )
+    return assistant.id, harbour.id
+
+
+def test_a_run_answers_with_a_citation_of_the_file_that_holds_the_answer() -> None:
+    async def scenario() -> None:
+        async with serving() as (client, _):
+            assistant_id, harbour_id = await _search_assistant(client)
+            beta = client.beta
+            run_ = await beta.threads.create_and_run_poll(
+                assistant_id=assistant_id,
+                thread={"messages": [{"role": "user", "content": "Who keeps the lighthouse?"}]},
+                **POLL,
+            )
+            assert run_.status == "completed", run_.last_error
+            assert run_.required_action is None
+            messages = await beta.threads.messages.list(run_.thread_id)
+            reply = messages.data[0].content[0].text
+            assert reply.value.startswith("Echo: Who keeps the lighthouse?")
+            (citation,) = reply.annotations
+            assert citation.type == "file_citation"
+            assert citation.file_citation.file_id == harbour_id
+            assert reply.value[citation.start_index : citation.end_index] == citation.text
+            assert citation.text == "【0:0†harbour.txt】"
+
+    run(scenario)
+
+
+def test_run_steps_show_the_search_with_content_only_when_included() -> None:
+    async def scenario() -> None:
+        async with serving() as (client, _):
+            assistant_id, harbour_id = await _search_assistant(
+                client,
+                max_num_results=1,
+                ranking_options={"ranker": "auto", "score_threshold": 0.0},
+            )
+            beta = client.beta
+            thread = await beta.threads.create(
+                messages=[{"role": "user", "content": "When do the ferries leave the harbour?"}]
+            )
+            run_ = await beta.threads.runs.create_and_poll(
+                thread_id=thread.id, assistant_id=assistant_id, **POLL
+            )
+            assert run_.status == "completed", run_.last_error
+            steps = await beta.threads.runs.steps.list(run_id=run_.id, thread_id=thread.id)
+            kinds = [step.type for step in reversed(steps.data)]
+            assert kinds == ["tool_calls", "message_creation"]
+            search_step = steps.data[-1]
+            (call,) = search_step.step_details.tool_calls
+            assert call.type == "file_search"
+            assert call.file_search.ranking_options.ranker == "auto"
+            (result,) = call.file_search.results  # max_num_results 1
+            assert result.file_id == harbour_id and result.file_name == "harbour.txt"
+            assert 0 < result.score <= 1
+            assert result.content is None
+            included = await beta.threads.runs.steps.retrieve(
+                step_id=search_step.id, run_id=run_.id, thread_id=thread.id, include=[CONTENT]
+            )
+            (shown,) = included.step_details.tool_calls[0].file_search.results
+            assert "Ferries to the island" in shown.content[0].text
+            listed = await beta.threads.runs.steps.list(
+                run_id=run_.id, thread_id=thread.id, include=[CONTENT]
+            )
+            assert listed.data[-1].step_details.tool_calls[0].file_search.results[0].content
+            plain = await beta.threads.runs.steps.retrieve(
+                step_id=search_step.id, run_id=run_.id, thread_id=thread.id
+            )
+            assert plain.step_details.tool_calls[0].file_search.results[0].content is None
+
+    run(scenario)
+
+
+def test_an_attached_file_goes_into_the_threads_own_vector_store() -> None:
+    async def scenario() -> None:
+        async with serving() as (client, _):
+            recipes = await upload(client, "recipes.md", RECIPES)
+            beta = client.beta
+            assistant = await beta.assistants.create(model="m", tools=[{"type": "file_search"}])
+            thread = await beta.threads.create()
+            await beta.threads.messages.create(
+                thread.id,
+                role="user",
+                content="How long do I knead bread?",
+                attachments=[{"file_id": recipes.id, "tools": [{"type": "file_search"}]}],
+            )
+            thread = await beta.threads.retrieve(thread.id)
+            (store_id,) = thread.tool_resources.file_search.vector_store_ids
+            files = await client.vector_stores.files.list(store_id)
+            assert [f.id for f in files.data] == [recipes.id]
+            run_ = await beta.threads.runs.create_and_poll(
+                thread_id=thread.id, assistant_id=assistant.id, **POLL
+            )
+            assert run_.status == "completed", run_.last_error
+            messages = await beta.threads.messages.list(thread.id)
+            (citation,) = messages.data[0].content[0].text.annotations
+            assert citation.file_citation.file_id == recipes.id
+
+    run(scenario)
+
+
+def test_the_vector_stores_helper_makes_a_store_from_files() -> None:
+    async def scenario() -> None:
+        async with serving() as (client, _):
+            harbour = await upload(client, "harbour.txt", HARBOUR)
+            thread = await client.beta.threads.create(
+                tool_resources={"file_search": {"vector_stores": [{"file_ids": [harbour.id]}]}}
+            )
+            (store_id,) = thread.tool_resources.file_search.vector_store_ids
+            files = await client.vector_stores.files.list(store_id)
+            assert [f.id for f in files.data] == [harbour.id]
+            with pytest.raises(openai.NotFoundError, match="No vector store found"):
+                await client.beta.assistants.create(
+                    model="m",
+                    tools=[{"type": "file_search"}],
+                    tool_resources={"file_search": {"vector_store_ids": ["vs_missing"]}},
+                )
+            with pytest.raises(openai.NotFoundError, match="No such File object"):
+                await client.beta.threads.create(
+                    messages=[
+                        {
+                            "role": "user",
+                            "content": "hi",
+                            "attachments": [
+                                {"file_id": "file-nope", "tools": [{"type": "file_search"}]}
+                            ],
+                        }
+                    ]
+                )
+
+    run(scenario)
+
+
+def test_a_search_without_results_answers_without_a_citation() -> None:
+    async def scenario() -> None:
+        async with serving() as (client, _):
+            assistant_id, _ = await _search_assistant(client)
+            run_ = await client.beta.threads.create_and_run_poll(
+                assistant_id=assistant_id,
+                thread={"messages": [{"role": "user", "content": "zebra quantum"}]},
+                **POLL,
+            )
+            assert run_.status == "completed", run_.last_error
+            messages = await client.beta.threads.messages.list(run_.thread_id)
+            text = messages.data[0].content[0].text
+            assert text.value == "Echo: zebra quantum" and text.annotations == []
+
+    run(scenario)
