@@ -9,10 +9,14 @@ into the thread's own vector store.
 
 from __future__ import annotations
 
+from typing import Any
+
 import openai
 import pytest
+from fake_chat_completions import Calls, FakeChatCompletions, Text
+from test_serve_files_sdk import HARBOUR, POLL, RECIPES, run, serving, upload
 
-from tests.test_serve_files_sdk import HARBOUR, POLL, RECIPES, run, serving, upload
+from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -174,5 +178,132 @@ def test_a_search_without_results_answers_without_a_citation() -> None:
             messages = await client.beta.threads.messages.list(run_.thread_id)
             text = messages.data[0].content[0].text
             assert text.value == "Echo: zebra quantum" and text.annotations == []
+
+    run(scenario)
+
+
+def _model_serving(fake: FakeChatCompletions) -> Any:
+    return serving(
+        backend=ChatCompletionsBackend(
+            "http://model.test/v1", api_key="sk-model", transport=fake.transport()
+        )
+    )
+
+
+def test_a_model_searches_then_cites_and_the_client_never_answers_the_search() -> None:
+    fake = FakeChatCompletions(
+        [
+            Calls((("file_search", '{"queries": ["lighthouse keeper"]}'),)),
+            Text("The keeper is Ada Quill 【0:0†harbour.txt】."),
+        ]
+    )
+
+    async def scenario() -> None:
+        async with _model_serving(fake) as (client, _):
+            assistant_id, harbour_id = await _search_assistant(client)
+            beta = client.beta
+            thread = await beta.threads.create(
+                messages=[{"role": "user", "content": "Who keeps the light?"}]
+            )
+            events = []
+            async with beta.threads.runs.stream(
+                thread_id=thread.id, assistant_id=assistant_id
+            ) as stream:
+                async for event in stream:
+                    events.append(event)
+            kinds = [event.event for event in events]
+            assert "thread.run.requires_action" not in kinds
+            assert kinds[-1] == "thread.run.completed"
+            created = [e.data for e in events if e.event == "thread.run.step.created"]
+            assert created[0].step_details.tool_calls[0].type == "file_search"
+            offered = fake.received[0].body
+            (tool,) = offered["tools"]
+            assert tool["function"]["name"] == "file_search"
+            assert tool["function"]["parameters"]["required"] == ["queries"]
+            assert any("【0:0†notes.txt】" in str(m["content"]) for m in offered["messages"])
+            results = fake.received[1].body["messages"][-1]
+            assert results["role"] == "tool" and results["tool_call_id"] == "call_0"
+            assert results["content"].startswith("【0:0†harbour.txt】\nThe harbour of Port Lune")
+            messages = await beta.threads.messages.list(thread.id)
+            text = messages.data[0].content[0].text
+            (citation,) = text.annotations
+            assert citation.file_citation.file_id == harbour_id
+            assert (citation.start_index, citation.end_index) == (24, 41)
+            assert text.value[24:41] == "【0:0†harbour.txt】"
+
+    run(scenario)
+
+
+def test_a_search_beside_a_function_call_waits_only_for_the_function_output() -> None:
+    fake = FakeChatCompletions(
+        [
+            Calls((("file_search", '{"queries": ["ferries"]}'), ("get_weather", "{}"))),
+            Text("Ferries hourly 【0:0†harbour.txt】, weather sunny."),
+        ]
+    )
+    weather = {"type": "function", "function": {"name": "get_weather", "parameters": {}}}
+
+    async def scenario() -> None:
+        async with _model_serving(fake) as (client, _):
+            assistant_id, harbour_id = await _search_assistant(client)
+            beta = client.beta
+            thread = await beta.threads.create(
+                messages=[{"role": "user", "content": "Ferries and weather?"}]
+            )
+            waiting = await beta.threads.runs.create_and_poll(
+                thread_id=thread.id,
+                assistant_id=assistant_id,
+                tools=[{"type": "file_search"}, weather],
+                **POLL,
+            )
+            assert waiting.status == "requires_action"
+            (call,) = waiting.required_action.submit_tool_outputs.tool_calls
+            assert call.function.name == "get_weather"
+            done = await beta.threads.runs.submit_tool_outputs_and_poll(
+                thread_id=thread.id,
+                run_id=waiting.id,
+                tool_outputs=[{"tool_call_id": call.id, "output": "sunny"}],
+                **POLL,
+            )
+            assert done.status == "completed", done.last_error
+            answered = fake.received[1].body["messages"]
+            tools = [m for m in answered if m["role"] == "tool"]
+            assert {m["tool_call_id"] for m in tools} == {"call_0", "call_1"}
+            messages = await beta.threads.messages.list(thread.id)
+            (citation,) = messages.data[0].content[0].text.annotations
+            assert citation.file_citation.file_id == harbour_id
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("include", [True, False])
+def test_a_streamed_run_shows_the_results_content_only_when_create_run_includes_it(
+    include: bool,
+) -> None:
+    async def scenario() -> None:
+        async with serving() as (client, _):
+            assistant_id, harbour_id = await _search_assistant(client)
+            beta = client.beta
+            thread = await beta.threads.create(
+                messages=[{"role": "user", "content": "Who is the lighthouse keeper?"}]
+            )
+            async with beta.threads.runs.stream(
+                thread_id=thread.id,
+                assistant_id=assistant_id,
+                include=[CONTENT] if include else openai.NOT_GIVEN,
+            ) as stream:
+                events = [event async for event in stream]
+            (done,) = [
+                e.data
+                for e in events
+                if e.event == "thread.run.step.completed" and e.data.type == "tool_calls"
+            ]
+            best = done.step_details.tool_calls[0].file_search.results[0]
+            assert best.file_id == harbour_id
+            if include:
+                assert "Ada Quill" in best.content[0].text
+            else:
+                assert best.content is None
+            assert events[-1].event == "thread.run.completed"
 
     run(scenario)

@@ -35,11 +35,15 @@ from .threads import new_thread
 
 async def create_run(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
-    _check_include(request)
+    include = _check_include(request)
     body, additional = await read_body(request, "CreateRunRequest", prepare=_read_run_body)
     await api.engine.settle(thread_id)
     run, queue = api.engine.create_run(
-        thread_id, body, stream=body.get("stream") is True, additional_messages=additional
+        thread_id,
+        body,
+        stream=body.get("stream") is True,
+        additional_messages=additional,
+        include=include,
     )
     return await run_response(api, run, queue)
 

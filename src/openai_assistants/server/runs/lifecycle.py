@@ -33,6 +33,7 @@ from ..store import StorageError, Store
 from ..validation import NotFoundError, RequestError, message_request
 from . import objects
 from .events import Event, Listeners
+from .file_search import CONTENT_INCLUDE
 from .steps import pending_tool_step
 from .tools import load_transcript, outputs_by_call, save_transcript
 from .turn import Turns
@@ -139,6 +140,7 @@ class Engine:
         stream: bool = False,
         new_thread: dict[str, Any] | None = None,
         additional_messages: list[Any] | None = None,
+        include: list[str] | tuple[str, ...] = (),
     ) -> tuple[dict[str, Any], asyncio.Queue[Event | None] | None]:
         """A new run on a thread (one active run per thread, as the API rules).
 
@@ -146,7 +148,8 @@ class Engine:
         :func:`..validation.message_request` (the HTTP layer reads large bodies off the event
         loop); read here when not given.
         ``new_thread``: the thread Create Thread and Run just made; its stream starts with
-        ``thread.created``, as the API's does.
+        ``thread.created``, as the API's does. ``include``: the request's ``include[]`` (the
+        stream's search steps carry the results' content when it asks for it).
         """
         self._refuse_when_stopping()
         thread = self.thread(thread_id)
@@ -177,7 +180,8 @@ class Engine:
         for role, content, attachments, metadata in extra:
             self.add_message(thread_id, role, content, attachments, metadata)
         self.store.insert("run", run, thread_id=thread_id, run_id=run["id"])
-        queue = self.listeners.listen(run["id"]) if stream else None
+        detailed = CONTENT_INCLUDE in include
+        queue = self.listeners.listen(run["id"], detailed=detailed) if stream else None
         if new_thread is not None:
             self.listeners.emit(run["id"], "thread.created", new_thread)
         self.listeners.emit(run["id"], "thread.run.created", run)

@@ -167,8 +167,8 @@ class Turns:
             self.store, run, {"type": "tool_calls", "tool_calls": step_calls}, self.now()
         )
         shown = file_search.public_step(step, ())
-        self.listeners.emit(run["id"], "thread.run.step.created", shown)
-        self.listeners.emit(run["id"], "thread.run.step.in_progress", shown)
+        self.listeners.emit(run["id"], "thread.run.step.created", shown, step)
+        self.listeners.emit(run["id"], "thread.run.step.in_progress", shown, step)
         answer.search_step = step
         return outputs
 
@@ -338,7 +338,8 @@ class Turns:
                 "step", answer.search_step, status="completed", completed_at=now, usage=usage_left
             )
             usage_left = None  # reported once, by the first step that completes
-            emit(run_id, "thread.run.step.completed", file_search.public_step(search_step, ()))
+            shown = file_search.public_step(search_step, ())
+            emit(run_id, "thread.run.step.completed", shown, search_step)
         searches = [
             {
                 "id": call["id"],
