@@ -9,6 +9,7 @@ into the thread's own vector store.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import openai
@@ -17,6 +18,7 @@ from fake_chat_completions import Calls, FakeChatCompletions, Text
 from test_serve_files_sdk import HARBOUR, POLL, RECIPES, run, serving, upload
 
 from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
+from openai_assistants.server.runs.context_fit import IMAGE_TOKENS, estimate_tokens
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -307,3 +309,56 @@ def test_a_streamed_run_shows_the_results_content_only_when_create_run_includes_
             assert events[-1].event == "thread.run.completed"
 
     run(scenario)
+
+
+def test_an_image_file_reaches_the_model_as_an_image_of_the_stored_bytes() -> None:
+    fake = FakeChatCompletions([Text("A red dot.")])
+    pixels = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+    async def scenario() -> None:
+        async with _model_serving(fake) as (client, _):
+            image = await upload(client, "dot.png", pixels)
+            gone = await upload(client, "gone.png", pixels)
+            await client.files.delete(gone.id)
+            beta = client.beta
+            assistant = await beta.assistants.create(model="m")
+            run_ = await beta.threads.create_and_run_poll(
+                assistant_id=assistant.id,
+                thread={
+                    "messages": [
+                        {
+                            "role": "user",
+                            "content": [
+                                {"type": "text", "text": "What is this?"},
+                                {
+                                    "type": "image_file",
+                                    "image_file": {"file_id": image.id, "detail": "low"},
+                                },
+                                {"type": "image_file", "image_file": {"file_id": gone.id}},
+                            ],
+                        }
+                    ]
+                },
+                **POLL,
+            )
+            assert run_.status == "completed", run_.last_error
+            user = fake.received[0].body["messages"][-1]
+            text, shown, missing = user["content"]
+            assert text == {"type": "text", "text": "What is this?"}
+            url = "data:image/png;base64," + base64.b64encode(pixels).decode()
+            assert shown == {"type": "image_url", "image_url": {"url": url, "detail": "low"}}
+            assert missing == {"type": "text", "text": f"[image file {gone.id} not available]"}
+
+    run(scenario)
+
+
+def test_an_image_counts_as_an_image_not_as_its_data_url_when_the_prompt_is_fitted() -> None:
+    big = "data:image/png;base64," + "A" * 3_000_000
+    message = {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "hi"},
+            {"type": "image_url", "image_url": {"url": big}},
+        ],
+    }
+    assert IMAGE_TOKENS < estimate_tokens([message]) < IMAGE_TOKENS + 50

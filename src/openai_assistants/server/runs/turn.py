@@ -116,6 +116,7 @@ class Turns:
                 stream=self.listeners.watched(run_id),
                 max_completion_tokens=completion_left,
                 prompt_budget=budget if auto else None,
+                library=self.library,
             )
             answer = Answer()
             try:
