@@ -9,6 +9,7 @@ into the thread's own vector store.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 
@@ -124,6 +125,8 @@ def test_an_attached_file_goes_into_the_threads_own_vector_store() -> None:
             (store_id,) = thread.tool_resources.file_search.vector_store_ids
             files = await client.vector_stores.files.list(store_id)
             assert [f.id for f in files.data] == [recipes.id]
+            made = await client.vector_stores.retrieve(store_id)
+            assert made.expires_after.days == 7  # the API's default for a thread's store
             run_ = await beta.threads.runs.create_and_poll(
                 thread_id=thread.id, assistant_id=assistant.id, **POLL
             )
@@ -362,3 +365,30 @@ def test_an_image_counts_as_an_image_not_as_its_data_url_when_the_prompt_is_fitt
         ],
     }
     assert IMAGE_TOKENS < estimate_tokens([message]) < IMAGE_TOKENS + 50
+
+
+def test_a_file_search_run_after_a_restart_finds_and_cites_what_was_stored(tmp_path) -> None:
+    db = tmp_path / "serve.db"
+
+    async def before() -> tuple[str, str, str]:
+        async with serving(db) as (client, library):
+            assistant_id, harbour_id = await _search_assistant(client)
+            thread = await client.beta.threads.create(
+                messages=[{"role": "user", "content": "Who keeps the lighthouse?"}]
+            )
+            await library.wait_idle()
+            return assistant_id, harbour_id, thread.id
+
+    assistant_id, harbour_id, thread_id = asyncio.run(before())
+
+    async def after() -> None:
+        async with serving(db) as (client, _):
+            run_ = await client.beta.threads.runs.create_and_poll(
+                thread_id=thread_id, assistant_id=assistant_id, **POLL
+            )
+            assert run_.status == "completed", run_.last_error
+            messages = await client.beta.threads.messages.list(thread_id)
+            (citation,) = messages.data[0].content[0].text.annotations
+            assert citation.file_citation.file_id == harbour_id
+
+    run(after)

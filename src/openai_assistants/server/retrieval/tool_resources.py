@@ -17,6 +17,8 @@ from .errors import InvalidParameterError
 from .library import Library
 
 MAX_STORES = 1  # vector stores an assistant or a thread can have, as the API rules
+# the API's default for the stores thread helpers and attachments make: gone a week after use
+THREAD_STORE_EXPIRY = {"anchor": "last_active_at", "days": 7}
 
 
 def _library(library: Library | None) -> Library:
@@ -39,9 +41,11 @@ def file_search_resources(
     *,
     creating: bool,
     param: str = "tool_resources",
+    expiry: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """``tool_resources`` with its ``file_search`` part checked and resolved (the helpers'
-    stores made, named by ``vector_store_ids``); None when there is nothing to change."""
+    stores made, named by ``vector_store_ids``); None when there is nothing to change.
+    ``expiry``: the ``expires_after`` of the stores the helpers make (a thread's expire)."""
     if resources is None:
         return None
     search = resources.get("file_search")
@@ -104,7 +108,9 @@ def file_search_resources(
         metadata = helper.get("metadata") if isinstance(helper.get("metadata"), dict) else {}
         plans.append((files, strategy, metadata))
     made = [
-        lib.create_vector_store(new_id("vs"), files, strategy, metadata=metadata)["id"]
+        lib.create_vector_store(new_id("vs"), files, strategy, metadata=metadata, expiry=expiry)[
+            "id"
+        ]
         for files, strategy, metadata in plans
     ]
     return {**resources, "file_search": {"vector_store_ids": [*ids, *made]}}
@@ -152,7 +158,11 @@ def attach_to_thread(
             lib.add_file(ids[0], file, strategy, None)
         return
     made = lib.create_vector_store(
-        new_id("vs"), files, strategy, name=f"Vector store for {thread['id']}"
+        new_id("vs"),
+        files,
+        strategy,
+        name=f"Vector store for {thread['id']}",
+        expiry=dict(THREAD_STORE_EXPIRY),
     )
     search["vector_store_ids"] = [made["id"]]
     resources["file_search"] = search

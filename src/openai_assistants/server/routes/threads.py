@@ -9,7 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import validation as v
-from ..retrieval.tool_resources import check_attachments, file_search_resources
+from ..retrieval.tool_resources import (
+    THREAD_STORE_EXPIRY,
+    check_attachments,
+    file_search_resources,
+)
 from ..runs import new_id
 from ..validation import NotFoundError
 from .http import ApiContext, Operation, deleted_payload, json_response, read_body
@@ -37,7 +41,11 @@ def new_thread(api: ApiContext, parsed: tuple[dict[str, Any], list[Any]]) -> dic
         fields = {
             **fields,
             "tool_resources": file_search_resources(
-                api.library, fields["tool_resources"], new_id, creating=True
+                api.library,
+                fields["tool_resources"],
+                new_id,
+                creating=True,
+                expiry=dict(THREAD_STORE_EXPIRY),
             ),
         }
     thread = {
