@@ -46,6 +46,8 @@ from .objects import add_message, new_id
 from .steps import add_usage, new_step, usage_of
 from .tools import load_transcript, save_transcript, tool_calls_step_details
 
+# a step's final status when its run ended while the step was made, and that status' stamp
+_STEP_END = {"cancelled": "cancelled_at", "failed": "failed_at", "expired": "expired_at"}
 FIT_ATTEMPTS = 6  # model calls a turn makes at most to fit a prompt the endpoint finds too long
 CUT_OFF_CALL = (
     "The model's answer reached its token limit while writing this step's tool calls; "
@@ -293,6 +295,10 @@ class Turns:
         now = self.now()
         current = self.store.get("run", run_id)
         if current is None or current["status"] != "in_progress":  # ended meanwhile
+            if current is not None and answer.search_step is not None:
+                ended = {"cancelling": "cancelled"}.get(current["status"], current["status"])
+                ended = ended if ended in _STEP_END else "failed"
+                self._save("step", answer.search_step, status=ended, **{_STEP_END[ended]: now})
             self.listeners.close(run_id)
             return False
         cut_off = answer.finish == "length"
