@@ -392,3 +392,34 @@ def test_a_file_search_run_after_a_restart_finds_and_cites_what_was_stored(tmp_p
             assert citation.file_citation.file_id == harbour_id
 
     run(after)
+
+
+def test_a_forced_file_search_searches_once_and_needs_the_tool() -> None:
+    async def scenario() -> None:
+        async with serving() as (client, _):
+            assistant_id, harbour_id = await _search_assistant(client)
+            beta = client.beta
+            plain = await beta.assistants.create(model="m")
+            thread = await beta.threads.create(
+                messages=[{"role": "user", "content": "Who keeps the lighthouse?"}]
+            )
+            with pytest.raises(openai.BadRequestError, match="no file_search tool"):
+                await beta.threads.runs.create(
+                    thread_id=thread.id,
+                    assistant_id=plain.id,
+                    tool_choice={"type": "file_search"},
+                )
+            run_ = await beta.threads.runs.create_and_poll(
+                thread_id=thread.id,
+                assistant_id=assistant_id,
+                tool_choice={"type": "file_search"},
+                **POLL,
+            )
+            assert run_.status == "completed", run_.last_error
+            steps = await beta.threads.runs.steps.list(run_id=run_.id, thread_id=thread.id)
+            assert [s.type for s in reversed(steps.data)] == ["tool_calls", "message_creation"]
+            messages = await beta.threads.messages.list(thread.id)
+            (citation,) = messages.data[0].content[0].text.annotations
+            assert citation.file_citation.file_id == harbour_id
+
+    run(scenario)

@@ -33,7 +33,7 @@ from ..store import StorageError, Store
 from ..validation import NotFoundError, RequestError, message_request
 from . import objects
 from .events import Event, Listeners
-from .file_search import CONTENT_INCLUDE
+from .file_search import CONTENT_INCLUDE, search_tool
 from .steps import pending_tool_step
 from .tools import load_transcript, outputs_by_call, save_transcript
 from .turn import Turns
@@ -170,6 +170,14 @@ class Engine:
                 "No model for this run: set 'model' on the assistant or the run, or start "
                 "the server with --default-model.",
                 param="model",
+            )
+        choice = run.get("tool_choice")
+        forced = isinstance(choice, dict) and choice.get("type") == "file_search"
+        if forced and search_tool(run) is None:
+            raise RequestError(
+                "Invalid 'tool_choice': it names file_search, but the run has no "
+                "file_search tool: add the tool to the assistant's or the run's tools.",
+                param="tool_choice",
             )
         extra = additional_messages
         if extra is None:
