@@ -188,13 +188,16 @@ def test_from_column_continues_existing_threads_and_sends_the_options(sandbox, a
 
 
 def test_new_threads_get_the_vector_store(sandbox, assistant) -> None:
-    node = prompter(assistant_id=assistant, vector_store_id="vs_abc123")
+    store = httpx.post(  # the sandbox checks that a thread's vector store exists
+        f"{sandbox.base_url}/vector_stores",
+        json={"name": "docs"},
+        headers={"Authorization": f"Bearer {KEY}"},
+    ).json()["id"]
+    node = prompter(assistant_id=assistant, vector_store_id=store)
     before = len(sandbox.request_log)
     run_node(sandbox, node, questions(question=["q"]))
     created = [e for e in sandbox.request_log[before:] if e.path == "/v1/threads"]
-    assert created[0].json() == {
-        "tool_resources": {"file_search": {"vector_store_ids": ["vs_abc123"]}}
-    }
+    assert created[0].json() == {"tool_resources": {"file_search": {"vector_store_ids": [store]}}}
 
 
 def test_json_prompts_are_sent_as_content_arrays_or_messages(sandbox, assistant) -> None:

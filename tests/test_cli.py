@@ -381,6 +381,8 @@ def test_demo_process_runs_the_whole_chain_offline():
         "List Messages",
         "Create Assistant",
     ]
+    assert "Cited: port-lune-guide.md (file-" in result.stdout  # the document step, offline
+    assert "Passage found: The Port Lune lighthouse" in result.stdout
     run_id = re.search(r"Create Run: (run_[0-9a-f]+) waited until 'requires_action'", result.stdout)
     assert run_id, result.stdout
     assert f"Run {run_id.group(1)}: requires_action -> completed\n" in result.stdout

@@ -105,3 +105,31 @@ def test_the_demo_gives_up_after_max_wait_cancels_the_run_and_says_so() -> None:
     assert "goes on on the server" not in message  # the demo's server stops with it
     assert seen[-1].startswith("Cancel Run: run_")
     assert seen[-1].endswith(("is 'cancelling'", "is 'cancelled'"))
+
+
+def test_the_document_step_answers_from_the_bundled_guide_with_its_citation() -> None:
+    steps: list[str] = []
+    result = run_demo(
+        "Hi", run_duration=0, documents=True, on_document_step=lambda s: steps.append(s.node)
+    )
+    # the chain unchanged (then the Prompter's assistant)
+    assert [step.node for step in result.steps][-2:] == ["List Messages", "Create Assistant"]
+    document = result.document
+    assert document is not None
+    assert (
+        steps
+        == [step.node for step in document.steps]
+        == [
+            "Upload File",
+            "Create Vector Store",
+            "Create Assistant",
+            "Create Thread and Run",
+            "List Messages",
+            "List Run Steps",
+        ]
+    )
+    (uploaded,) = document.steps[0].outcome.table.to_pylist()
+    assert document.citations == (("port-lune-guide.md", uploaded["id"]),)
+    assert document.reply == f"Echo: {document.question} 【0:0†port-lune-guide.md】"
+    assert "Its keeper is Ada Quill" in document.passage  # only the guide knows this
+    assert "Ada Quill" not in document.question

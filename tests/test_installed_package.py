@@ -101,6 +101,7 @@ def test_the_installed_command_line_runs_the_demo(installed: Path, tmp_path: Pat
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Final status: completed" in result.stdout
     assert "Assistant: Echo: Hello from KNIME!" in result.stdout
+    assert "Cited: port-lune-guide.md" in result.stdout  # the guide ships as package data
 
 
 def test_the_install_is_licensed_mit_without_a_deprecation_warning(installed: Path) -> None:

@@ -37,10 +37,10 @@ RECIPES = b"Bread needs flour, water, salt and yeast. Knead it for ten minutes.\
 
 @contextlib.asynccontextmanager
 async def serving(
-    db: Path | None = None, *, max_file_bytes: int | None = None
+    db: Path | None = None, *, max_file_bytes: int | None = None, backend: Any = None
 ) -> AsyncIterator[tuple[openai.AsyncOpenAI, Library]]:
     store = SqliteStore(db)
-    engine = Engine(store, EchoBackend(0.0))
+    engine = Engine(store, backend or EchoBackend(0.0))
     library = Library.beside(store)
     if max_file_bytes is not None:
         library.max_file_bytes = max_file_bytes

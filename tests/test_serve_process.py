@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from fake_chat_completions import FakeChatCompletions, Text
+from fake_chat_completions import Calls, FakeChatCompletions, Text
 
 from openai_assistants.cli.main import main
 from openai_assistants.server.runner import BackgroundServer
@@ -188,7 +188,14 @@ def test_serve_refuses_settings_it_cannot_start_with(capsys, monkeypatch):
 
 
 def test_demo_shows_a_real_answer_when_a_model_endpoint_is_given(capsys, monkeypatch):
-    fake = FakeChatCompletions([Text("Hello, KNIME user."), *(Text("An answer.") for _ in "abc")])
+    fake = FakeChatCompletions(
+        [
+            Text("Hello, KNIME user."),
+            *(Text("An answer.") for _ in "abc"),  # the Prompter's three questions
+            Calls((("file_search", '{"queries": ["lighthouse keeper"]}'),)),
+            Text("Ada Quill 【0:0†port-lune-guide.md】."),
+        ]
+    )
     monkeypatch.setenv("DEMO_MODEL_KEY", MODEL_KEY)
     with BackgroundServer(fake.app()).start() as model:
         args = ["demo", "--model-base-url", model.base_url, "--model-api-key-env", "DEMO_MODEL_KEY"]
@@ -197,7 +204,10 @@ def test_demo_shows_a_real_answer_when_a_model_endpoint_is_given(capsys, monkeyp
     assert code == 0, out
     assert "answering with gpt-demo" in out and "Final status: completed" in out
     assert "Assistant: Hello, KNIME user." in out and MODEL_KEY not in out
-    sent, *prompted = fake.received  # the chain's run, then the Prompter's three questions
-    assert len(prompted) == 3 and out.count("Response: An answer.") == 3
+    sent, *rest = fake.received  # the chain's run, the Prompter's questions, the document's
+    assert len(rest) == 5 and out.count("Response: An answer.") == 3
     assert sent.body["model"] == "gpt-demo"
+    assert "Assistant: Ada Quill 【0:0†port-lune-guide.md】." in out  # the document step
+    assert "Cited: port-lune-guide.md (file-" in out
+    assert [r.body["model"] for r in fake.received] == ["gpt-demo"] * 6
     assert sent.headers["authorization"] == f"Bearer {MODEL_KEY}"

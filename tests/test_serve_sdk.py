@@ -504,14 +504,8 @@ def test_all_23_operations_through_the_sdk_on_the_echo_backend():
     run(scenario)
 
 
-@pytest.mark.parametrize(
-    ("tools", "kind"),
-    [
-        ([{"type": "code_interpreter"}], "code_interpreter"),
-        ([{"type": "file_search"}], "file_search"),
-    ],
-)
-def test_code_interpreter_and_file_search_are_refused_with_a_400(tools, kind):
+@pytest.mark.parametrize(("tools", "kind"), [([{"type": "code_interpreter"}], "code_interpreter")])
+def test_code_interpreter_is_refused_with_a_400(tools, kind):
     async def scenario() -> None:
         async with serving(backend=EchoBackend(0)) as (client, _):
             with pytest.raises(openai.BadRequestError) as refused:

@@ -69,7 +69,22 @@ def _with_ids(value: Any, ids: dict[str, str]) -> Any:
 
 CASES = [
     ("POST", "/assistants", {"model": 5}, 400, "model", "model: 5 is not of type string"),
-    ("POST", "/assistants/{a}", {"tools": [{"type": "file_search"}]}, 400, "tools[0].type", ""),
+    (
+        "POST",
+        "/assistants/{a}",
+        {"tools": [{"type": "code_interpreter"}]},
+        400,
+        "tools[0].type",
+        "",
+    ),
+    (
+        "POST",
+        "/assistants/{a}",
+        {"tools": [{"type": "file_search", "file_search": {"max_num_results": 51}}]},
+        400,
+        "tools[0].file_search.max_num_results",
+        "",
+    ),
     ("POST", "/assistants/{a}", {"colour": "red"}, 400, "colour", "Unknown parameter: 'colour'."),
     ("POST", "/threads", {"messages": "hi"}, 400, "messages", "is not of type 'array'"),
     ("POST", "/threads", {"metadata": {"k": 5}}, 400, "metadata.k", "is not of type 'string'"),

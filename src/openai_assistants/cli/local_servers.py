@@ -92,6 +92,12 @@ def run_demo(args: argparse.Namespace) -> int:
             say(f"Server: {base_url}, answering with {args.model} at {model.url}", out)
         say(f"User: {args.message}", out)
 
+    lettered = iter("abcdefghij")
+    document_lines: list[str] = []  # shown after the main chain's answer
+
+    def show_document_step(step: Any) -> None:
+        document_lines.append(f"  {next(lettered)}. {step.node}: {step.summary}")
+
     result = demo_chain(
         args.message,
         args.run_duration,
@@ -100,6 +106,8 @@ def run_demo(args: argparse.Namespace) -> int:
         on_step=show,
         on_start=started,
         max_wait=args.max_wait,
+        documents=True,
+        on_document_step=show_document_step,
     )
     say("List Messages output table (Structured), the columns that matter:", out)
     listing = next(step for step in result.steps if step.node == "List Messages")
@@ -114,6 +122,19 @@ def run_demo(args: argparse.Namespace) -> int:
         say("Assistant Prompter output table: the questions' table, 'Response' appended:", out)
         shown = result.answers.select(["<RowID>", "question", "topic", "Response", "status"])
         out.write(format_table(shown))
+    document = result.document
+    if document is not None:
+        say("Answers from a document (file_search):", out)
+        for line in document_lines:
+            say(line, out)
+        say(f"Document question: {document.question}", out)
+        say(f"Assistant: {document.reply}", out)
+        for file_name, file_id in document.citations:
+            say(f"Cited: {file_name} ({file_id})", out)
+        if not document.citations:
+            say("Cited: nothing (the reply names no search result)", out)
+        if document.passage:
+            say(f"Passage found: {document.passage}", out)
     return EXIT_OK
 
 

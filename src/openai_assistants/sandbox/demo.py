@@ -12,15 +12,24 @@ given a token limit (``max_completion_tokens``, the API's smallest) so that a sl
 ends in bounded time, and the demo waits at most ``max_wait`` seconds for a run: when it gives
 up, it cancels the run before its server stops, and says so (:class:`DemoGaveUpError`), since
 a run in the demo's own server does not go on without it.
+
+The document step (``documents=True``, as ``demo`` runs it) answers from the user's own
+files: Upload File (a small guide shipped with the package) -> Create Vector Store (wait
+until ingested) -> Create Assistant with ``file_search`` -> Create Thread and Run (wait) on
+a question whose answer is only in the guide -> List Messages (the reply with its
+``file_citation``) -> List Run Steps with ``include[]`` (the passage the search found).
+Offline, the echo searches with the question and cites the best result.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -65,6 +74,11 @@ FUNCTION_TOOL = {
 }
 
 
+DOCUMENT = "port-lune-guide.md"  # in openai_assistants.sandbox.documents
+DOCUMENT_QUESTION = "Who is the keeper of the Port Lune lighthouse?"
+INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
+
+
 @dataclass(frozen=True)
 class DemoStep:
     """One node of the chain: its name, what it made, and its output table."""
@@ -72,6 +86,17 @@ class DemoStep:
     node: str
     summary: str
     outcome: OperationOutcome
+
+
+@dataclass(frozen=True)
+class DocumentAnswer:
+    """The document step: the question, the reply, what it cites and the passage found."""
+
+    question: str
+    reply: str
+    citations: tuple[tuple[str, str], ...]  # (file name, file ID) of each file_citation
+    passage: str  # the best search result's text (List Run Steps with include[])
+    steps: tuple[DemoStep, ...]
 
 
 @dataclass(frozen=True)
@@ -88,6 +113,7 @@ class DemoResult:
     steps: tuple[DemoStep, ...] = field(default=())
     # the Assistant Prompter's table: the questions' table with the answer columns appended
     answers: pa.Table | None = None
+    document: DocumentAnswer | None = None  # the document step, when it was asked for
 
 
 PROMPTER_QUESTIONS = (  # the demo's table of questions for the Assistant Prompter
@@ -125,6 +151,8 @@ def run_demo(
     on_step: Callable[[DemoStep], None] | None = None,
     on_start: Callable[[str], None] | None = None,
     max_wait: float = DEFAULT_MAX_WAIT,
+    documents: bool = False,
+    on_document_step: Callable[[DemoStep], None] | None = None,
 ) -> DemoResult:
     """Run the chain on a fresh sandbox through the engine, one step per node.
 
@@ -132,7 +160,8 @@ def run_demo(
     instead of the echo: the whole chain is the one a user runs against ``serve``.
     ``on_start`` gets the server's base URL, ``on_step`` each step as it finishes (the
     command line prints them at once). A run not finished within ``max_wait`` seconds is
-    cancelled, and :class:`DemoGaveUpError` says so.
+    cancelled, and :class:`DemoGaveUpError` says so. ``documents``: then the document step
+    (file_search over a bundled guide), its steps reported to ``on_document_step``.
     """
     if not max_wait > 0:
         raise ValueError(f"--max-wait must be more than 0 seconds, not {max_wait:g}")
@@ -151,11 +180,14 @@ def run_demo(
         if on_start is not None:
             on_start(server.base_url)
 
+        document_steps: list[DemoStep] = []
+
         def node(
             operation_id: str, summary: Callable[[dict[str, Any]], str], body: Any = None, **kw: Any
         ) -> tuple[dict[str, Any], OperationOutcome]:
             operation = operations.by_id(operation_id)
             query = kw.pop("query", {})
+            of_document = kw.pop("document", False)
             options = OperationOptions(result_format=ResultFormat.STRUCTURED, **kw.pop("opts", {}))
             settings = CallSettings(
                 path_values=kw,
@@ -168,9 +200,10 @@ def run_demo(
             first = outcome.table.slice(0, 1).to_pylist()
             row = first[0] if first else {}
             step = DemoStep(operation.node_name, summary(row), outcome)
-            steps.append(step)
-            if on_step is not None:
-                on_step(step)
+            (document_steps if of_document else steps).append(step)
+            report = on_document_step if of_document else on_step
+            if report is not None:
+                report(step)
             return row, outcome
 
         def waited(operation_id: str, waiting_on: str | None, **kw: Any) -> dict[str, Any]:
@@ -257,6 +290,11 @@ def run_demo(
             {"model": model_name, "name": "KNIME prompter demo"},
         )
         answers = _ask_table(client, helper["id"], model is not None, max_wait)
+        document = None
+        if documents:
+            with resources.as_file(resources.files(f"{__package__}.documents") / DOCUMENT) as path:
+                document = _document_step(node, path, model, model_name, poll)
+            document = DocumentAnswer(**{**document.__dict__, "steps": tuple(document_steps)})
         return DemoResult(
             base_url=server.base_url,
             assistant_id=assistant["id"],
@@ -267,6 +305,7 @@ def run_demo(
             reply=reply,
             steps=tuple(steps),
             answers=answers,
+            document=document,
         )
 
 
@@ -297,6 +336,103 @@ def _ask_table(client: ApiClient, assistant_id: str, real_model: bool, max_wait:
         }
     )
     return with_answers(table, outcome)
+
+
+def _document_step(
+    node: Any, path: Any, model: Backend | None, model_name: str, poll: WaitOptions
+) -> DocumentAnswer:
+    """Upload the guide, make its vector store and a file_search assistant, ask, read."""
+    file, _ = node(
+        "createFile",
+        lambda r: f"{r['id']} ({r['filename']}, {r['bytes']} bytes)",
+        {"file": str(path), "purpose": "assistants"},
+        document=True,
+    )
+    store, _ = node(
+        "createVectorStore",
+        lambda r: f"{r['id']} '{r['status']}' (its file ingested and indexed)",
+        {"name": "Port Lune guide", "file_ids": [file["id"]]},
+        opts={"wait": poll},
+        document=True,
+    )
+    assistant, _ = node(
+        "createAssistant",
+        lambda r: f"{r['id']} with file_search over {store['id']}",
+        {
+            "model": model_name,
+            "name": "KNIME document demo",
+            "instructions": "Answer from the user's files, citing them.",
+            "tools": [{"type": "file_search"}],
+            "tool_resources": {"file_search": {"vector_store_ids": [store["id"]]}},
+        },
+        document=True,
+    )
+    body: dict[str, Any] = {
+        "assistant_id": assistant["id"],
+        "thread": {"messages": [{"role": "user", "content": DOCUMENT_QUESTION}]},
+    }
+    if model is not None:
+        body["max_completion_tokens"] = MODEL_MAX_COMPLETION_TOKENS
+    run, _ = node(
+        "createThreadAndRun",
+        lambda r: f"{r['id']} waited until '{r['status']}'",
+        body,
+        opts={"wait": poll},
+        document=True,
+    )
+    _, listing = node(
+        "listMessages",
+        lambda r: "the reply, its citations in the 'content' column",
+        thread_id=run["thread_id"],
+        query={"order": "desc", "limit": 1},
+        document=True,
+    )
+    (reply,) = listing.table.to_pylist() or [{"text": "", "content": "[]"}]
+    citations = []
+    for part in json.loads(reply.get("content") or "[]"):
+        for note in (part.get("text") or {}).get("annotations") or []:
+            if note.get("type") == "file_citation":
+                file_name = note["text"].split("\u2020", 1)[-1].rstrip("\u3011")
+                citations.append((file_name, note["file_citation"]["file_id"]))
+    _, listed = node(
+        "listRunSteps",
+        lambda r: "the search and its results' text (include[])",
+        thread_id=run["thread_id"],
+        run_id=run["id"],
+        query={"include": [INCLUDE_CONTENT], "order": "asc"},
+        document=True,
+    )
+    passage = ""
+    for step in listed.table.to_pylist():
+        details = json.loads(step.get("step_details") or "{}")
+        for call in details.get("tool_calls") or []:
+            results = (call.get("file_search") or {}).get("results") or []
+            if results and not passage:
+                passage = " ".join(c.get("text", "") for c in results[0].get("content") or [])
+    return DocumentAnswer(
+        question=DOCUMENT_QUESTION,
+        reply=reply.get("text") or "",
+        citations=tuple(citations),
+        passage=quote(passage, DOCUMENT_QUESTION),
+        steps=(),
+    )
+
+
+def quote(passage: str, question: str, sentences: int = 2) -> str:
+    """The sentence of a passage that shares the most words (of four letters or more) with
+    the question, and the one after it: the place a reader looks for the answer."""
+    words = {w for w in re.findall(r"\w+", question.lower()) if len(w) > 3}
+    prose = " ".join(
+        line for line in passage.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    )
+    found = [s for s in re.split(r"(?<=[.!?])\s+", " ".join(prose.split())) if s]
+    if not found:
+        return ""
+    best = max(
+        range(len(found)),
+        key=lambda i: (len(words & set(re.findall(r"\w+", found[i].lower()))), -i),
+    )
+    return " ".join(found[best : best + sentences])
 
 
 def _run_id_of(exc: RunWaitTimeoutError) -> str | None:

@@ -122,6 +122,7 @@ def create_app(
     """
     if library is None:
         library = Library.beside(engine.store)
+    engine.use_library(library)
     api = ApiContext(engine, truncate_stream=truncate_stream, library=library)
     access = Access(api_keys, loopback_hosts_only=loopback_hosts_only)
     redactor = Redactor(

@@ -29,11 +29,11 @@ ASSISTANT_FIELDS = frozenset(
 THREAD_FIELDS = frozenset({"messages", "tool_resources", "metadata"})
 MESSAGE_FIELDS = frozenset({"role", "content", "attachments", "metadata"})
 TOOL_TYPES = ("code_interpreter", "file_search", "function")
-UNSUPPORTED_TOOLS = ("code_interpreter", "file_search")
+UNSUPPORTED_TOOLS = ("code_interpreter",)
 UNSUPPORTED_TOOL_MESSAGE = (
     "The tool type '{kind}' in '{param}' is not supported by this server: it runs function "
-    "tools only (code_interpreter and file_search need OpenAI's hosted sandbox and vector "
-    "stores). Remove the tool or replace it with a function tool."
+    "tools and file_search (code_interpreter needs OpenAI's hosted sandbox). Remove the tool "
+    "or replace it with a function tool."
 )
 
 
@@ -116,7 +116,7 @@ def metadata(value: Any, param: str = "metadata") -> dict[str, str]:
 
 
 def tools(value: Any, param: str = "tools") -> list[dict[str, Any]]:
-    """Function tools only; code_interpreter and file_search are refused, never ignored."""
+    """Function and file_search tools; code_interpreter is refused, never ignored."""
     if value is None:
         return []
     if not isinstance(value, list):
@@ -133,6 +133,9 @@ def tools(value: Any, param: str = "tools") -> list[dict[str, Any]]:
                 code="invalid_value",
             )
         refuse_unsupported_tool(kind, where)
+        if kind == "file_search":
+            _file_search_tool(tool, f"{param}[{i}]")
+            continue
         function = tool.get("function")
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise RequestError(
@@ -141,6 +144,48 @@ def tools(value: Any, param: str = "tools") -> list[dict[str, Any]]:
                 code="missing_required_parameter",
             )
     return copy.deepcopy(value)
+
+
+def _file_search_tool(tool: dict[str, Any], param: str) -> None:
+    """``max_num_results`` 1-50 and ``score_threshold`` 0-1, as the API bounds them."""
+    options = tool.get("file_search")
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        raise RequestError(
+            f"Invalid type for '{param}.file_search': expected an object.",
+            param=f"{param}.file_search",
+        )
+    limit = options.get("max_num_results")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        limit = -1
+    if limit is not None and not 1 <= limit <= 50:
+        raise RequestError(
+            f"Invalid '{param}.file_search.max_num_results': it must be an integer from 1 to 50.",
+            param=f"{param}.file_search.max_num_results",
+            code="invalid_value",
+        )
+    ranking = options.get("ranking_options")
+    if ranking is None:
+        return
+    where = f"{param}.file_search.ranking_options"
+    threshold = ranking.get("score_threshold") if isinstance(ranking, dict) else None
+    if (
+        not isinstance(threshold, (int, float))
+        or isinstance(threshold, bool)
+        or not 0 <= threshold <= 1
+    ):
+        raise RequestError(
+            f"Invalid '{where}.score_threshold': it must be a number from 0 to 1.",
+            param=f"{where}.score_threshold",
+            code="invalid_value",
+        )
+    if ranking.get("ranker", "auto") not in ("auto", "default_2024_08_21"):
+        raise RequestError(
+            f"Invalid value for '{where}.ranker': expected 'auto' or 'default_2024_08_21'.",
+            param=f"{where}.ranker",
+            code="invalid_value",
+        )
 
 
 def refuse_unsupported_tool(kind: Any, param: str) -> None:

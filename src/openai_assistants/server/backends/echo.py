@@ -4,7 +4,9 @@ A run spends a third of ``run_duration`` queued and the rest writing its reply w
 so every status and stream event can be watched. With function tools (and ``tool_choice``
 not ``"none"``), the first answer is a call of the chosen tool with the user's text as
 ``{"input": ...}``; once the outputs are submitted, the reply quotes them. That makes Submit
-Tool Outputs testable without a model.
+Tool Outputs testable without a model. With the ``file_search`` tool, the first answer
+searches for the user's text; the reply then cites the best result with its marker
+(``Echo: <question> 【0:0†notes.txt】``), so file search and citations work offline.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from . import Chunk, ModelRequest, TextDelta, ToolCallDelta, Usage
+
+SEARCH = "file_search"  # the function a run with file_search offers (runs.file_search)
+MARKER = re.compile(r"【\d+:\d+†[^】]*】")
 
 
 class EchoBackend:
@@ -33,22 +38,26 @@ class EchoBackend:
 
     async def respond(self, request: ModelRequest) -> AsyncIterator[Chunk]:
         span = self.run_duration - self.queue_delay
-        user_text, outputs = _last_turn(request.messages)
+        user_text, outputs, found = _last_turn(request.messages)
         prompt_tokens = sum(len(_text(m).split()) for m in request.messages)
         tool = _tool_to_call(request)
-        if tool is not None and not outputs:
+        if tool is not None and not outputs and found is None:
             await asyncio.sleep(span)
+            arguments = {"queries": [user_text]} if tool == SEARCH else {"input": user_text}
             yield ToolCallDelta(
                 index=0,
                 id=f"call_{uuid.uuid4().hex[:24]}",
                 name=tool,
-                arguments=json.dumps({"input": user_text}),
+                arguments=json.dumps(arguments),
             )
             yield Usage(prompt_tokens, 1)
             return
         reply = "Echo: " + user_text
         if outputs:
             reply += " (tool output: " + "; ".join(outputs) + ")"
+        marker = MARKER.search(found or "")
+        if marker is not None:  # the best search result, cited
+            reply += " " + marker.group(0)
         words = re.findall(r"\S+\s*", reply) or [""]
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -67,24 +76,38 @@ class EchoBackend:
 
 
 def _tool_to_call(request: ModelRequest) -> str | None:
+    """The tool the first answer calls: the chosen one, else ``file_search`` (searching
+    comes first), else the first function."""
     names = [t["function"]["name"] for t in request.tools if t.get("type") == "function"]
     choice = request.tool_choice
     if not names or choice == "none":
         return None
     if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
         return choice["function"].get("name") or names[0]
-    return names[0]
+    return SEARCH if SEARCH in names else names[0]
 
 
-def _last_turn(messages: list[dict[str, Any]]) -> tuple[str, list[str]]:
-    """The last user message's text and the tool outputs that came after it."""
+def _last_turn(messages: list[dict[str, Any]]) -> tuple[str, list[str], str | None]:
+    """The last user message's text, the function outputs that came after it, and the
+    ``file_search`` results after it (None: no search was made)."""
+    searches = {
+        call.get("id")
+        for message in messages
+        if message["role"] == "assistant"
+        for call in message.get("tool_calls") or []
+        if (call.get("function") or {}).get("name") == SEARCH
+    }
     outputs: list[str] = []
+    found: str | None = None
     for message in reversed(messages):
         if message["role"] == "tool":
-            outputs.insert(0, _text(message))
+            if message.get("tool_call_id") in searches:
+                found = _text(message) if found is None else _text(message) + "\n" + found
+            else:
+                outputs.insert(0, _text(message))
         elif message["role"] == "user":
-            return _text(message) or "(no text)", outputs
-    return "(no user message)", outputs
+            return _text(message) or "(no text)", outputs, found
+    return "(no user message)", outputs, found
 
 
 def _text(message: dict[str, Any]) -> str:

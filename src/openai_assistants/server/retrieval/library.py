@@ -120,6 +120,39 @@ class Library:
             self.store.update(STORE, found)
         return found
 
+    def create_vector_store(
+        self,
+        vector_store_id: str,
+        files: Sequence[dict[str, Any]],
+        strategy: ChunkingStrategy,
+        *,
+        name: str = "",
+        metadata: dict[str, str] | None = None,
+        expiry: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A new vector store ingesting ``files`` (Create Vector Store, and the
+        ``vector_stores`` helpers of assistants and threads)."""
+        now = self.now()
+        vector_store = {
+            "id": vector_store_id,
+            "object": "vector_store",
+            "created_at": now,
+            "name": name,
+            "usage_bytes": 0,
+            "file_counts": _counts([]),
+            "status": "completed",
+            "expires_at": None if expiry is None else now + expiry["days"] * 86400,
+            "last_active_at": now,
+            "metadata": metadata or {},
+        }
+        if expiry is not None:  # left out otherwise: the reference has no null for it
+            vector_store["expires_after"] = expiry
+        self.store.insert(STORE, vector_store)
+        for file in files:
+            self.add_file(vector_store_id, file, strategy, None, recount=False)
+        self.recount(vector_store_id)
+        return self.vector_store(vector_store_id) or vector_store
+
     def touch(self, vector_store: dict[str, Any]) -> None:
         """Note activity: ``last_active_at`` and a ``last_active_at`` anchored expiry move on."""
         vector_store["last_active_at"] = self.now()
@@ -293,6 +326,16 @@ class Library:
         """Until every ingestion started so far has ended (tests, shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def wait_ready(self, vector_store_ids: Sequence[str]) -> None:
+        """Until these stores' files in ingestion are done (a run searches what the thread's
+        messages just attached, as the API's runs wait for them)."""
+        prefixes = tuple(store_file_key(store_id, "") for store_id in vector_store_ids)
+        while True:
+            pending = [task for key, task in self._tasks.items() if key.startswith(prefixes)]
+            if not pending:
+                return
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def stop(self) -> None:
         for task in list(self._tasks.values()):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import validation as v
+from ..retrieval.tool_resources import file_search_resources
 from ..runs import new_id
 from ..validation import NotFoundError
 from .http import ApiContext, Operation, deleted_payload, json_response, page_response, read_body
@@ -13,6 +16,7 @@ from .http import ApiContext, Operation, deleted_payload, json_response, page_re
 
 async def create_assistant(api: ApiContext, request: Request) -> Response:
     fields = v.assistant_fields(await read_body(request, "CreateAssistantRequest"), creating=True)
+    _resolve_resources(api, fields, creating=True)
     assistant = {
         "id": new_id("asst"),
         "object": "assistant",
@@ -33,6 +37,14 @@ async def create_assistant(api: ApiContext, request: Request) -> Response:
     return json_response(200, assistant)
 
 
+def _resolve_resources(api: ApiContext, fields: dict[str, Any], *, creating: bool) -> None:
+    """``tool_resources.file_search`` checked, its ``vector_stores`` helpers made."""
+    if "tool_resources" in fields:
+        fields["tool_resources"] = file_search_resources(
+            api.library, fields["tool_resources"], new_id, creating=creating
+        )
+
+
 async def list_assistants(api: ApiContext, request: Request) -> Response:
     return page_response(api, request, "assistant")
 
@@ -45,6 +57,7 @@ async def modify_assistant(api: ApiContext, request: Request) -> Response:
     assistant_id = request.path_params["assistant_id"]
     api.engine.assistant(assistant_id)
     fields = v.assistant_fields(await read_body(request, "ModifyAssistantRequest"), creating=False)
+    _resolve_resources(api, fields, creating=False)
     assistant = api.store.patch("assistant", assistant_id, fields)  # only what the body sets
     if assistant is None:
         raise NotFoundError("assistant", assistant_id)

@@ -3,8 +3,9 @@ submit tool outputs, list and retrieve run steps (``/v1/threads/{thread_id}/runs
 ``/v1/threads/runs``).
 
 Run bodies are checked with the node's own schema (:mod:`..body_check`, as every body), so
-the server refuses exactly what the Create Run node refuses to send. Function tools are run;
-``code_interpreter`` and ``file_search`` are refused with a 400.
+the server refuses exactly what the Create Run node refuses to send. Function tools are run
+by the client, ``file_search`` by the server (:mod:`..runs.file_search`); ``code_interpreter``
+is refused with a 400.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from ...engine.request_parts import validate_include
 from ...errors import InvalidBodyError, InvalidSettingsError
 from .. import validation as v
+from ..runs.file_search import public_step
 from ..store import Page
 from ..validation import NotFoundError, RequestError
 from .event_stream import run_response
@@ -26,7 +28,6 @@ from .http import (
     json_response,
     list_payload,
     page,
-    page_response,
     read_body,
 )
 from .threads import new_thread
@@ -34,11 +35,15 @@ from .threads import new_thread
 
 async def create_run(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
-    _check_include(request)
+    include = _check_include(request)
     body, additional = await read_body(request, "CreateRunRequest", prepare=_read_run_body)
     await api.engine.settle(thread_id)
     run, queue = api.engine.create_run(
-        thread_id, body, stream=body.get("stream") is True, additional_messages=additional
+        thread_id,
+        body,
+        stream=body.get("stream") is True,
+        additional_messages=additional,
+        include=include,
     )
     return await run_response(api, run, queue)
 
@@ -48,10 +53,11 @@ async def create_thread_and_run(api: ApiContext, request: Request) -> Response:
         request, "CreateThreadAndRunRequest", prepare=_thread_and_run
     )  # all refused before anything is created
     api.engine.assistant(run_body["assistant_id"])
-    thread = new_thread(api, thread_parsed)
-    if body.get("tool_resources") is not None:
+    if body.get("tool_resources") is not None:  # as the thread's own, checked before it is made
+        fields, messages = thread_parsed
         resources = v.optional_object(body, "tool_resources") or {}
-        thread = api.store.patch("thread", thread["id"], {"tool_resources": resources}) or thread
+        thread_parsed = ({**fields, "tool_resources": resources}, messages)
+    thread = new_thread(api, thread_parsed)
     run, queue = api.engine.create_run(
         thread["id"], run_body, stream=run_body.get("stream") is True, new_thread=thread
     )
@@ -99,26 +105,31 @@ async def submit_tool_outputs(api: ApiContext, request: Request) -> Response:
 
 async def list_run_steps(api: ApiContext, request: Request) -> Response:
     params = request.path_params
-    _check_include(request)
+    include = _check_include(request)
     run = api.engine.run(params["thread_id"], params["run_id"])
-    return page_response(api, request, "step", run_id=run["id"])
+    steps = page(api.store, request, "step", run_id=run["id"])
+    items = [public_step(step, include) for step in steps.items]
+    return json_response(200, list_payload(Page(items, steps.has_more)))
 
 
 async def get_run_step(api: ApiContext, request: Request) -> Response:
     params = request.path_params
-    _check_include(request)
+    include = _check_include(request)
     run = api.engine.run(params["thread_id"], params["run_id"])
     step = api.store.get("step", params["step_id"])
     if step is None or step["run_id"] != run["id"]:
         raise NotFoundError("run step", params["step_id"])
-    return json_response(200, step)
+    return json_response(200, public_step(step, include))
 
 
-def _check_include(request: Request) -> None:
+def _check_include(request: Request) -> list[str]:
+    """The request's ``include[]`` values (only the one the API knows is accepted)."""
+    include = request.query_params.getlist("include[]")
     try:
-        validate_include(request.query_params.getlist("include[]"))
+        validate_include(include)
     except InvalidSettingsError as exc:
         raise RequestError(str(exc), param="include[]", code="invalid_value") from None
+    return include
 
 
 def _thread_and_run(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Any]:

@@ -9,6 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import validation as v
+from ..retrieval.tool_resources import (
+    THREAD_STORE_EXPIRY,
+    check_attachments,
+    file_search_resources,
+)
 from ..runs import new_id
 from ..validation import NotFoundError
 from .http import ApiContext, Operation, deleted_payload, json_response, read_body
@@ -30,6 +35,19 @@ def new_thread(api: ApiContext, parsed: tuple[dict[str, Any], list[Any]]) -> dic
     """A thread from a create-thread body as :func:`..validation.thread_fields` reads it
     (fields, initial messages), with its initial messages."""
     fields, messages = parsed
+    for i, (_, _, attachments, _) in enumerate(messages):
+        check_attachments(api.library, attachments, f"messages[{i}].")
+    if "tool_resources" in fields:
+        fields = {
+            **fields,
+            "tool_resources": file_search_resources(
+                api.library,
+                fields["tool_resources"],
+                new_id,
+                creating=True,
+                expiry=dict(THREAD_STORE_EXPIRY),
+            ),
+        }
     thread = {
         "id": new_id("thread"),
         "object": "thread",
@@ -55,6 +73,10 @@ async def modify_thread(api: ApiContext, request: Request) -> Response:
         await read_body(request, "ModifyThreadRequest"), frozenset({"tool_resources", "metadata"})
     )
     fields, _ = v.thread_fields(body)
+    if "tool_resources" in fields:
+        fields["tool_resources"] = file_search_resources(
+            api.library, fields["tool_resources"], new_id, creating=False
+        )
     thread = api.store.patch("thread", thread_id, fields)  # only what the body sets
     if thread is None:
         raise NotFoundError("thread", thread_id)

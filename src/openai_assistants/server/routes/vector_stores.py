@@ -133,26 +133,11 @@ async def create_vector_store(api: ApiContext, request: Request) -> Response:
     chunking = strategy(body.get("chunking_strategy"))
     expiry = expires_after(body.get("expires_after"))
     files = [existing_file(api, file_id) for file_id in ids]
-    now = lib.now()
-    vector_store = {
-        "id": new_id("vs"),
-        "object": "vector_store",
-        "created_at": now,
-        "name": name or "",
-        "usage_bytes": 0,
-        "file_counts": {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0, "total": 0},
-        "status": "completed",
-        "expires_at": None if expiry is None else now + expiry["days"] * 86400,
-        "last_active_at": now,
-        "metadata": v.metadata(body.get("metadata")) if body.get("metadata") is not None else {},
-    }
-    if expiry is not None:  # left out otherwise: the reference has no null for it
-        vector_store["expires_after"] = expiry
-    lib.store.insert(STORE, vector_store)
-    for file in files:
-        lib.add_file(vector_store["id"], file, chunking, None, recount=False)
-    lib.recount(vector_store["id"])
-    return json_response(200, lib.vector_store(vector_store["id"]))
+    meta = v.metadata(body.get("metadata")) if body.get("metadata") is not None else {}
+    created = lib.create_vector_store(
+        new_id("vs"), files, chunking, name=name or "", metadata=meta, expiry=expiry
+    )
+    return json_response(200, created)
 
 
 async def list_vector_stores(api: ApiContext, request: Request) -> Response:

@@ -19,12 +19,23 @@ ANSWER_SHARE = 4  # without a completion budget, a quarter of the context is lef
 SHRINK = 0.7  # each retry after a context-length error asks for 70 % of the last estimate
 
 
+IMAGE_TOKENS = 1_105  # a high-detail 1024 x 1024 image, as OpenAI counts it
+
+
 def estimate_tokens(messages: list[dict[str, Any]]) -> int:
-    """A prompt's size in tokens, estimated high rather than low."""
+    """A prompt's size in tokens, estimated high rather than low; an image counts as an
+    image (not as the size of its base64 data URL)."""
     total = 0
     for message in messages:
+        content = message.get("content")
+        images = 0
+        if isinstance(content, list):
+            images = sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url")
+            if images:
+                rest = [p for p in content if not (isinstance(p, dict) and "image_url" in p)]
+                message = {**message, "content": rest}
         size = len(json.dumps(message, ensure_ascii=False).encode("utf-8"))
-        total += -(-size // BYTES_PER_TOKEN) + TOKENS_PER_MESSAGE
+        total += -(-size // BYTES_PER_TOKEN) + TOKENS_PER_MESSAGE + images * IMAGE_TOKENS
     return total
 
 

@@ -34,10 +34,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ..backends import Backend, BackendError
+from ..retrieval.tool_resources import attach_to_thread, check_attachments
 from ..store import ActiveRunExists, StorageError, Store
 from ..validation import NotFoundError, RequestError, message_request
 from . import objects
 from .events import Event, Listeners
+from .file_search import CONTENT_INCLUDE, search_tool
 from .steps import pending_tool_step
 from .tools import load_transcript, outputs_by_call, save_transcript
 from .turn import Turns
@@ -92,6 +94,12 @@ class Engine:
         # runs whose final status the store did not take yet: run ID -> the final fields
         self._unstored_ends: dict[str, dict[str, Any]] = {}
         self._cancelled: set[str] = set()  # runs whose task a client cancelled
+        self.library: Any = None  # files and vector stores (file_search), see use_library
+
+    def use_library(self, library: Any) -> None:
+        """The files and vector stores the runs' ``file_search`` calls search."""
+        self.library = library
+        self._turns.library = library
 
     def now(self) -> int:
         return int(self._clock())
@@ -217,6 +225,7 @@ class Engine:
         stream: bool = False,
         new_thread: dict[str, Any] | None = None,
         additional_messages: list[Any] | None = None,
+        include: list[str] | tuple[str, ...] = (),
     ) -> tuple[dict[str, Any], asyncio.Queue[Event | None] | None]:
         """A new run on a thread (one active run per thread, as the API rules).
 
@@ -224,7 +233,8 @@ class Engine:
         :func:`..validation.message_request` (the HTTP layer reads large bodies off the event
         loop); read here when not given.
         ``new_thread``: the thread Create Thread and Run just made; its stream starts with
-        ``thread.created``, as the API's does.
+        ``thread.created``, as the API's does. ``include``: the request's ``include[]`` (the
+        stream's search steps carry the results' content when it asks for it).
         """
         self._refuse_when_stopping()
         thread = self.thread(thread_id)
@@ -246,6 +256,14 @@ class Engine:
                 "the server with --default-model.",
                 param="model",
             )
+        choice = run.get("tool_choice")
+        forced = isinstance(choice, dict) and choice.get("type") == "file_search"
+        if forced and search_tool(run) is None:
+            raise RequestError(
+                "Invalid 'tool_choice': it names file_search, but the run has no "
+                "file_search tool: add the tool to the assistant's or the run's tools.",
+                param="tool_choice",
+            )
         extra = additional_messages
         if extra is None:
             extra = [
@@ -260,7 +278,8 @@ class Engine:
             raise RequestError(f"Thread {thread_id} already has an active run{name}.") from None
         for role, content, attachments, metadata in extra:
             self.add_message(thread_id, role, content, attachments, metadata)
-        queue = self.listeners.listen(run["id"]) if stream else None
+        detailed = CONTENT_INCLUDE in include
+        queue = self.listeners.listen(run["id"], detailed=detailed) if stream else None
         if new_thread is not None:
             self.listeners.emit(run["id"], "thread.created", new_thread)
         self.listeners.emit(run["id"], "thread.run.created", run)
@@ -442,7 +461,13 @@ class Engine:
         status: str = "completed",
         run: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A new message at the end of the thread."""
+        """A new message at the end of the thread (its ``file_search`` attachments' files go
+        into the thread's vector store)."""
+        if attachments:
+            check_attachments(self.library, attachments, "")
+            attach_to_thread(
+                self.library, self.store, self.thread(thread_id), attachments, objects.new_id
+            )
         return objects.add_message(
             self.store,
             thread_id,

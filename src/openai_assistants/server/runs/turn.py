@@ -38,6 +38,7 @@ from ..backends import (
 )
 from ..store import Store
 from ..validation import text_part
+from . import file_search
 from .context_fit import prompt_budget, smaller_budget
 from .events import Listeners
 from .model_request import model_request
@@ -45,6 +46,8 @@ from .objects import add_message, new_id
 from .steps import add_usage, new_step, usage_of
 from .tools import load_transcript, save_transcript, tool_calls_step_details
 
+# a step's final status when its run ended while the step was made, and that status' stamp
+_STEP_END = {"cancelled": "cancelled_at", "failed": "failed_at", "expired": "expired_at"}
 FIT_ATTEMPTS = 6  # model calls a turn makes at most to fit a prompt the endpoint finds too long
 CUT_OFF_CALL = (
     "The model's answer reached its token limit while writing this step's tool calls; "
@@ -61,8 +64,10 @@ class Answer:
     text: list[str] = field(default_factory=list)
     tool_step: dict[str, Any] | None = None
     calls: dict[int, dict[str, Any]] = field(default_factory=dict)  # by the model's index
+    searches: dict[int, dict[str, Any]] = field(default_factory=dict)  # file_search calls
     usage: Usage | None = None
     finish: str | None = None
+    search_step: dict[str, Any] | None = None
     started: bool = False  # the endpoint began to answer (no more retries then)
 
 
@@ -76,9 +81,21 @@ class Turns:
         self.backend = backend
         self.listeners = listeners
         self.now = now
+        self.library: Any = None  # files and vector stores, for file_search
 
     async def take(self, run: dict[str, Any]) -> None:
-        """One model call (or a few, to fit the context) and what it answers."""
+        """Model calls until the run ends or waits for the client: a ``file_search`` call
+        is answered here, and the model is called again with its results."""
+        while await self._take_one(run):
+            current = self.store.get("run", run["id"])
+            if current is None or current["status"] != "in_progress":
+                self.listeners.close(run["id"])
+                return
+            run = current
+
+    async def _take_one(self, run: dict[str, Any]) -> bool:
+        """One model call (or a few, to fit the context) and what it answers; True when the
+        run goes on with another model call."""
         run_id = run["id"]
         so_far = load_transcript(self.store, run_id)["usage"]
         used = so_far or {}
@@ -86,10 +103,10 @@ class Turns:
         prompt_left = _left(run.get("max_prompt_tokens"), used.get("prompt_tokens"))
         if completion_left is not None and completion_left <= 0:
             self._incomplete(run, "max_completion_tokens", so_far)
-            return
+            return False
         if prompt_left is not None and prompt_left <= 0:
             self._incomplete(run, "max_prompt_tokens", so_far)
-            return
+            return False
         context = getattr(self.backend, "context_tokens", None)
         budget = prompt_budget(context, completion_left, prompt_left)
         auto = (run.get("truncation_strategy") or {}).get("type", "auto") == "auto"
@@ -101,6 +118,7 @@ class Turns:
                 stream=self.listeners.watched(run_id),
                 max_completion_tokens=completion_left,
                 prompt_budget=budget if auto else None,
+                library=self.library,
             )
             answer = Answer()
             try:
@@ -113,7 +131,49 @@ class Turns:
                 budget = smaller_budget(prompt.request.messages, budget, known)
                 continue
             break
-        self._conclude(run, prompt.transcript, answer)
+        searched = None
+        if answer.searches and answer.finish != "length":
+            searched = await self._search(run, prompt, answer)
+        return self._conclude(run, prompt.transcript, answer, searched)
+
+    async def _search(self, run: dict[str, Any], prompt: Any, answer: Answer) -> list[Any]:
+        """Run the model's ``file_search`` calls: the tool messages (call ID, text) for the
+        model, and a completed ``tool_calls`` step with the ``file_search`` calls."""
+        tool = file_search.search_tool(run) or {"type": file_search.TOOL_NAME}
+        transcript = prompt.transcript
+        options = file_search.ranking_options(tool)
+        limit = file_search.max_results(tool)
+        store_ids = file_search.vector_store_ids(self.store, run)
+        fallback = _last_user_text(prompt.request.messages)
+        sources = transcript.setdefault("sources", {})
+        outputs = []
+        step_calls = []
+        for call in sorted(answer.searches.values(), key=lambda c: c["position"]):
+            queries = file_search.queries_of(call["arguments"], fallback)
+            results: list[dict[str, Any]] = []
+            if self.library is not None and store_ids and queries:
+                await self.library.wait_ready(store_ids)
+                results = await self.library.search(
+                    store_ids,
+                    queries,
+                    max_num_results=limit,
+                    score_threshold=options["score_threshold"],
+                    ranker=options["ranker"],
+                )
+            number = transcript.get("searches", 0)
+            transcript["searches"] = number + 1
+            text, named = file_search.results_message(number, results)
+            sources.update(named)
+            outputs.append((call["id"], text))
+            step_calls.append(file_search.step_call(call["id"], options, results))
+        step = new_step(
+            self.store, run, {"type": "tool_calls", "tool_calls": step_calls}, self.now()
+        )
+        shown = file_search.public_step(step, ())
+        self.listeners.emit(run["id"], "thread.run.step.created", shown, step)
+        self.listeners.emit(run["id"], "thread.run.step.in_progress", shown, step)
+        answer.search_step = step
+        return outputs
 
     async def _read(self, run: dict[str, Any], request: ModelRequest, answer: Answer) -> None:
         """The model's answer as it arrives, streamed to the run's listeners."""
@@ -123,8 +183,14 @@ class Turns:
             if isinstance(chunk, TextDelta):
                 self._text(run, answer, chunk.text)
             elif isinstance(chunk, ToolCallDelta):
-                if single and answer.calls and chunk.index not in answer.calls:
+                known = chunk.index in answer.calls or chunk.index in answer.searches
+                if single and (answer.calls or answer.searches) and not known:
                     continue  # parallel_tool_calls false: the first call only
+                if chunk.index in answer.searches or (
+                    not known and self._is_search(run, chunk.name)
+                ):
+                    self._search_call(answer, chunk)
+                    continue
                 self._tool_call(run, answer, chunk)
             elif isinstance(chunk, Usage):
                 answer.usage = chunk
@@ -147,6 +213,24 @@ class Turns:
                 "delta": {"content": [{"index": 0, "type": "text", "text": part}]},
             },
         )
+
+    @staticmethod
+    def _is_search(run: dict[str, Any], name: str | None) -> bool:
+        return name == file_search.TOOL_NAME and file_search.search_tool(run) is not None
+
+    @staticmethod
+    def _search_call(answer: Answer, chunk: ToolCallDelta) -> None:
+        """A piece of a ``file_search`` call: the server answers it, so nothing is streamed
+        until its step is made with the results."""
+        call = answer.searches.get(chunk.index)
+        if call is None:
+            call = {
+                "position": len(answer.searches),
+                "id": chunk.id or new_id("call"),
+                "arguments": "",
+            }
+            answer.searches[chunk.index] = call
+        call["arguments"] += chunk.arguments
 
     def _tool_call(self, run: dict[str, Any], answer: Answer, chunk: ToolCallDelta) -> None:
         """A piece of a tool call: the step (created empty at the first call) grows by a
@@ -195,8 +279,15 @@ class Turns:
             },
         )
 
-    def _conclude(self, run: dict[str, Any], transcript: dict[str, Any], answer: Answer) -> None:
-        """The answer is complete: finish its message and steps, and the run or its turn."""
+    def _conclude(
+        self,
+        run: dict[str, Any],
+        transcript: dict[str, Any],
+        answer: Answer,
+        searched: list[Any] | None = None,
+    ) -> bool:
+        """The answer is complete: finish its message and steps, and the run or its turn;
+        True when the run goes on with the results of its ``file_search`` calls."""
         run_id = run["id"]
         emit = self.listeners.emit
         step_usage = usage_of(answer.usage)
@@ -204,13 +295,21 @@ class Turns:
         now = self.now()
         current = self.store.get("run", run_id)
         if current is None or current["status"] != "in_progress":  # ended meanwhile
+            if current is not None and answer.search_step is not None:
+                ended = {"cancelling": "cancelled"}.get(current["status"], current["status"])
+                ended = ended if ended in _STEP_END else "failed"
+                self._save("step", answer.search_step, status=ended, **{_STEP_END[ended]: now})
             self.listeners.close(run_id)
-            return
+            return False
         cut_off = answer.finish == "length"
-        if answer.message is None and not answer.calls and not cut_off:
+        if answer.message is None and not answer.calls and not cut_off and not searched:
             answer.message_step, answer.message = self._start_message(run)
         if answer.message is not None and answer.message_step is not None:
             content = [text_part("".join(answer.text))]
+            if transcript.get("sources"):
+                content[0]["text"]["annotations"] = file_search.citations(
+                    content[0]["text"]["value"], transcript["sources"]
+                )
             if cut_off:
                 message = self._save(
                     "message",
@@ -240,6 +339,32 @@ class Turns:
                 usage=step_usage if answer.message is None else None,
             )
             emit(run_id, "thread.run.step.failed", tool_step)
+        usage_left = step_usage if answer.message is None else None
+        if searched and answer.search_step is not None:
+            search_step = self._save(
+                "step", answer.search_step, status="completed", completed_at=now, usage=usage_left
+            )
+            usage_left = None  # reported once, by the first step that completes
+            shown = file_search.public_step(search_step, ())
+            emit(run_id, "thread.run.step.completed", shown, search_step)
+        searches = [
+            {
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": file_search.TOOL_NAME, "arguments": call["arguments"]},
+            }
+            for call in sorted(answer.searches.values(), key=lambda c: c["position"])
+        ]
+        if searched and not (tool_step is not None and not cut_off):
+            turn: dict[str, Any] = {"role": "assistant", "tool_calls": searches}
+            turn["content"] = "".join(answer.text) if answer.text else None
+            transcript["turns"].append(turn)
+            for call_id, output in searched:
+                transcript["turns"].append(
+                    {"role": "tool", "tool_call_id": call_id, "content": output}
+                )
+            save_transcript(self.store, run, transcript)
+            return True
         if tool_step is not None and not cut_off:
             tool_calls = [
                 {
@@ -249,11 +374,15 @@ class Turns:
                 }
                 for call in sorted(answer.calls.values(), key=lambda c: c["position"])
             ]
-            turn: dict[str, Any] = {"role": "assistant", "tool_calls": tool_calls}
+            turn = {"role": "assistant", "tool_calls": (searches if searched else []) + tool_calls}
             turn["content"] = "".join(answer.text) if answer.text else None
             transcript["turns"].append(turn)
+            for call_id, output in searched or []:
+                transcript["turns"].append(
+                    {"role": "tool", "tool_call_id": call_id, "content": output}
+                )
             # the step's usage, reported when its outputs complete it
-            transcript["step_usage"] = step_usage if answer.message is None else None
+            transcript["step_usage"] = usage_left
             save_transcript(self.store, run, transcript)
             self._save("step", tool_step, step_details=tool_calls_step_details(tool_calls))
             self._end(
@@ -266,12 +395,12 @@ class Turns:
                 },
                 usage=None,
             )
-            return
+            return False
         if cut_off:
             if tool_step is not None:
                 save_transcript(self.store, run, transcript)
             self._incomplete(run, "max_completion_tokens", transcript["usage"])
-            return
+            return False
         self._end(
             run_id,
             "thread.run.completed",
@@ -280,6 +409,7 @@ class Turns:
             expires_at=None,
             usage=transcript["usage"],
         )
+        return False
 
     def _incomplete(self, run: dict[str, Any], reason: str, usage: dict[str, int] | None) -> None:
         """The run ends ``incomplete``: a token budget of the run is spent."""
@@ -332,6 +462,18 @@ class Turns:
         emit(run["id"], "thread.message.created", message)
         emit(run["id"], "thread.message.in_progress", message)
         return step, message
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    """The last user message's text (what a search call without queries looks for)."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return " ".join(p.get("text", "") for p in content if p.get("type") == "text")
+    return ""
 
 
 def _left(budget: Any, used: Any) -> int | None:

@@ -1,0 +1,203 @@
+"""The ``file_search`` tool inside runs: offered to the model, run by the server, cited back.
+
+Chat Completions models know only function tools, so a run with ``file_search`` offers the
+model a function named ``file_search`` that takes ``queries`` (a list of strings). The server
+answers that call itself (the client never sees it as ``requires_action``): it searches the
+run's vector stores (the assistant's and the thread's) with the tool's ``max_num_results`` and
+``ranking_options``, and gives the model the results as a tool message in which every result
+starts with a marker ``【n:m†filename】`` (``n``: the run's search, ``m``: the result). A system
+note tells the model to cite with those markers; markers in the reply become the message's
+``file_citation`` annotations, as the hosted API's answers carry them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from ..store import Store
+
+TOOL_NAME = "file_search"
+MAX_SEARCHES = 5  # file_search calls a run makes at most; then the model must answer
+DEFAULT_MAX_RESULTS = 20  # the API's default for gpt-4* models
+CONTENT_INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
+MARKER = re.compile(r"【(\d+):(\d+)†([^】]*)】")
+CITE_NOTE = (
+    "You can search the user's files with the file_search tool. Each result it returns starts "
+    "with a source marker such as 【0:0†notes.txt】. When your answer uses a result, cite it "
+    "by copying its marker exactly, right after the statement it supports."
+)
+NO_RESULTS = "No results found in the files for these queries."
+
+
+def search_tool(run: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's ``file_search`` tool, if it has one."""
+    for tool in run.get("tools") or []:
+        if isinstance(tool, dict) and tool.get("type") == TOOL_NAME:
+            return tool
+    return None
+
+
+def chat_tool() -> dict[str, Any]:
+    """``file_search`` as the Chat Completions function the model is offered."""
+    return {
+        "type": "function",
+        "function": {
+            "name": TOOL_NAME,
+            "description": (
+                "Search the user's uploaded files. Give one or more search queries; the "
+                "results are passages of the files, each with a source marker to cite."
+            ),
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "queries": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "Search queries, each a few words or a question.",
+                    }
+                },
+                "required": ["queries"],
+            },
+        },
+    }
+
+
+def chat_tool_choice(choice: Any) -> Any:
+    """The run's ``tool_choice`` in Chat Completions terms (``{"type": "file_search"}`` is
+    the function of that name)."""
+    if isinstance(choice, dict) and choice.get("type") == TOOL_NAME:
+        return {"type": "function", "function": {"name": TOOL_NAME}}
+    return choice
+
+
+def vector_store_ids(store: Store, run: dict[str, Any]) -> list[str]:
+    """The vector stores a run searches: its assistant's, then its thread's."""
+    ids: list[str] = []
+    for kind, key in (("assistant", run["assistant_id"]), ("thread", run["thread_id"])):
+        owner = store.get(kind, key) or {}
+        resources = (owner.get("tool_resources") or {}).get(TOOL_NAME) or {}
+        for vector_store_id in resources.get("vector_store_ids") or []:
+            if vector_store_id not in ids:
+                ids.append(vector_store_id)
+    return ids
+
+
+def queries_of(arguments: str, fallback: str) -> list[str]:
+    """The call's queries; a model that wrote a single ``query`` or broken JSON still
+    searches (with what it wrote, or the user's last message)."""
+    try:
+        parsed = json.loads(arguments or "{}")
+    except ValueError:
+        parsed = None
+    found: list[str] = []
+    if isinstance(parsed, dict):
+        value = parsed.get("queries", parsed.get("query"))
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            found = [q.strip() for q in value if isinstance(q, str) and q.strip()]
+    elif arguments and arguments.strip() and parsed is None:
+        found = [arguments.strip()]
+    if not found and fallback.strip():
+        found = [fallback.strip()]
+    return found[:5]
+
+
+def ranking_options(tool: dict[str, Any]) -> dict[str, Any]:
+    """The tool's ranking options as the step reports them (both fields always)."""
+    options = (tool.get(TOOL_NAME) or {}).get("ranking_options") or {}
+    return {
+        "ranker": options.get("ranker") or "auto",
+        "score_threshold": float(options.get("score_threshold") or 0.0),
+    }
+
+
+def max_results(tool: dict[str, Any]) -> int:
+    value = (tool.get(TOOL_NAME) or {}).get("max_num_results")
+    return value if isinstance(value, int) and not isinstance(value, bool) else DEFAULT_MAX_RESULTS
+
+
+def results_message(number: int, results: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The tool message for the model, and the sources its markers name (``"n:m"`` ->
+    file ID and name)."""
+    if not results:
+        return NO_RESULTS, {}
+    sources: dict[str, Any] = {}
+    blocks = []
+    for m, result in enumerate(results):
+        name = result.get("filename") or result["file_id"]
+        sources[f"{number}:{m}"] = {"file_id": result["file_id"], "filename": name}
+        text = "\n".join(part.get("text", "") for part in result.get("content") or [])
+        blocks.append(f"【{number}:{m}†{name}】\n{text}")
+    return "\n\n".join(blocks), sources
+
+
+def step_call(
+    call_id: str, options: dict[str, Any], results: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The ``file_search`` tool call of a ``tool_calls`` step (with the results' content;
+    :func:`public_step` leaves it out unless the request includes it)."""
+    return {
+        "id": call_id,
+        "type": TOOL_NAME,
+        TOOL_NAME: {
+            "ranking_options": dict(options),
+            "results": [
+                {
+                    "file_id": r["file_id"],
+                    "file_name": r.get("filename") or "",
+                    "score": r["score"],
+                    "content": [
+                        {"type": "text", "text": part.get("text", "")}
+                        for part in r.get("content") or []
+                    ],
+                }
+                for r in results
+            ],
+        },
+    }
+
+
+def public_step(step: dict[str, Any], include: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """A step as a client sees it: search results' ``content`` only when asked for with
+    ``include[]``."""
+    if CONTENT_INCLUDE in include or step.get("type") != "tool_calls":
+        return step
+    calls = (step.get("step_details") or {}).get("tool_calls") or []
+    if not any(call.get("type") == TOOL_NAME for call in calls):
+        return step
+    shown = []
+    for call in calls:
+        if call.get("type") == TOOL_NAME:
+            search = call.get(TOOL_NAME) or {}
+            results = [
+                {k: v for k, v in r.items() if k != "content"} for r in search.get("results") or []
+            ]
+            call = {**call, TOOL_NAME: {**search, "results": results}}
+        shown.append(call)
+    return {**step, "step_details": {**step["step_details"], "tool_calls": shown}}
+
+
+def citations(text: str, sources: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``file_citation`` annotations of the markers in a reply that name a result the
+    run's searches returned (by ``n:m``, else by file name); other markers stay plain text."""
+    by_name = {}
+    for source in sources.values():
+        by_name.setdefault(source["filename"], source)
+    annotations = []
+    for match in MARKER.finditer(text):
+        source = sources.get(f"{match.group(1)}:{match.group(2)}") or by_name.get(match.group(3))
+        if source is None:
+            continue
+        annotations.append(
+            {
+                "type": "file_citation",
+                "text": match.group(0),
+                "start_index": match.start(),
+                "end_index": match.end(),
+                "file_citation": {"file_id": source["file_id"]},
+            }
+        )
+    return annotations
