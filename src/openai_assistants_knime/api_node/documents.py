@@ -26,7 +26,7 @@ import knime.extension as knext
 from openai_assistants.operations import Operation, by_id
 
 from ..errors import in_range
-from .node import OperationNode, api_node
+from .node import OperationNode, api_node, node_class
 from .options import code
 from .sections import SINCE_VERSION, copy_values_only, parameter_groups
 from .table_input import check_column, chosen, input_table_connected, is_string_column, read_columns
@@ -222,7 +222,7 @@ def document_groups(operation: Operation) -> dict[str, Any]:
 
 class DocumentNode(OperationNode):
     """configure() and execute() of the Files and Vector Stores nodes (OperationNode's, with
-    the field settings and the processing wait)."""
+    the field settings; OperationNode's call_options reads the processing wait)."""
 
     def field_values(self) -> dict[str, str]:
         if not self.operation.field_settings:
@@ -245,30 +245,6 @@ class DocumentNode(OperationNode):
                 found[name] = column
         return found
 
-    def call_options(self, with_table: bool = True) -> engine.OperationOptions:
-        if not self.operation.poll_operation:
-            return super().call_options(with_table)
-        calls = _engine_calls()
-        section = self.waiting
-        waiting = None
-        if section.wait_for_completion:
-            waiting = calls.Waiting(
-                poll_interval=float(section.poll_interval),
-                max_wait=float(section.max_wait),
-                cancel_run_on_cancel=False,  # no run: processing goes on on the server
-            )
-        result = self.result
-        extra: dict[str, Any] = {}
-        if with_table:
-            extra["concurrency"] = int(self._table_settings().concurrency)
-        return calls.call_options(
-            on_error=str(self.errors.error_handling),
-            result_format=str(result.result_format),
-            include_headers=bool(result.include_headers),
-            waiting=waiting,
-            **extra,
-        )
-
     def _inputs_from_table(
         self, calls: Any, table: knext.Table, settings: engine.CallSettings
     ) -> list[engine.CallInput]:
@@ -285,14 +261,8 @@ def document_node(
 
     def register(cls: type) -> type:
         operation = by_id(operation_id)
-        attrs = {
-            "__doc__": document_description(operation, cls.__doc__ or ""),
-            "__module__": cls.__module__,
-            "__qualname__": cls.__qualname__,
-            "operation": operation,
-            **document_groups(operation),
-        }
-        node_cls: Any = type(cls.__name__, (cls,), attrs)
+        doc = document_description(operation, cls.__doc__ or "")
+        node_cls = node_class(cls, operation, doc, document_groups(operation))
         keys = [code(name) for name in (*operation.path_parameters, *operation.column_settings)]
         table_text = "Optional: one request per row. " + (
             f"{', '.join(keys)} and the body can come from chosen columns"
