@@ -25,10 +25,9 @@ import knime.extension as knext
 
 from openai_assistants.operations import Operation, by_id
 
-from ..errors import in_range
 from .node import OperationNode, api_node, node_class
 from .options import code
-from .sections import SINCE_VERSION, copy_values_only, parameter_groups
+from .sections import SINCE_VERSION, copy_values_only, parameter_groups, wait_parameters
 from .table_input import check_column, chosen, input_table_connected, is_string_column, read_columns
 
 if TYPE_CHECKING:  # the engine loads when a node first runs, not when KNIME lists the nodes
@@ -132,33 +131,13 @@ def field_columns_group(operation: Operation) -> Any:
 
 def processing_wait_group() -> Any:
     """The Waiting section of the three creating nodes (the keys of Create Run's)."""
-    wait = knext.BoolParameter(
+    params = wait_parameters(
         "Wait until processing ends",
         "Read the created object again until its status is no longer `in_progress` "
         "(`completed`, `failed`, `cancelled`) and output it, as the SDK's `create_and_poll`.",
-        False,
-        since_version=SINCE_VERSION,
-    )
-    shown = (knext.OneOf(wait, [True]), knext.Effect.SHOW)
-    poll_interval = knext.DoubleParameter(
-        "Poll interval (seconds)",
         "Time between two status checks while waiting.",
-        1.0,
-        min_value=0.1,
-        is_advanced=True,
-        since_version=SINCE_VERSION,
-    ).rule(*shown)
-    max_wait = knext.DoubleParameter(
-        "Maximum wait (seconds)",
         "How long to wait before failing (processing goes on on the server).",
-        600.0,
-        min_value=1.0,
-        is_advanced=True,
-        since_version=SINCE_VERSION,
-    ).rule(*shown)
-    poll_interval.validator(in_range("Poll interval (seconds)", 0.1))
-    max_wait.validator(in_range("Maximum wait (seconds)", 1.0))
-    params = {"wait_for_completion": wait, "poll_interval": poll_interval, "max_wait": max_wait}
+    )
     doc = "Whether to wait until the files are processed, and how."
     return _group("Waiting", "ProcessingWaitSettings", doc, params)()
 
