@@ -22,7 +22,7 @@ from ..client.exchange import ApiRequest, ApiResponse
 from ..client.response_checks import success_body_problem
 from ..errors import CancelledError, ResponseFormatError, RunWaitTimeoutError
 from ..operations.model import Operation
-from .run_polling import WaitOptions
+from .run_polling import WaitOptions, id_and_status
 
 if TYPE_CHECKING:
     from ..client.client import ApiClient
@@ -32,14 +32,7 @@ IN_PROGRESS = "in_progress"
 
 def processing_status(response: ApiResponse) -> tuple[str, str]:
     """(id, status) of the object answered; empty strings when the body has neither."""
-    body = response.json_or_none
-    if not isinstance(body, dict):
-        return "", ""
-    found_id, status = body.get("id"), body.get("status")
-    return (
-        found_id if isinstance(found_id, str) else "",
-        status if isinstance(status, str) else "",
-    )
+    return id_and_status(response.json_or_none)
 
 
 def poll_request(

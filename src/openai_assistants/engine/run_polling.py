@@ -77,11 +77,17 @@ def run_status(response: ApiResponse) -> tuple[str, str]:
     """(run id, status) from a run object body, or from the last run event of a stream
     (whose text may not be kept); empty strings when it is neither."""
     run: Any = final_run(response.events) if response.events else response.json_or_none
-    if not isinstance(run, dict):
+    return id_and_status(run)
+
+
+def id_and_status(found: Any) -> tuple[str, str]:
+    """(id, status) of an object an answer holds (a run, a vector store, a file batch...);
+    an empty string for each that is missing or not text, both when it is no object."""
+    if not isinstance(found, dict):
         return "", ""
-    run_id, status = run.get("id"), run.get("status")
+    found_id, status = found.get("id"), found.get("status")
     return (
-        run_id if isinstance(run_id, str) else "",
+        found_id if isinstance(found_id, str) else "",
         status if isinstance(status, str) else "",
     )
 
