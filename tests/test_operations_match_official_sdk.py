@@ -10,17 +10,14 @@ with ordinary IDs and with IDs holding ``/ ? # % : @`` (which must stay one segm
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-import httpx
 import pytest
 from http_stub import Reply, StubServer
+from sdk_comparison import SdkCall, send_with_builder, send_with_sdk
 
 from openai_assistants import operations
-from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.request_builder import build_request
 
 openai = pytest.importorskip("openai")
 
@@ -55,7 +52,6 @@ STRUCTURED_OUTPUT = {
 }
 
 # operationId -> (query values by settings key, body or None, how the SDK is called)
-SdkCall = Callable[[Any, dict[str, str], dict[str, Any], dict[str, Any]], object]
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any] | None, SdkCall]] = {
     "createAssistant": (
         {},
@@ -222,35 +218,8 @@ def _reply(operation: operations.Operation) -> Reply:
     return Reply(body=json.dumps(body))
 
 
-def _send_with_builder(base_url: str, operation, ids, query, body, **config) -> None:
-    built = build_request(
-        operation,
-        {name: ids[name] for name in operation.path_parameters},
-        query,
-        json.dumps(body) if body is not None else None,
-        ConnectionConfig(base_url=base_url, max_retries=0, **config),
-    )
-    request = built.request
-    with httpx.Client(trust_env=False) as client:
-        client.request(
-            request.method,
-            request.url,
-            headers=[*request.headers, ("Authorization", f"Bearer {KEY}")],
-            content=request.body or None,
-        ).raise_for_status()
-
-
-def _send_with_sdk(base_url: str, call: SdkCall, ids, query, body, **config) -> None:
-    client = openai.OpenAI(
-        api_key=KEY,
-        base_url=base_url,
-        organization=config.get("organization"),
-        project=config.get("project"),
-        max_retries=0,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        call(client, ids, dict(query), dict(body or {}))
+_send_with_builder = partial(send_with_builder, KEY)
+_send_with_sdk = partial(send_with_sdk, KEY)
 
 
 def test_every_operation_of_the_reference_has_a_case() -> None:
