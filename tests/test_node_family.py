@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -434,9 +435,10 @@ def request_values(op: Operation, port: Any, world: dict[str, str], stream: bool
     return values
 
 
-def _cases() -> list:
+def format_cases(family: Sequence[Operation]) -> list:
+    """One case per operation of ``family``, result format and include-headers switch."""
     cases = []
-    for op in NEW_OPERATIONS:
+    for op in family:
         for result_format in engine.result_formats(op):
             for headers in (False, True):
                 name = f"{op.operation_id}-{result_format.name}-{headers=}"
@@ -444,7 +446,7 @@ def _cases() -> list:
     return cases
 
 
-@pytest.mark.parametrize(("op", "result_format", "include_headers"), _cases())
+@pytest.mark.parametrize(("op", "result_format", "include_headers"), format_cases(NEW_OPERATIONS))
 def test_execute_outputs_what_configure_declared(
     sandbox, world, op: Operation, result_format: ResultFormat, include_headers: bool
 ) -> None:
