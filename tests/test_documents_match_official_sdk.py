@@ -18,7 +18,13 @@ from typing import Any
 
 import pytest
 from http_stub import Reply, StubServer
-from sdk_comparison import SdkCall, send_with_builder, send_with_sdk
+from sdk_comparison import (
+    SdkCall,
+    assert_same_request,
+    send_with_builder,
+    send_with_sdk,
+    sent_both_ways,
+)
 
 from openai_assistants import operations
 
@@ -189,22 +195,8 @@ def test_request_equals_the_official_sdk_request(operation_id: str, ids: dict[st
     operation = operations.by_id(operation_id)
     query, body, call = CASES[operation_id]
     config = {"organization": "org-1", "project": "proj_1"}
-    with StubServer() as server:
-        server.reply(_reply(operation), _reply(operation))
-        _send_with_sdk(server.base_url, call, ids, query, body, **config)
-        _send_with_builder(server.base_url, operation, ids, query, body, **config)
-    sdk, ours = server.received
-    assert ours.method == sdk.method == operation.method
-    assert ours.path == sdk.path
-    assert sorted(ours.query) == sorted(sdk.query)
-    if body is None:
-        assert ours.body == sdk.body == b""
-    else:
-        assert json.loads(ours.body) == json.loads(sdk.body) == body
-        assert ours.headers.get("content-type") == sdk.headers.get("content-type")
-    for header in COMPARED_HEADERS:
-        assert ours.headers.get(header) == sdk.headers.get(header), header
-    assert ours.headers["authorization"] == sdk.headers["authorization"]
+    sdk, ours = sent_both_ways(KEY, operation, call, ids, query, body, _reply(operation), **config)
+    assert_same_request(sdk, ours, operation, body, COMPARED_HEADERS)
     assert ("openai-beta" in ours.headers) == operation.path.startswith("/vector_stores")
 
 
