@@ -4,7 +4,8 @@
 ``test_documents_match_official_sdk.py`` (Files and Vector Stores) send each operation once
 through the extension (``build_request`` plus a plain httpx send) and once through the
 ``openai`` SDK to one recording server; these are the two sends, so both matrices compare
-the same way (:func:`assert_same_request`). The SDK is imported by the caller (``pytest.importorskip``) before these run.
+the same way (:func:`assert_same_request`). The SDK is imported by the caller
+(``pytest.importorskip``) before these run.
 """
 
 from __future__ import annotations
