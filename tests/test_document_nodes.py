@@ -27,6 +27,7 @@ from test_node_family import (
     FAMILY,
     call,
     configured,
+    executed_as_declared,
     format_cases,
     node_for,
     set_values,
@@ -210,10 +211,7 @@ def test_upload_file_from_a_table_of_paths(port, tmp_path: Path) -> None:
         purpose_column="use",  # a missing cell: the dialog's purpose
         result_format="STRUCTURED",
     )
-    declared = configured(node, port, table.schema)  # no file in the dialog: it is per row
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)  # no file in the dialog: it is per row
     assert list(result.index) == ["first", "second"]
     assert result["filename"].tolist() == ["a.txt", "b.md"]
     assert result["purpose"].tolist() == ["user_data", "assistants"]
@@ -230,10 +228,7 @@ def test_search_vector_store_from_a_column_of_questions(port, world) -> None:
         query_column="question",
         result_format="STRUCTURED",
     )
-    declared = configured(node, port, table.schema)
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)
     assert list(result.index) == ["q0#0", "q2#0"]
     assert result["query_row"].tolist() == ["q0", "q2"]
     assert result["query"].tolist() == ["warranty length?", "handbook"]
@@ -283,10 +278,7 @@ def test_uploaded_files_go_into_a_vector_store_one_per_row(port, tmp_path: Path)
         wait_for_completion=True,
         poll_interval=0.1,
     )
-    declared = configured(node, port, uploaded.schema)
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, uploaded)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, uploaded)
     assert result["id"].tolist() == uploaded.to_pandas()["id"].tolist()
     assert result["status"].tolist() == ["completed", "completed"]
     assert set(result["vector_store_id"]) == {store}
@@ -339,10 +331,7 @@ def test_a_table_of_file_ids_becomes_one_batch_per_vector_store(port, tmp_path: 
         wait_for_completion=True,
         poll_interval=0.1,
     )
-    declared = configured(node, port, table.schema)  # the body's file_ids: from the table
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)  # the body's file_ids: from the table
     assert list(result.index) == ["r0", "r1"]
     assert result["vector_store_id"].tolist() == [first, second]
     assert result["file_counts_total"].tolist() == [2, 1]

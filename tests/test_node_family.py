@@ -435,6 +435,15 @@ def request_values(op: Operation, port: Any, world: dict[str, str], stream: bool
     return values
 
 
+def executed_as_declared(node: Any, port: Any, table: knext.Table) -> pd.DataFrame:
+    """The table execute() outputs for ``table``, as a frame, after checking that it has the
+    schema configure() declared for the table's schema."""
+    declared = configured(node, port, table.schema)
+    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
+    assert output.schema == declared
+    return output.to_pandas()
+
+
 def format_cases(family: Sequence[Operation]) -> list:
     """One case per operation of ``family``, result format and include-headers switch."""
     cases = []
@@ -514,10 +523,7 @@ def test_a_table_of_ids_sends_one_request_per_row_keeping_row_ids(sandbox, world
         thread_id_column="thread",
         result_format="STRUCTURED",
     )
-    declared = configured(node, port, table.schema)
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)
     assert list(result.index) == ["a", "b", "c"]
     assert result["id"].tolist() == [world["thread_id"], other, other]
 
@@ -537,10 +543,7 @@ def test_submit_tool_outputs_from_a_table_and_wait(sandbox, world) -> None:
         wait_for_completion=True,
         poll_interval=0.1,
     )
-    declared = configured(node, port, table.schema)
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)
     assert list(result.index) == ["answer"]
     assert result["status"].tolist() == ["completed"]
     replies = call(port, "listMessages", {"thread_id": run["thread_id"]})["data"]
