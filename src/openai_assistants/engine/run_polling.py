@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..client.cancellation import pause
+from ..client.cancellation import IsCanceled, pause
 from ..client.connection import ConnectionConfig
 from ..client.endpoints import request_headers
 from ..client.events import final_run
@@ -92,6 +92,18 @@ def id_and_status(found: Any) -> tuple[str, str]:
     )
 
 
+def pause_before_poll(
+    options: WaitOptions,
+    deadline: float,
+    is_canceled: IsCanceled | None,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> None:
+    """The poll interval before the next status read, cut short at the deadline (so the
+    wait ends on time) and by a cancel (raising CancelledError)."""
+    pause(min(options.poll_interval, max(0.0, deadline - clock())), is_canceled, sleep)
+
+
 def wait_for_run(
     created: ApiResponse,
     client: ApiClient,
@@ -122,7 +134,7 @@ def wait_for_run(
                     "or check it later.",
                     request=get_run_request(config, thread_id, run_id),
                 )
-            pause(min(options.poll_interval, max(0.0, deadline - clock())), is_canceled, sleep)
+            pause_before_poll(options, deadline, is_canceled, clock, sleep)
             poll = get_run_request(config, thread_id, run_id)
             latest = client.send(poll)
             if not latest.ok:
