@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import partial
 
 import pandas as pd
 import pytest
+from cli_runs import field, run_cli
 
 from openai_assistants import operations
 from openai_assistants.cli import main as cli
@@ -29,15 +31,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
         yield sandbox
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
-    assert SENTINEL not in out + err
-    return code, out, err
-
-
-def field(out: str, name: str) -> list[str]:
-    return re.findall(rf"^{name}: (.*)$", out, re.MULTILINE)
+run = partial(run_cli, SENTINEL)  # fails a test that prints the key
 
 
 def test_every_operation_has_its_subcommand_with_its_parameters(capsys) -> None:

@@ -8,15 +8,14 @@ processed, search it (``--query``), and fetch a file's bytes into a folder.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runs import field, run_cli
 from fake_documents import FakeDocumentsServer
-
-from openai_assistants.cli import main as cli
 
 SENTINEL = "sk-SENTINEL-document-cli-never-print-me"
 
@@ -29,15 +28,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDocumentsServer]:
         yield server
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
-    assert SENTINEL not in out + err
-    return code, out, err
-
-
-def field(out: str, name: str) -> list[str]:
-    return re.findall(rf"^{name}: (.*)$", out, re.MULTILINE)
+run = partial(run_cli, SENTINEL)  # fails a test that prints the key
 
 
 def test_upload_wait_search_and_download_on_the_command_line(fake, capsys, tmp_path: Path) -> None:

@@ -22,10 +22,18 @@ from knime_contexts import ExecutionContext
 from knime_fidelity import write_output
 from node_factories import configuration_port
 from test_extension_module import settings_of
-from test_node_family import CREDENTIALS, FAMILY, configured, node_for, set_values
+from test_node_family import (
+    CREDENTIALS,
+    FAMILY,
+    call,
+    configured,
+    executed_as_declared,
+    format_cases,
+    node_for,
+    set_values,
+)
 
 import extension  # noqa: F401  (registers every node, as KNIME's listing does)
-from openai_assistants.client.client import ApiClient
 from openai_assistants.engine import execute as engine
 from openai_assistants.engine.file_content import SAVED_COLUMN
 from openai_assistants.operations import DOCUMENTS_API, Operation, by_id
@@ -116,19 +124,6 @@ def port(fake) -> Any:
     return configuration_port(fake.base_url, credentials="openai")
 
 
-def call(port: Any, op_id: str, path: dict[str, str] | None = None, body: Any = None) -> dict:
-    """Set-up through the engine (the nodes' execute path), answer as JSON."""
-    settings = engine.CallSettings(
-        path_values=path or {}, body=None if body is None else json.dumps(body)
-    )
-    outcome = engine.execute_operation(
-        by_id(op_id),
-        [engine.CallInput("Row0", settings)],
-        ApiClient.connect(port.spec.connection, CREDENTIALS.get),
-    )
-    return json.loads(outcome.rows[0].response.text)
-
-
 @pytest.fixture(scope="module")
 def world(port, tmp_path_factory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("nodes")
@@ -137,7 +132,7 @@ def world(port, tmp_path_factory) -> dict[str, str]:
                                               "purpose": "assistants"})["id"]  # fmt: skip
     store = call(port, "createVectorStore", body={"name": "S", "file_ids": [file_id]})["id"]
     batch = call(port, "createVectorStoreFileBatch", {"vector_store_id": store},
-                 {"file_ids": [file_id]})["id"]  # fmt: skip
+                 body={"file_ids": [file_id]})["id"]  # fmt: skip
     return {"file_id": file_id, "vector_store_id": store, "batch_id": batch, "folder": str(folder)}
 
 
@@ -166,17 +161,7 @@ def node_values(op: Operation, port: Any, world: dict[str, str], tmp_path: Path)
     return values
 
 
-def _cases() -> list:
-    cases = []
-    for op in DOCUMENTS_API:
-        for result_format in engine.result_formats(op):
-            for headers in (False, True):
-                name = f"{op.operation_id}-{result_format.name}-{headers=}"
-                cases.append(pytest.param(op, result_format, headers, id=name))
-    return cases
-
-
-@pytest.mark.parametrize(("op", "result_format", "include_headers"), _cases())
+@pytest.mark.parametrize(("op", "result_format", "include_headers"), format_cases(DOCUMENTS_API))
 def test_execute_outputs_what_configure_declared(
     port, world, tmp_path: Path, op: Operation, result_format: ResultFormat, include_headers: bool
 ) -> None:
@@ -226,10 +211,7 @@ def test_upload_file_from_a_table_of_paths(port, tmp_path: Path) -> None:
         purpose_column="use",  # a missing cell: the dialog's purpose
         result_format="STRUCTURED",
     )
-    declared = configured(node, port, table.schema)  # no file in the dialog: it is per row
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)  # no file in the dialog: it is per row
     assert list(result.index) == ["first", "second"]
     assert result["filename"].tolist() == ["a.txt", "b.md"]
     assert result["purpose"].tolist() == ["user_data", "assistants"]
@@ -246,10 +228,7 @@ def test_search_vector_store_from_a_column_of_questions(port, world) -> None:
         query_column="question",
         result_format="STRUCTURED",
     )
-    declared = configured(node, port, table.schema)
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)
     assert list(result.index) == ["q0#0", "q2#0"]
     assert result["query_row"].tolist() == ["q0", "q2"]
     assert result["query"].tolist() == ["warranty length?", "handbook"]
@@ -299,10 +278,7 @@ def test_uploaded_files_go_into_a_vector_store_one_per_row(port, tmp_path: Path)
         wait_for_completion=True,
         poll_interval=0.1,
     )
-    declared = configured(node, port, uploaded.schema)
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, uploaded)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, uploaded)
     assert result["id"].tolist() == uploaded.to_pandas()["id"].tolist()
     assert result["status"].tolist() == ["completed", "completed"]
     assert set(result["vector_store_id"]) == {store}
@@ -355,10 +331,7 @@ def test_a_table_of_file_ids_becomes_one_batch_per_vector_store(port, tmp_path: 
         wait_for_completion=True,
         poll_interval=0.1,
     )
-    declared = configured(node, port, table.schema)  # the body's file_ids: from the table
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)  # the body's file_ids: from the table
     assert list(result.index) == ["r0", "r1"]
     assert result["vector_store_id"].tolist() == [first, second]
     assert result["file_counts_total"].tolist() == [2, 1]

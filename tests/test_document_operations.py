@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import tracemalloc
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from fake_documents import FakeDocumentsServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_engine import call
 
 from openai_assistants import operations
 from openai_assistants.client.client import ApiClient
@@ -31,8 +33,6 @@ from openai_assistants.engine.execute import (
     CallInput,
     CallSettings,
     ErrorHandling,
-    OperationOptions,
-    execute_operation,
     expected_object,
     output_columns,
 )
@@ -64,29 +64,8 @@ def fake() -> Iterator[FakeDocumentsServer]:
         yield server
 
 
-def run(
-    fake: FakeDocumentsServer,
-    operation_id: str,
-    body: Any = None,
-    query: dict[str, Any] | None = None,
-    *,
-    inputs: list[CallInput] | None = None,
-    **path_and_options: Any,
-):
-    operation = operations.by_id(operation_id)
-    option_names = set(OperationOptions.__dataclass_fields__)
-    options = {k: v for k, v in path_and_options.items() if k in option_names}
-    path = {k: v for k, v in path_and_options.items() if k not in option_names}
-    text = body if body is None or isinstance(body, str) else json.dumps(body)
-    settings = CallSettings(path_values=path, query_values=query or {}, body=text)
-    return execute_operation(
-        operation,
-        inputs or [CallInput("Row0", settings)],
-        ApiClient.connect(
-            ConnectionConfig(base_url=fake.base_url, timeout=10.0, max_retries=0), environ=ENV
-        ),
-        options=OperationOptions(**options),
-    )
+# one operation executed on the fake, path values and options as keywords (test_engine's)
+run = partial(call, env=ENV)
 
 
 def answer(outcome, n: int = 0) -> dict[str, Any]:

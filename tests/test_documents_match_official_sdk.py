@@ -12,18 +12,21 @@ both sides): the same fields in the same order, the same part headers and the sa
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from http_stub import Reply, StubServer
+from sdk_comparison import (
+    SdkCall,
+    assert_same_request,
+    send_with_builder,
+    send_with_sdk,
+    sent_both_ways,
+)
 
 from openai_assistants import operations
-from openai_assistants.client.connection import ConnectionConfig
-from openai_assistants.engine.request_builder import build_request
 
 openai = pytest.importorskip("openai")
 
@@ -40,7 +43,6 @@ FILTER = {
     ],
 }
 
-SdkCall = Callable[[Any, dict[str, str], dict[str, Any], dict[str, Any]], object]
 # operationId -> (query values by settings key, body or None, how the SDK is called)
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any] | None, SdkCall]] = {
     "listFiles": (
@@ -176,35 +178,8 @@ def _reply(operation: operations.Operation) -> Reply:
     return Reply(body=json.dumps(body))
 
 
-def _send_with_builder(base_url: str, operation, ids, query, body, **config) -> None:
-    built = build_request(
-        operation,
-        {name: ids[name] for name in operation.path_parameters},
-        query,
-        json.dumps(body) if body is not None else None,
-        ConnectionConfig(base_url=base_url, max_retries=0, **config),
-    )
-    request = built.request
-    with httpx.Client(trust_env=False) as client:
-        client.request(
-            request.method,
-            request.url,
-            headers=[*request.headers, ("Authorization", f"Bearer {KEY}")],
-            content=request.body or None,
-        ).raise_for_status()
-
-
-def _send_with_sdk(base_url: str, call: SdkCall, ids, query, body, **config) -> None:
-    client = openai.OpenAI(
-        api_key=KEY,
-        base_url=base_url,
-        organization=config.get("organization"),
-        project=config.get("project"),
-        max_retries=0,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        call(client, ids, dict(query), dict(body or {}))
+_send_with_builder = partial(send_with_builder, KEY)
+_send_with_sdk = partial(send_with_sdk, KEY)
 
 
 def test_every_files_and_vector_stores_operation_has_a_case() -> None:
@@ -220,22 +195,8 @@ def test_request_equals_the_official_sdk_request(operation_id: str, ids: dict[st
     operation = operations.by_id(operation_id)
     query, body, call = CASES[operation_id]
     config = {"organization": "org-1", "project": "proj_1"}
-    with StubServer() as server:
-        server.reply(_reply(operation), _reply(operation))
-        _send_with_sdk(server.base_url, call, ids, query, body, **config)
-        _send_with_builder(server.base_url, operation, ids, query, body, **config)
-    sdk, ours = server.received
-    assert ours.method == sdk.method == operation.method
-    assert ours.path == sdk.path
-    assert sorted(ours.query) == sorted(sdk.query)
-    if body is None:
-        assert ours.body == sdk.body == b""
-    else:
-        assert json.loads(ours.body) == json.loads(sdk.body) == body
-        assert ours.headers.get("content-type") == sdk.headers.get("content-type")
-    for header in COMPARED_HEADERS:
-        assert ours.headers.get(header) == sdk.headers.get(header), header
-    assert ours.headers["authorization"] == sdk.headers["authorization"]
+    sdk, ours = sent_both_ways(KEY, operation, call, ids, query, body, _reply(operation), **config)
+    assert_same_request(sdk, ours, operation, body, COMPARED_HEADERS)
     assert ("openai-beta" in ours.headers) == operation.path.startswith("/vector_stores")
 
 

@@ -54,15 +54,17 @@ def config_for(server: SandboxServer) -> ConnectionConfig:
 
 
 def call(
-    server: SandboxServer,
+    server: Any,
     operation_id: str,
     body: Any = None,
     query: dict[str, Any] | None = None,
     *,
     inputs: list[CallInput] | None = None,
+    env: dict[str, str] = ENV,
     **path_and_options: Any,
 ):
-    """Execute one operation with path values and options given as keywords."""
+    """Execute one operation with path values and options given as keywords, the key from
+    ``env`` (on the sandbox here; test_document_operations.py on its fake)."""
     operation = operations.by_id(operation_id)
     option_names = set(OperationOptions.__dataclass_fields__)
     options = {k: v for k, v in path_and_options.items() if k in option_names}
@@ -72,7 +74,7 @@ def call(
     return execute_operation(
         operation,
         inputs or [CallInput("Row0", settings)],
-        ApiClient.connect(config_for(server), environ=ENV),
+        ApiClient.connect(config_for(server), environ=env),
         options=OperationOptions(**options),
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -434,9 +435,19 @@ def request_values(op: Operation, port: Any, world: dict[str, str], stream: bool
     return values
 
 
-def _cases() -> list:
+def executed_as_declared(node: Any, port: Any, table: knext.Table) -> pd.DataFrame:
+    """The table execute() outputs for ``table``, as a frame, after checking that it has the
+    schema configure() declared for the table's schema."""
+    declared = configured(node, port, table.schema)
+    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
+    assert output.schema == declared
+    return output.to_pandas()
+
+
+def format_cases(family: Sequence[Operation]) -> list:
+    """One case per operation of ``family``, result format and include-headers switch."""
     cases = []
-    for op in NEW_OPERATIONS:
+    for op in family:
         for result_format in engine.result_formats(op):
             for headers in (False, True):
                 name = f"{op.operation_id}-{result_format.name}-{headers=}"
@@ -444,7 +455,7 @@ def _cases() -> list:
     return cases
 
 
-@pytest.mark.parametrize(("op", "result_format", "include_headers"), _cases())
+@pytest.mark.parametrize(("op", "result_format", "include_headers"), format_cases(NEW_OPERATIONS))
 def test_execute_outputs_what_configure_declared(
     sandbox, world, op: Operation, result_format: ResultFormat, include_headers: bool
 ) -> None:
@@ -512,10 +523,7 @@ def test_a_table_of_ids_sends_one_request_per_row_keeping_row_ids(sandbox, world
         thread_id_column="thread",
         result_format="STRUCTURED",
     )
-    declared = configured(node, port, table.schema)
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)
     assert list(result.index) == ["a", "b", "c"]
     assert result["id"].tolist() == [world["thread_id"], other, other]
 
@@ -535,10 +543,7 @@ def test_submit_tool_outputs_from_a_table_and_wait(sandbox, world) -> None:
         wait_for_completion=True,
         poll_interval=0.1,
     )
-    declared = configured(node, port, table.schema)
-    output, _ = node.execute(ExecutionContext(CREDENTIALS), port, table)
-    assert output.schema == declared
-    result = output.to_pandas()
+    result = executed_as_declared(node, port, table)
     assert list(result.index) == ["answer"]
     assert result["status"].tolist() == ["completed"]
     replies = call(port, "listMessages", {"thread_id": run["thread_id"]})["data"]

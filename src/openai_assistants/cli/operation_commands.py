@@ -26,6 +26,7 @@ from .terminal import say
 
 if TYPE_CHECKING:
     from ..client.exchange import ApiResponse
+    from ..engine.options import OperationOptions
 
 
 def run_operation(args: argparse.Namespace) -> int:
@@ -33,7 +34,6 @@ def run_operation(args: argparse.Namespace) -> int:
     from ..engine import execute as engine
     from ..engine.body_fields import table_inputs, with_fields
     from ..engine.inputs import column_cells, read_table_file
-    from ..engine.run_polling import WaitOptions
 
     operation = args.operation
     check_output_path(args.output)
@@ -69,18 +69,7 @@ def run_operation(args: argparse.Namespace) -> int:
         body=body,
         allow_unknown_fields=getattr(args, "allow_unknown_fields", False),
     )
-    wait = None
-    if getattr(args, "wait", False):
-        wait = WaitOptions(args.poll_interval, args.max_wait, args.cancel_run_on_interrupt)
-    options = engine.OperationOptions(
-        on_error=engine.ErrorHandling(args.on_error),
-        result_format=ResultFormat(args.format),
-        include_headers=args.include_headers,
-        wait=wait,
-        concurrency=args.concurrency,
-        all_pages=getattr(args, "all_pages", False),
-        max_items=getattr(args, "max_items", 1000),
-    )
+    options = call_options(args)
     config = engine_calls.connection_config(args)
     from_columns = [key for key in column_flags if key not in ("tool_call_id", "output")]
     if all(tool_columns):
@@ -115,7 +104,6 @@ def run_create_run(args: argparse.Namespace) -> int:
     from .. import operations
     from ..engine import execute as engine
     from ..engine.inputs import column_cells, read_table_file
-    from ..engine.run_polling import WaitOptions
 
     check_output_path(args.output)
     if (args.thread_id_column or args.body_column) and not args.input:
@@ -131,16 +119,7 @@ def run_create_run(args: argparse.Namespace) -> int:
     if not args.body_column:
         check_format_fits_body(ResultFormat(args.format), settings.body)
     config = engine_calls.connection_config(args)
-    wait = None
-    if args.wait:
-        wait = WaitOptions(args.poll_interval, args.max_wait, args.cancel_run_on_interrupt)
-    options = engine.OperationOptions(
-        on_error=engine.ErrorHandling(args.on_error),
-        result_format=ResultFormat(args.format),
-        include_headers=args.include_headers,
-        wait=wait,
-        concurrency=args.concurrency,
-    )
+    options = call_options(args)
     if args.input:
         table = read_table_file(args.input)
         columns = {"thread_id": args.thread_id_column, "body": args.body_column}
@@ -152,6 +131,27 @@ def run_create_run(args: argparse.Namespace) -> int:
     outcome = engine_calls.execute_operation(create_run, inputs, config, options, quiet=args.quiet)
     emit(outcome, args.output, bool(args.input), "runs were requested", "Runs created")
     return EXIT_OK
+
+
+def call_options(args: argparse.Namespace) -> OperationOptions:
+    """The options flags of every operation subcommand (create-run's included) as the
+    engine's options; flags a subcommand does not have (``--wait`` on an operation that
+    answers with no run, ``--all-pages`` where there are no pages) count as not given."""
+    from ..engine.options import ErrorHandling, OperationOptions
+    from ..engine.run_polling import WaitOptions
+
+    wait = None
+    if getattr(args, "wait", False):
+        wait = WaitOptions(args.poll_interval, args.max_wait, args.cancel_run_on_interrupt)
+    return OperationOptions(
+        on_error=ErrorHandling(args.on_error),
+        result_format=ResultFormat(args.format),
+        include_headers=args.include_headers,
+        wait=wait,
+        concurrency=args.concurrency,
+        all_pages=getattr(args, "all_pages", False),
+        max_items=getattr(args, "max_items", 1000),
+    )
 
 
 def emit(

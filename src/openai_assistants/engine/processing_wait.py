@@ -16,13 +16,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..client.cancellation import pause
 from ..client.connection import ConnectionConfig
 from ..client.exchange import ApiRequest, ApiResponse
 from ..client.response_checks import success_body_problem
 from ..errors import CancelledError, ResponseFormatError, RunWaitTimeoutError
 from ..operations.model import Operation
-from .run_polling import WaitOptions
+from .run_polling import WaitOptions, id_and_status, pause_before_poll
 
 if TYPE_CHECKING:
     from ..client.client import ApiClient
@@ -32,14 +31,7 @@ IN_PROGRESS = "in_progress"
 
 def processing_status(response: ApiResponse) -> tuple[str, str]:
     """(id, status) of the object answered; empty strings when the body has neither."""
-    body = response.json_or_none
-    if not isinstance(body, dict):
-        return "", ""
-    found_id, status = body.get("id"), body.get("status")
-    return (
-        found_id if isinstance(found_id, str) else "",
-        status if isinstance(status, str) else "",
-    )
+    return id_and_status(response.json_or_none)
 
 
 def poll_request(
@@ -86,11 +78,7 @@ def wait_until_processed(
                     "later.",
                     request=poll,
                 )
-            pause(
-                min(options.poll_interval, max(0.0, deadline - clock())),
-                client.is_canceled,
-                sleep,
-            )
+            pause_before_poll(options, deadline, client.is_canceled, clock, sleep)
             latest = client.send(poll)
             if not latest.ok:
                 return latest, poll

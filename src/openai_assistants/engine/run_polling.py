@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..client.cancellation import pause
+from ..client.cancellation import IsCanceled, pause
 from ..client.connection import ConnectionConfig
 from ..client.endpoints import request_headers
 from ..client.events import final_run
@@ -77,13 +77,31 @@ def run_status(response: ApiResponse) -> tuple[str, str]:
     """(run id, status) from a run object body, or from the last run event of a stream
     (whose text may not be kept); empty strings when it is neither."""
     run: Any = final_run(response.events) if response.events else response.json_or_none
-    if not isinstance(run, dict):
+    return id_and_status(run)
+
+
+def id_and_status(found: Any) -> tuple[str, str]:
+    """(id, status) of an object an answer holds (a run, a vector store, a file batch...);
+    an empty string for each that is missing or not text, both when it is no object."""
+    if not isinstance(found, dict):
         return "", ""
-    run_id, status = run.get("id"), run.get("status")
+    found_id, status = found.get("id"), found.get("status")
     return (
-        run_id if isinstance(run_id, str) else "",
+        found_id if isinstance(found_id, str) else "",
         status if isinstance(status, str) else "",
     )
+
+
+def pause_before_poll(
+    options: WaitOptions,
+    deadline: float,
+    is_canceled: IsCanceled | None,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> None:
+    """The poll interval before the next status read, cut short at the deadline (so the
+    wait ends on time) and by a cancel (raising CancelledError)."""
+    pause(min(options.poll_interval, max(0.0, deadline - clock())), is_canceled, sleep)
 
 
 def wait_for_run(
@@ -116,7 +134,7 @@ def wait_for_run(
                     "or check it later.",
                     request=get_run_request(config, thread_id, run_id),
                 )
-            pause(min(options.poll_interval, max(0.0, deadline - clock())), is_canceled, sleep)
+            pause_before_poll(options, deadline, is_canceled, clock, sleep)
             poll = get_run_request(config, thread_id, run_id)
             latest = client.send(poll)
             if not latest.ok:

@@ -25,10 +25,9 @@ import knime.extension as knext
 
 from openai_assistants.operations import Operation, by_id
 
-from ..errors import in_range
-from .node import OperationNode, api_node
+from .node import OperationNode, api_node, node_class
 from .options import code
-from .sections import SINCE_VERSION, copy_values_only, parameter_groups
+from .sections import SINCE_VERSION, copy_values_only, parameter_groups, wait_parameters
 from .table_input import check_column, chosen, input_table_connected, is_string_column, read_columns
 
 if TYPE_CHECKING:  # the engine loads when a node first runs, not when KNIME lists the nodes
@@ -132,33 +131,13 @@ def field_columns_group(operation: Operation) -> Any:
 
 def processing_wait_group() -> Any:
     """The Waiting section of the three creating nodes (the keys of Create Run's)."""
-    wait = knext.BoolParameter(
+    params = wait_parameters(
         "Wait until processing ends",
         "Read the created object again until its status is no longer `in_progress` "
         "(`completed`, `failed`, `cancelled`) and output it, as the SDK's `create_and_poll`.",
-        False,
-        since_version=SINCE_VERSION,
-    )
-    shown = (knext.OneOf(wait, [True]), knext.Effect.SHOW)
-    poll_interval = knext.DoubleParameter(
-        "Poll interval (seconds)",
         "Time between two status checks while waiting.",
-        1.0,
-        min_value=0.1,
-        is_advanced=True,
-        since_version=SINCE_VERSION,
-    ).rule(*shown)
-    max_wait = knext.DoubleParameter(
-        "Maximum wait (seconds)",
         "How long to wait before failing (processing goes on on the server).",
-        600.0,
-        min_value=1.0,
-        is_advanced=True,
-        since_version=SINCE_VERSION,
-    ).rule(*shown)
-    poll_interval.validator(in_range("Poll interval (seconds)", 0.1))
-    max_wait.validator(in_range("Maximum wait (seconds)", 1.0))
-    params = {"wait_for_completion": wait, "poll_interval": poll_interval, "max_wait": max_wait}
+    )
     doc = "Whether to wait until the files are processed, and how."
     return _group("Waiting", "ProcessingWaitSettings", doc, params)()
 
@@ -222,7 +201,7 @@ def document_groups(operation: Operation) -> dict[str, Any]:
 
 class DocumentNode(OperationNode):
     """configure() and execute() of the Files and Vector Stores nodes (OperationNode's, with
-    the field settings and the processing wait)."""
+    the field settings; OperationNode's call_options reads the processing wait)."""
 
     def field_values(self) -> dict[str, str]:
         if not self.operation.field_settings:
@@ -245,30 +224,6 @@ class DocumentNode(OperationNode):
                 found[name] = column
         return found
 
-    def call_options(self, with_table: bool = True) -> engine.OperationOptions:
-        if not self.operation.poll_operation:
-            return super().call_options(with_table)
-        calls = _engine_calls()
-        section = self.waiting
-        waiting = None
-        if section.wait_for_completion:
-            waiting = calls.Waiting(
-                poll_interval=float(section.poll_interval),
-                max_wait=float(section.max_wait),
-                cancel_run_on_cancel=False,  # no run: processing goes on on the server
-            )
-        result = self.result
-        extra: dict[str, Any] = {}
-        if with_table:
-            extra["concurrency"] = int(self._table_settings().concurrency)
-        return calls.call_options(
-            on_error=str(self.errors.error_handling),
-            result_format=str(result.result_format),
-            include_headers=bool(result.include_headers),
-            waiting=waiting,
-            **extra,
-        )
-
     def _inputs_from_table(
         self, calls: Any, table: knext.Table, settings: engine.CallSettings
     ) -> list[engine.CallInput]:
@@ -285,14 +240,8 @@ def document_node(
 
     def register(cls: type) -> type:
         operation = by_id(operation_id)
-        attrs = {
-            "__doc__": document_description(operation, cls.__doc__ or ""),
-            "__module__": cls.__module__,
-            "__qualname__": cls.__qualname__,
-            "operation": operation,
-            **document_groups(operation),
-        }
-        node_cls: Any = type(cls.__name__, (cls,), attrs)
+        doc = document_description(operation, cls.__doc__ or "")
+        node_cls = node_class(cls, operation, doc, document_groups(operation))
         keys = [code(name) for name in (*operation.path_parameters, *operation.column_settings)]
         table_text = "Optional: one request per row. " + (
             f"{', '.join(keys)} and the body can come from chosen columns"

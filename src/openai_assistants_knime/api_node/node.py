@@ -99,7 +99,11 @@ class OperationNode:
                 waiting = calls.Waiting(
                     poll_interval=float(section.poll_interval),
                     max_wait=float(section.max_wait),
-                    cancel_run_on_cancel=bool(section.cancel_run_on_cancel),
+                    # processing waits (a poll_operation) have no run to cancel: the
+                    # processing goes on on the server
+                    cancel_run_on_cancel=False
+                    if self.operation.poll_operation
+                    else bool(section.cancel_run_on_cancel),
                 )
         extra: dict[str, Any] = {}
         if self.operation.pages:  # a list with cursors (a search answers one page)
@@ -168,8 +172,14 @@ class OperationNode:
             exec_context.is_canceled,
             exec_context.set_progress,
         )
+        outcome = self.finish_outcome(outcome, inputs)
         report_warning(exec_context.set_warning, outcome.summary)
         return knime_table(outcome), configuration
+
+    def finish_outcome(self, outcome: Any, inputs: list[engine.CallInput]) -> Any:
+        """What a node does with the calls' outcome before it becomes the table (Get File
+        Content writes the files' bytes to its folder); every other node: nothing."""
+        return outcome
 
     def _inputs_from_table(
         self, calls: Any, table: knext.Table, settings: engine.CallSettings
@@ -196,14 +206,9 @@ def operation_node(
 
     def register(cls: type) -> type:
         operation = by_id(operation_id)
-        attrs = {
-            "__doc__": description(operation, cls.__doc__ or ""),
-            "__module__": cls.__module__,
-            "__qualname__": cls.__qualname__,
-            "operation": operation,
-            **parameter_groups(operation),
-        }
-        node_cls: Any = type(cls.__name__, (cls,), attrs)
+        node_cls = node_class(
+            cls, operation, description(operation, cls.__doc__ or ""), parameter_groups(operation)
+        )
         return api_node(
             operation.node_name,
             icon,
@@ -215,6 +220,19 @@ def operation_node(
         )(node_cls)
 
     return register
+
+
+def node_class(cls: type, operation: Operation, doc: str, groups: dict[str, Any]) -> Any:
+    """``cls`` made the node class of ``operation``: a subclass under the same name and
+    module (KNIME lists it by them) with the node description and the dialog sections."""
+    attrs = {
+        "__doc__": doc,
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "operation": operation,
+        **groups,
+    }
+    return type(cls.__name__, (cls,), attrs)
 
 
 def api_node(

@@ -228,19 +228,15 @@ def errors_group(options: type[knext.EnumParameterOptions] = ErrorHandlingOption
     )()
 
 
-def waiting_group(output: str = "output the final run.") -> Any:
-    """The Waiting section; ``output`` ends the description of its switch."""
-    wait = knext.BoolParameter(
-        "Wait until the run ends",
-        "Poll the run until it is completed, failed, cancelled, expired or incomplete (or "
-        f"requires action) and {output}",
-        False,
-        since_version=SINCE_VERSION,
-    )
+def wait_parameters(label: str, text: str, poll_text: str, max_wait_text: str) -> dict[str, Any]:
+    """The switch, poll interval and maximum wait of a Waiting section (a run's, or the
+    processing of vector-store files): the same keys, defaults and bounds, their own texts.
+    The interval and maximum wait show only when the switch is on."""
+    wait = knext.BoolParameter(label, text, False, since_version=SINCE_VERSION)
     shown = (knext.OneOf(wait, [True]), knext.Effect.SHOW)
     poll_interval = knext.DoubleParameter(
         "Poll interval (seconds)",
-        "Time between two status checks while waiting for the run.",
+        poll_text,
         1.0,
         min_value=0.1,
         is_advanced=True,
@@ -248,7 +244,7 @@ def waiting_group(output: str = "output the final run.") -> Any:
     ).rule(*shown)
     max_wait = knext.DoubleParameter(
         "Maximum wait (seconds)",
-        "How long to wait for the run to end before failing (the run goes on on the server).",
+        max_wait_text,
         600.0,
         min_value=1.0,
         is_advanced=True,
@@ -256,6 +252,19 @@ def waiting_group(output: str = "output the final run.") -> Any:
     ).rule(*shown)
     poll_interval.validator(in_range("Poll interval (seconds)", 0.1))
     max_wait.validator(in_range("Maximum wait (seconds)", 1.0))
+    return {"wait_for_completion": wait, "poll_interval": poll_interval, "max_wait": max_wait}
+
+
+def waiting_group(output: str = "output the final run.") -> Any:
+    """The Waiting section; ``output`` ends the description of its switch."""
+    params = wait_parameters(
+        "Wait until the run ends",
+        "Poll the run until it is completed, failed, cancelled, expired or incomplete (or "
+        f"requires action) and {output}",
+        "Time between two status checks while waiting for the run.",
+        "How long to wait for the run to end before failing (the run goes on on the server).",
+    )
+    shown = (knext.OneOf(params["wait_for_completion"], [True]), knext.Effect.SHOW)
     cancel = knext.BoolParameter(
         "Cancel the run when the node is cancelled",
         "When you cancel the node while it waits, also cancel the run on the server.",
@@ -263,12 +272,7 @@ def waiting_group(output: str = "output the final run.") -> Any:
         is_advanced=True,
         since_version=SINCE_VERSION,
     ).rule(*shown)
-    params = {
-        "wait_for_completion": wait,
-        "poll_interval": poll_interval,
-        "max_wait": max_wait,
-        "cancel_run_on_cancel": cancel,
-    }
+    params["cancel_run_on_cancel"] = cancel
     return _group(
         "Waiting", "WaitSettings", "Whether to wait for the run to end, and how.", params
     )()

@@ -63,12 +63,18 @@ def input_table_connected(context: knext.DialogCreationContext) -> bool:
     return len(specs) > 1 and specs[1] is not None
 
 
-def check_column(schema: knext.Schema, column: str, setting: str, json_too: bool) -> None:
-    """The chosen column exists and holds what the setting needs."""
+def require_column(schema: knext.Schema, column: str, setting: str) -> None:
+    """The column chosen in ``setting`` is in the input table (a changed upstream node may
+    have removed or renamed it)."""
     if column not in schema.column_names:
         raise InvalidSettingsError(
             f"The input table has no column '{column}'. Choose another column.", setting=setting
         )
+
+
+def check_column(schema: knext.Schema, column: str, setting: str, json_too: bool) -> None:
+    """The chosen column exists and holds what the setting needs."""
+    require_column(schema, column, setting)
     if json_too:
         if not holds_json_text(schema[column]):
             raise InvalidSettingsError(

@@ -7,11 +7,9 @@ from typing import Any
 import knime.extension as knext
 
 from ..api_node.documents import DocumentNode, document_node
-from ..api_node.table_output import knime_schema, knime_table
-from ..configuration.credentials import key_lookup
-from ..configuration.port import OpenAIConfigurationPortObject, OpenAIConfigurationSpec
+from ..api_node.table_output import knime_schema
+from ..configuration.port import OpenAIConfigurationSpec
 from ..errors import settings_errors_as_invalid_parameters
-from ..reporting import report_start, report_warning
 
 ICON = "icons/file.png"
 
@@ -75,31 +73,10 @@ class GetFileContentNode(DocumentNode):
         options = self.call_options(with_table=table_schema is not None)
         return knime_schema(calls.saved_columns(self.operation, options)), spec
 
-    def execute(
-        self,
-        exec_context: knext.ExecutionContext,
-        configuration: OpenAIConfigurationPortObject,
-        table: knext.Table | None = None,
-    ) -> tuple[Any, OpenAIConfigurationPortObject]:
+    def finish_outcome(self, outcome: Any, inputs: list[Any]) -> Any:
+        """With a folder, each file's bytes written there (the ``saved_to`` column)."""
+        if not self._folder():
+            return outcome
         from ..api_node import engine_calls as calls  # the engine: when a node first runs
 
-        settings = self.call_settings()
-        if table is None:
-            inputs = calls.single_input(settings)
-        else:
-            inputs = self._inputs_from_table(calls, table, settings)
-        report_start(exec_context.set_progress, self.progress_message(len(inputs)))
-        connection = configuration.spec.connection
-        outcome = calls.execute(
-            self.operation,
-            inputs,
-            connection,
-            self.call_options(with_table=table is not None),
-            key_lookup(exec_context, connection),
-            exec_context.is_canceled,
-            exec_context.set_progress,
-        )
-        if self._folder():
-            outcome = calls.save_contents(outcome, inputs, self._folder())
-        report_warning(exec_context.set_warning, outcome.summary)
-        return knime_table(outcome), configuration
+        return calls.save_contents(outcome, inputs, self._folder())

@@ -19,7 +19,13 @@ from openai_assistants.operations.choices import (
     PROMPTER_RESPONSE_COLUMN,
 )
 
-from ..api_node.table_input import chosen, holds_json_text, is_json_column, is_string_column
+from ..api_node.table_input import (
+    chosen,
+    holds_json_text,
+    is_json_column,
+    is_string_column,
+    require_column,
+)
 from ..api_node.table_output import knime_schema
 from ..category import openai_assistants_category
 from ..configuration.credentials import key_lookup
@@ -371,9 +377,6 @@ def _texts(data: Any, column: str | None, count: int) -> list[str | None]:
 
 
 def _check_column(schema: knext.Schema, name: str, setting: str, fits: Any, kind: str) -> None:
-    if name not in schema.column_names:
-        raise InvalidSettingsError(
-            f"The input table has no column '{name}'. Choose another column.", setting=setting
-        )
+    require_column(schema, name, setting)
     if not fits(schema[name]):
         raise InvalidSettingsError(f"The column '{name}' must be a {kind} column.", setting=setting)
