@@ -116,12 +116,6 @@ def run_demo(args: argparse.Namespace) -> int:
     say(f"Run {result.run_id}: {' -> '.join(result.statuses)}", out)
     say(f"Final status: {result.statuses[-1]}", out)
     say(f"Assistant: {result.reply}", out)
-    if result.answers is not None:
-        from .table_output import format_table
-
-        say("Assistant Prompter output table: the questions' table, 'Response' appended:", out)
-        shown = result.answers.select(["<RowID>", "question", "topic", "Response", "status"])
-        out.write(format_table(shown))
     document = result.document
     if document is not None:
         say("Answers from a document (file_search):", out)
@@ -135,6 +129,12 @@ def run_demo(args: argparse.Namespace) -> int:
             say("Cited: nothing (the reply names no search result)", out)
         if document.passage:
             say(f"Passage found: {document.passage}", out)
+    if result.answers is not None:  # last: the one-node workflow's table
+        from .table_output import format_table
+
+        say("Assistant Prompter output table: the questions' table, 'Response' appended:", out)
+        shown = result.answers.select(["<RowID>", "question", "topic", "Response", "status"])
+        out.write(format_table(shown))
     return EXIT_OK
 
 
