@@ -505,6 +505,14 @@ def test_truncated_stream_fault_ends_the_stream_without_done(client, server):
     cut = client.post(f"/threads/{thread['id']}/runs", json=body)
     assert cut.status_code == 200 and "[DONE]" not in cut.text
     assert parse_events(cut.text)[0][0] == "thread.run.created"
+    # the cut stream's run goes on on the server: the thread takes a new run once it ended
+    run_id = json.loads(parse_events(cut.text)[0][1])["id"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status = client.get(f"/threads/{thread['id']}/runs/{run_id}").json()["status"]
+        if status not in ("queued", "in_progress", "cancelling"):
+            break
+        time.sleep(0.02)
     whole = client.post(f"/threads/{thread['id']}/runs", json=body)
     assert parse_events(whole.text)[-1] == ("done", "[DONE]")
 
