@@ -353,6 +353,7 @@ def test_truncated_stream_exits_1_and_complete_stream_exits_0(target, capsys):
     target.server.set_faults(Faults(truncated_stream=1))
     code, _, err = run_cli(capsys, target.args(body=body))
     assert code == 1 and "ended before 'data: [DONE]'" in err
+    target.thread_id = target.new_thread()  # the cut stream's run may still go on on its thread
     code, out, err = run_cli(capsys, target.args(body=body))
     assert code == 0, err
     assert "event: thread.run.completed" in out and out.rstrip().endswith("data: [DONE]")
