@@ -10,8 +10,8 @@ Layers, each replaceable, each importing only the ones listed after it:
 - :mod:`.body_check` (every body against its operation's schema from the package);
 - :mod:`.runs` (the run executor: lifecycle, turns, steps, tools, stream events);
 - :mod:`.validation` (request bodies read as the API reads them, :class:`RequestError`),
-  :mod:`.store` (storage behind the :class:`~.store.Store` interface; SQLite here, one
-  owner per database file) and :mod:`.backends` (where answers come from); these three
-  import nothing of the server but :mod:`.redaction` (keys cut out of answers and logs),
-  which imports nothing.
+  :mod:`.store` (storage behind the :class:`~.store.Store` interface: SQLite, one owner
+  per database file, or PostgreSQL shared by several servers) and :mod:`.backends` (where
+  answers come from); these three import nothing of the server but :mod:`.redaction`
+  (keys cut out of answers and logs), which imports nothing.
 """

@@ -1,11 +1,12 @@
 """The API's operations over HTTP, one module per resource as the API groups them.
 
-:mod:`.assistants`, :mod:`.threads`, :mod:`.messages`, :mod:`.runs` (runs and run steps);
+:mod:`.assistants`, :mod:`.threads`, :mod:`.messages`, :mod:`.runs` (runs and run steps),
+:mod:`.files` and :mod:`.vector_stores` (their files, batches and search);
 each lists its :data:`OPERATIONS` (method, path below ``/v1``, handler). A handler is
 ``async (ApiContext, Request) -> Response``. :mod:`.http` holds what every route shares
 (OpenAI's error shape, JSON answers, bodies, list queries); :mod:`.event_stream` how a run
-answers (the run, or server-sent events). A new resource (files, vector stores) is a new
-module here, added to :data:`OPERATIONS` below.
+answers (the run, or server-sent events). A new resource is a new module here, added to
+:data:`OPERATIONS` below.
 
 May import :mod:`..runs`, :mod:`..store`, :mod:`..validation` and the package's operation
 data; never :mod:`..app` or :mod:`..cli`.
