@@ -23,7 +23,6 @@ As the API defines them:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,10 +111,7 @@ class Turns:
         budget = prompt_budget(context, completion_left, prompt_left)
         auto = (run.get("truncation_strategy") or {}).get("type", "auto") == "auto"
         for attempt in range(FIT_ATTEMPTS):
-            # a long thread (or a message of many parts) is read and fitted off the event
-            # loop: the other clients' requests and streams go on meanwhile
-            prompt = await asyncio.to_thread(
-                model_request,
+            prompt = model_request(
                 self.store,
                 self.backend,
                 run,
