@@ -19,6 +19,7 @@ from ..retrieval.chunking import parse_chunking_strategy
 from ..retrieval.errors import InvalidParameterError
 from ..retrieval.filters import check_filter
 from ..retrieval.library import BATCH, STORE, Library
+from ..retrieval.query_rewrite import rewrite as rewrite_query
 from ..runs import new_id
 from ..validation import RequestError
 from .files import existing_file, library
@@ -346,7 +347,8 @@ async def list_file_batch_files(api: ApiContext, request: Request) -> Response:
 
 
 def search_request(body: Any) -> dict[str, Any]:
-    """A checked search body: queries, max_num_results, filters, threshold, ranker."""
+    """A checked search body: queries (rewritten when ``rewrite_query`` asks), max_num_results,
+    filters, threshold, ranker."""
     body = v.object_body(
         body, frozenset({"query", "max_num_results", "filters", "ranking_options", "rewrite_query"})
     )
@@ -384,6 +386,8 @@ def search_request(body: Any) -> dict[str, Any]:
         except InvalidParameterError as exc:
             raise invalid(exc) from None
     options = ranking_options(body.get("ranking_options"))
+    if rewrite:  # a keyword query for the lexical ranking (retrieval.query_rewrite)
+        queries = [rewrite_query(query) for query in queries]
     return {"queries": queries, "max_num_results": limit, "filters": filters, **options}
 
 

@@ -183,21 +183,88 @@ def public_step(step: dict[str, Any], include: list[str] | tuple[str, ...]) -> d
 def citations(text: str, sources: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``file_citation`` annotations of the markers in a reply that name a result the
     run's searches returned (by ``n:m``, else by file name); other markers stay plain text."""
-    by_name = {}
+    by_name = _by_name(sources)
+    found = (_citation(match, 0, sources, by_name) for match in MARKER.finditer(text))
+    return [annotation for annotation in found if annotation is not None]
+
+
+class StreamedCitations:
+    """The citations of a reply while its text streams in: each ``file_citation`` as soon as
+    the delta that completes its marker arrives, with indices into the whole reply.
+
+    A marker may come cut across several deltas, so text that may still become a marker
+    (``【0:``, ``【0:0†harb`` at the end of what has arrived) is held back and sent with the
+    delta that completes it, as the hosted API sends a marker's text with its annotation;
+    anything else goes out at once. A marker that never ends is released after
+    :data:`HELD_AT_MOST` characters (its annotation, if it ends after all, still comes with
+    its last piece). The markers found are those :func:`citations` finds in the whole text (a
+    marker complete in the text so far is one in any longer text), so the streamed
+    annotations equal the finished message's.
+    """
+
+    HELD_AT_MOST = 512  # characters of a possible marker held back at most
+
+    def __init__(self, sources: dict[str, Any]) -> None:
+        self.sources = sources
+        self._by_name = _by_name(sources)
+        self._tail = ""  # the text from where the next marker may start
+        self._offset = 0  # where _tail starts in the whole text
+        self._unsent = ""  # text received but held back
+        self.count = 0  # annotations made so far
+
+    def feed(self, piece: str) -> tuple[str, list[dict[str, Any]]]:
+        """The text to send now and the annotations it completes (each with its ``index``,
+        its place among the reply's annotations, as a message delta numbers them)."""
+        self._unsent += piece
+        if not self.sources:  # nothing to cite: no text waits
+            return self._send(len(self._unsent)), []
+        self._tail += piece
+        annotations = []
+        scanned = 0
+        for match in MARKER.finditer(self._tail):
+            scanned = match.end()
+            annotation = _citation(match, self._offset, self.sources, self._by_name)
+            if annotation is not None:
+                annotations.append({"index": self.count, **annotation})
+                self.count += 1
+        pending = _PARTIAL_MARKER.search(self._tail, scanned)
+        start = pending.start() if pending is not None else len(self._tail)
+        self._offset += start
+        self._tail = self._tail[start:]
+        held = len(self._tail) if len(self._tail) <= self.HELD_AT_MOST else 0
+        return self._send(max(0, len(self._unsent) - held)), annotations
+
+    def flush(self) -> str:
+        """What is still held back, once the reply is complete."""
+        return self._send(len(self._unsent))
+
+    def _send(self, size: int) -> str:
+        sent, self._unsent = self._unsent[:size], self._unsent[size:]
+        return sent
+
+
+# the end of a text that a marker may start: 【, 【12, 【1:, 【1:2, 【1:2†name…
+_PARTIAL_MARKER = re.compile(r"【(?:\d+(?::(?:\d+(?:†[^】]*)?)?)?)?\Z")
+
+
+def _by_name(sources: dict[str, Any]) -> dict[str, Any]:
+    by_name: dict[str, Any] = {}
     for source in sources.values():
         by_name.setdefault(source["filename"], source)
-    annotations = []
-    for match in MARKER.finditer(text):
-        source = sources.get(f"{match.group(1)}:{match.group(2)}") or by_name.get(match.group(3))
-        if source is None:
-            continue
-        annotations.append(
-            {
-                "type": "file_citation",
-                "text": match.group(0),
-                "start_index": match.start(),
-                "end_index": match.end(),
-                "file_citation": {"file_id": source["file_id"]},
-            }
-        )
-    return annotations
+    return by_name
+
+
+def _citation(
+    match: re.Match[str], offset: int, sources: dict[str, Any], by_name: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The annotation of one marker (at ``offset`` + its place), None if it names no result."""
+    source = sources.get(f"{match.group(1)}:{match.group(2)}") or by_name.get(match.group(3))
+    if source is None:
+        return None
+    return {
+        "type": "file_citation",
+        "text": match.group(0),
+        "start_index": offset + match.start(),
+        "end_index": offset + match.end(),
+        "file_citation": {"file_id": source["file_id"]},
+    }

@@ -69,6 +69,8 @@ class Answer:
     finish: str | None = None
     search_step: dict[str, Any] | None = None
     started: bool = False  # the endpoint began to answer (no more retries then)
+    citing: file_search.StreamedCitations | None = None  # the reply's markers as they come
+    streamed: bool = False  # a text delta was sent
 
 
 class Turns:
@@ -196,14 +198,36 @@ class Turns:
                 answer.usage = chunk
             elif isinstance(chunk, Finish):
                 answer.finish = chunk.reason
+        if answer.citing is not None:  # the end of the text: nothing can complete a marker
+            self._text_delta(run, answer, answer.citing.flush())
 
     def _text(self, run: dict[str, Any], answer: Answer, text: str) -> None:
+        """A piece of the reply, streamed as a ``thread.message.delta``; a citation marker
+        it completes comes with its ``file_citation`` annotation (see
+        :class:`file_search.StreamedCitations`)."""
         if answer.message is None:
             answer.message_step, answer.message = self._start_message(run)
-        part: dict[str, Any] = {"value": text}
-        if not answer.text:
-            part["annotations"] = []
+        if answer.citing is None:  # the sources this reply can cite: the earlier searches'
+            sources = {}
+            if file_search.search_tool(run) is not None:
+                sources = load_transcript(self.store, run["id"]).get("sources") or {}
+            answer.citing = file_search.StreamedCitations(sources)
         answer.text.append(text)
+        self._text_delta(run, answer, *answer.citing.feed(text))
+
+    def _text_delta(
+        self,
+        run: dict[str, Any],
+        answer: Answer,
+        text: str,
+        annotations: list[dict[str, Any]] | None = None,
+    ) -> None:
+        if answer.message is None or not (text or annotations):
+            return
+        part: dict[str, Any] = {"value": text}
+        if annotations or not answer.streamed:
+            part["annotations"] = annotations or []
+        answer.streamed = True
         self.listeners.emit(
             run["id"],
             "thread.message.delta",
@@ -306,9 +330,11 @@ class Turns:
             answer.message_step, answer.message = self._start_message(run)
         if answer.message is not None and answer.message_step is not None:
             content = [text_part("".join(answer.text))]
-            if transcript.get("sources"):
+            if answer.citing is not None and answer.citing.sources:
+                # the sources the reply was streamed with (not this turn's new search results,
+                # which the model had not seen), so the message has the streamed annotations
                 content[0]["text"]["annotations"] = file_search.citations(
-                    content[0]["text"]["value"], transcript["sources"]
+                    content[0]["text"]["value"], answer.citing.sources
                 )
             if cut_off:
                 message = self._save(
