@@ -105,12 +105,14 @@ class PostgresChunkIndex:
             with conn.transaction():
                 conn.execute(f"SET LOCAL statement_timeout = {INGEST_TIMEOUT_MS}")
                 _remove(conn, vector_store_id, file_id)
-                with conn.cursor() as cursor:
-                    with cursor.copy(
+                with (
+                    conn.cursor() as cursor,
+                    cursor.copy(
                         "COPY chunks (vector_store_id, file_id, seq, text) FROM STDIN"
-                    ) as copy:
-                        for seq, chunk in enumerate(chunks):
-                            copy.write_row((vector_store_id, file_id, seq, _clean(chunk)))
+                    ) as copy,
+                ):
+                    for seq, chunk in enumerate(chunks):
+                        copy.write_row((vector_store_id, file_id, seq, _clean(chunk)))
                 conn.execute(
                     "INSERT INTO chunk_documents (vector_store_id, file_id, text) "
                     "VALUES (%s, %s, %s)",
