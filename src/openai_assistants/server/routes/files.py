@@ -61,11 +61,11 @@ async def create_file(api: ApiContext, request: Request) -> Response:
             request.stream(), request.headers.get("content-type", ""), writer.write
         )
         fields = _upload_fields(form.fields)
-    except TooLarge:
-        raise too_large(lib.max_file_bytes) from None
         committed = writer.commit()
         if inspect.isawaitable(committed):  # the bytes go to the database in a worker thread
             await committed
+    except TooLarge:
+        raise too_large(lib.max_file_bytes) from None
     except BaseException:
         writer.discard()
         raise
