@@ -228,3 +228,38 @@ def test_ingestion_leases_leave_live_files_alone_and_take_over_dead_ones(db) -> 
     assert other.orphans() == ["vs_1:file-b"]
     assert other.take_over("vs_1:file-b") and not other.take_over("vs_1:file-a")
     assert live.renew(["vs_1:file-a", "vs_1:file-b"]) == {"vs_1:file-a"}
+
+
+def test_hybrid_search_with_embeddings_in_pgvector(db) -> None:
+    from test_retrieval_embeddings import endpoint
+
+    from openai_assistants.server.retrieval.embeddings import Embedder
+
+    async def scenario() -> None:
+        embedder = Embedder("http://model.test/v1", "embed-1", transport=endpoint([]))
+        library = Library.beside(db, embedder=embedder)
+        library.create_vector_store("vs_1", [], ChunkingStrategy())
+        texts = {
+            "file-a": "The ferry leaves at noon from the pier.",
+            "file-b": "A loaf needs flour and an oven.",
+            "file-c": "The pole star points north.",
+        }
+        for file_id, text in texts.items():
+            writer = library.blobs.writer(file_id, 10_000)
+            writer.write(text.encode())
+            await writer.commit()
+            db.insert(FILE, {"id": file_id, "object": "file", "filename": f"{file_id}.txt"})
+            library.add_file("vs_1", {"id": file_id}, ChunkingStrategy(100, 0), None)
+        await library.wait_idle()
+        assert count(db, "chunk_vectors") == 3
+        # "ship" is in no chunk (and the other words are stop words or absent): only the
+        # embeddings find the ferry
+        assert await library.search(["vs_1"], ["which ship goes"], ranker="none") == []
+        results = await library.search(["vs_1"], ["which ship goes"])
+        assert results[0]["file_id"] == "file-a"
+        assert all(0 <= r["score"] <= 1 for r in results)
+        library.delete_vector_store("vs_1")
+        assert count(db, "chunk_vectors") == 0
+        await library.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
