@@ -320,9 +320,7 @@ class Library:
         """Set the store's (and the batch's) ``file_counts``, ``usage_bytes`` and ``status``."""
         vector_store = self.store.get(STORE, vector_store_id)
         if vector_store is not None:
-            items = self.store.all(STORE_FILE, thread_id=vector_store_id)
-            vector_store["file_counts"] = _counts(items)
-            vector_store["usage_bytes"] = sum(item.get("usage_bytes", 0) for item in items)
+            vector_store["file_counts"], vector_store["usage_bytes"] = self._tally(vector_store_id)
             if vector_store["status"] != "expired":
                 busy = vector_store["file_counts"]["in_progress"]
                 vector_store["status"] = "in_progress" if busy else "completed"
@@ -330,11 +328,21 @@ class Library:
         if batch_id is not None:
             batch = self.store.get(BATCH, batch_id)
             if batch is not None:
-                items = self.store.all(STORE_FILE, thread_id=vector_store_id, run_id=batch_id)
-                batch["file_counts"] = counts = _counts(items)
+                batch["file_counts"] = counts = self._tally(vector_store_id, batch_id)[0]
                 if batch["status"] == "in_progress" and not counts["in_progress"]:
                     batch["status"] = "cancelled" if counts["cancelled"] else "completed"
                 self.store.update(BATCH, batch)
+
+    def _tally(
+        self, vector_store_id: str, batch_id: str | None = None
+    ) -> tuple[dict[str, int], int]:
+        """The store's (or batch's) files by status, and their ``usage_bytes``."""
+        if self.leases is not None:  # PostgreSQL: counted by the database
+            from .postgres_ingest import tally
+
+            return tally(self.store, vector_store_id, batch_id)
+        items = self.store.all(STORE_FILE, thread_id=vector_store_id, run_id=batch_id)
+        return _counts(items), sum(item.get("usage_bytes", 0) for item in items)
 
     # ingestion
 

@@ -86,3 +86,25 @@ _ORPHANED = (
     "(owner IS NOT NULL AND lease_until < now()) OR "
     "(owner IS NULL AND touched_at < now() - make_interval(secs => %s))"
 )
+
+
+def tally(db: Any, vector_store_id: str, batch_id: str | None = None) -> tuple[dict[str, int], int]:
+    """A store's (or one batch's) files counted by status, and their ``usage_bytes``, by the
+    database (one aggregate, not every file's document read back after each file)."""
+    sql = (
+        "SELECT status, count(*), coalesce(sum((data->>'usage_bytes')::bigint), 0) "
+        "FROM objects WHERE kind = %s AND thread_id = %s"
+    )
+    args: tuple[Any, ...] = (KIND, vector_store_id)
+    if batch_id is not None:
+        sql, args = sql + " AND run_id = %s", (*args, batch_id)
+    rows = db.execute(sql + " GROUP BY status", args, write=False)
+    counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0}
+    total = usage = 0
+    for status, number, used in rows:
+        if status in counts:
+            counts[status] += number
+        total += number
+        usage += int(used)
+    counts["total"] = total
+    return counts, usage
