@@ -294,7 +294,10 @@ def _library(args: argparse.Namespace, store: Any) -> Any:
             raise ServeUsageError(f"--model-base-url: {exc}") from None
     try:
         return Library.beside(
-            store, embedder=embedder, max_file_bytes=int(args.max_file_mib * 1024 * 1024)
+            store,
+            embedder=embedder,
+            max_file_bytes=int(args.max_file_mib * 1024 * 1024),
+            lease_seconds=args.lease_seconds,
         )
     except OSError as exc:
         raise ServeUsageError(f"--db {args.db}: cannot keep files beside it: {exc}") from None

@@ -138,6 +138,8 @@ class ChunkIndex:
     file is indexed without holding up the server's event loop for longer than one insert.
     """
 
+    supports_vectors = True  # embeddings are kept beside the chunks (searched with numpy)
+
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         """``read_only``: open an existing index file without writing to it (the object
         store beside it could not be opened for writing, so nothing new can be ingested)."""

@@ -13,12 +13,18 @@ Removing or cancelling a file does not interrupt its task: the task finds the fi
 ``cancelled`` when it ends and takes its chunks out again.
 Nothing here raises for a bad file; an unexpected failure is a ``server_error`` on that file.
 After a restart, files still ``in_progress`` are ingested again.
+
+On PostgreSQL (several instances on one database) bytes and chunks are in the database too
+(:mod:`.postgres_blobs`, :mod:`.postgres_index`), and each ingestion is held with a lease
+(:mod:`.postgres_ingest`): a starting instance ingests again only files no live instance holds,
+and a running one takes over the files of an instance that died.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -37,6 +43,9 @@ from .index import ChunkIndex, Hit
 log = logging.getLogger("openai_assistants.server")
 
 INGEST_WORKERS = 2
+# tests only: seconds each ingestion waits first, so an instance can be killed while it ingests
+TEST_INGEST_DELAY_ENV = "OPENAI_ASSISTANTS_TEST_INGEST_DELAY"
+WAIT_ELSEWHERE_SECONDS = 120.0  # a run waits at most this long for another instance's ingestion
 FILE, STORE, STORE_FILE, BATCH = "file", "vector_store", "vector_store_file", "file_batch"
 FINAL = ("completed", "failed", "cancelled")
 
@@ -61,20 +70,42 @@ class Library:
         embedder: Embedder | None = None,
         clock: Callable[[], float] = time.time,
         max_file_bytes: int = 512 * 1024 * 1024,
+        leases: Any = None,
     ) -> None:
+        """``leases``: an :class:`.postgres_ingest.IngestLeases` when several instances share
+        the database (PostgreSQL)."""
         self.store = store
-        self.blobs = blobs or BlobStore()
-        self.index = index or ChunkIndex()
+        self.blobs: Any = blobs or BlobStore()
+        self.index: Any = index or ChunkIndex()
         self.embedder = embedder
+        self.leases = leases
+        self._lease_task: asyncio.Task[None] | None = None
         self.max_file_bytes = max_file_bytes
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._workers: asyncio.Semaphore | None = None
 
     @classmethod
-    def beside(cls, store: Any, **options: Any) -> Library:
+    def beside(cls, store: Any, *, lease_seconds: float = 30.0, **options: Any) -> Library:
         """A library kept beside the object store's database file (``<db>-files/``: the bytes
-        and ``index.sqlite``), or in memory when the object store is."""
+        and ``index.sqlite``), in the same PostgreSQL database (``lease_seconds``: how long an
+        ingesting instance may be silent before another takes over), or in memory when the
+        object store is."""
+        from ..store.postgres import PostgresStore
+
+        if isinstance(store, PostgresStore):
+            from .postgres_blobs import PostgresBlobStore
+            from .postgres_index import PostgresChunkIndex
+            from .postgres_ingest import IngestLeases
+
+            index = PostgresChunkIndex(store)
+            if options.get("embedder") is not None and not index.supports_vectors:
+                log.warning(
+                    "the database has no pgvector extension (CREATE EXTENSION vector, as a "
+                    "superuser): search is lexical only, --embedding-model is not used"
+                )
+            leases = IngestLeases(store, lease_seconds=lease_seconds)
+            return cls(store, PostgresBlobStore(store), index, leases=leases, **options)
         path = getattr(store, "path", None)
         if path is None:
             return cls(store, **options)
@@ -289,9 +320,7 @@ class Library:
         """Set the store's (and the batch's) ``file_counts``, ``usage_bytes`` and ``status``."""
         vector_store = self.store.get(STORE, vector_store_id)
         if vector_store is not None:
-            items = self.store.all(STORE_FILE, thread_id=vector_store_id)
-            vector_store["file_counts"] = _counts(items)
-            vector_store["usage_bytes"] = sum(item.get("usage_bytes", 0) for item in items)
+            vector_store["file_counts"], vector_store["usage_bytes"] = self._tally(vector_store_id)
             if vector_store["status"] != "expired":
                 busy = vector_store["file_counts"]["in_progress"]
                 vector_store["status"] = "in_progress" if busy else "completed"
@@ -299,28 +328,77 @@ class Library:
         if batch_id is not None:
             batch = self.store.get(BATCH, batch_id)
             if batch is not None:
-                items = self.store.all(STORE_FILE, thread_id=vector_store_id, run_id=batch_id)
-                batch["file_counts"] = counts = _counts(items)
+                batch["file_counts"] = counts = self._tally(vector_store_id, batch_id)[0]
                 if batch["status"] == "in_progress" and not counts["in_progress"]:
                     batch["status"] = "cancelled" if counts["cancelled"] else "completed"
                 self.store.update(BATCH, batch)
 
+    def _tally(
+        self, vector_store_id: str, batch_id: str | None = None
+    ) -> tuple[dict[str, int], int]:
+        """The store's (or batch's) files by status, and their ``usage_bytes``."""
+        if self.leases is not None:  # PostgreSQL: counted by the database
+            from .postgres_ingest import tally
+
+            return tally(self.store, vector_store_id, batch_id)
+        items = self.store.all(STORE_FILE, thread_id=vector_store_id, run_id=batch_id)
+        return _counts(items), sum(item.get("usage_bytes", 0) for item in items)
+
     # ingestion
 
-    def _start(self, vector_store_id: str, file_id: str) -> None:
+    def _start(self, vector_store_id: str, file_id: str, *, claimed: bool = False) -> None:
         key = store_file_key(vector_store_id, file_id)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop (e.g. a recovery outside a server): ingested when resumed
+        if key in self._tasks:
+            return
+        if self.leases is not None and not claimed and not self.leases.claim(key):
+            return  # a live instance ingests it
         self._tasks[key] = loop.create_task(self._ingest(vector_store_id, file_id))
 
     def resume(self) -> int:
-        """Ingest again what a previous server left ``in_progress``; how many files."""
+        """Ingest again what a previous server left ``in_progress``; how many files.
+
+        With leases: only files no live instance holds; then, every third of a lease, renew
+        this instance's leases and take over the files of instances that died."""
+        if self.leases is not None:
+            swept = self.blobs.sweep() + self.index.sweep()
+            if swept:
+                log.warning("removed %d orphaned file part(s) and chunk(s)", swept)
+            taken = self._take_over()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return taken
+            if self._lease_task is None:
+                self._lease_task = loop.create_task(self._lease_loop(), name="ingest-leases")
+            return taken
         pending = self.store.all(STORE_FILE, statuses=("in_progress",))
         for item in pending:
             self._start(item["vector_store_id"], _file_id(item))
         return len(pending)
+
+    def _take_over(self) -> int:
+        taken = 0
+        for key in self.leases.orphans():
+            if key not in self._tasks and self.leases.take_over(key):
+                vector_store_id, _, file_id = key.partition(":")
+                self._start(vector_store_id, file_id, claimed=True)
+                taken += 1
+        return taken
+
+    async def _lease_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.leases.renew_every)
+            try:
+                await asyncio.to_thread(self.leases.renew, list(self._tasks))
+                self._take_over()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database is away: try again next time
+                log.warning("ingestion leases not renewed: %s", exc)
 
     async def wait_idle(self) -> None:
         """Until every ingestion started so far has ended (tests, shutdown)."""
@@ -329,19 +407,43 @@ class Library:
 
     async def wait_ready(self, vector_store_ids: Sequence[str]) -> None:
         """Until these stores' files in ingestion are done (a run searches what the thread's
-        messages just attached, as the API's runs wait for them)."""
+        messages just attached, as the API's runs wait for them); with leases also those
+        another instance ingests (for at most :data:`WAIT_ELSEWHERE_SECONDS`)."""
         prefixes = tuple(store_file_key(store_id, "") for store_id in vector_store_ids)
         while True:
             pending = [task for key, task in self._tasks.items() if key.startswith(prefixes)]
             if not pending:
-                return
+                break
             await asyncio.gather(*pending, return_exceptions=True)
+        if self.leases is None:
+            return
+        deadline = time.monotonic() + WAIT_ELSEWHERE_SECONDS
+        while time.monotonic() < deadline and any(
+            self.store.all(STORE_FILE, thread_id=store_id, statuses=("in_progress",))
+            for store_id in vector_store_ids
+        ):
+            await asyncio.sleep(0.2)
+
+    @property
+    def _uses_vectors(self) -> bool:
+        return self.embedder is not None and getattr(self.index, "supports_vectors", True)
 
     async def stop(self) -> None:
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
+        held = list(self._tasks)
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
         self._tasks.clear()
+        if self.leases is not None:  # another instance takes them over after a lease
+            for key in held:
+                try:
+                    self.leases.release(key)
+                except Exception as exc:
+                    log.warning("ingestion lease of %s not released: %s", key, exc)
         if self.embedder is not None:
             await self.embedder.aclose()
         self.index.close()
@@ -351,6 +453,9 @@ class Library:
         try:
             if self._workers is None:
                 self._workers = asyncio.Semaphore(INGEST_WORKERS)
+            delay = os.environ.get(TEST_INGEST_DELAY_ENV)
+            if delay:
+                await asyncio.sleep(float(delay))
             async with self._workers:
                 usage, error = await self._ingest_file(vector_store_id, file_id)
             entry = self.store.get(STORE_FILE, key)
@@ -367,6 +472,11 @@ class Library:
         finally:
             if self._tasks.get(key) is asyncio.current_task():
                 del self._tasks[key]
+                if self.leases is not None and not _stopping():
+                    try:
+                        await asyncio.to_thread(self.leases.release, key)
+                    except Exception as exc:
+                        log.warning("ingestion lease of %s not released: %s", key, exc)
 
     async def _ingest_file(
         self, vector_store_id: str, file_id: str
@@ -384,9 +494,11 @@ class Library:
             chunk_ids, chunks, usage = await asyncio.to_thread(
                 self._index_file, vector_store_id, file, strategy
             )
-            if self.embedder is not None and chunks:
+            if self._uses_vectors and chunks:
+                assert self.embedder is not None
                 vectors = await self.embedder.embed(chunks)
-                self.index.set_vectors(
+                await asyncio.to_thread(
+                    self.index.set_vectors,
                     vector_store_id,
                     [(i, pack(v)) for i, v in zip(chunk_ids, vectors, strict=True)],
                 )
@@ -443,7 +555,7 @@ class Library:
             hits = await asyncio.to_thread(
                 self.index.search, vector_store_ids, query, limit=max_num_results, file_ids=allowed
             )
-            if self.embedder is not None and ranker != "none" and hits is not None:
+            if self._uses_vectors and ranker != "none" and hits is not None:
                 hits = await self._hybrid(vector_store_ids, query, hits, max_num_results, allowed)
             for hit in hits:
                 if hit.chunk_id not in best or best[hit.chunk_id].score < hit.score:
@@ -487,6 +599,12 @@ class Library:
             [[hit.chunk_id for hit in lexical], [hit.chunk_id for hit in semantic]]
         )
         return [_with_score(by_id[chunk_id], score) for chunk_id, score in fused]
+
+
+def _stopping() -> bool:
+    """Whether the current task is being cancelled (the server stops: no more database work)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _with_score(hit: Hit, score: float) -> Hit:

@@ -7,10 +7,13 @@ Deleting a file takes it out of every vector store it is in (chunks and index en
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from ..retrieval.blobs import TooLarge
 from ..retrieval.library import FILE, Library, new_file_id
@@ -58,12 +61,14 @@ async def create_file(api: ApiContext, request: Request) -> Response:
             request.stream(), request.headers.get("content-type", ""), writer.write
         )
         fields = _upload_fields(form.fields)
+        committed = writer.commit()
+        if inspect.isawaitable(committed):  # the bytes go to the database in a worker thread
+            await committed
     except TooLarge:
         raise too_large(lib.max_file_bytes) from None
     except BaseException:
         writer.discard()
         raise
-    writer.commit()
     now = lib.now()
     expires_at = None
     if fields.get("seconds") is not None:
@@ -163,16 +168,45 @@ async def retrieve_file(api: ApiContext, request: Request) -> Response:
 async def delete_file(api: ApiContext, request: Request) -> Response:
     file_id = request.path_params["file_id"]
     existing_file(api, file_id)
-    library(api).delete_file(file_id)
+    lib = library(api)
+    if hasattr(lib.blobs, "read_part"):  # in the database: a large file's parts take a while
+        await asyncio.to_thread(lib.delete_file, file_id)
+    else:
+        lib.delete_file(file_id)
     return json_response(200, {"id": file_id, "object": "file", "deleted": True})
 
 
 async def download_file(api: ApiContext, request: Request) -> Response:
     file = existing_file(api, request.path_params["file_id"])
-    data = library(api).blobs.read(file["id"])
+    blobs = library(api).blobs
+    if hasattr(blobs, "read_part"):  # in the database: sent part by part, never whole
+        return await _streamed(blobs, file)
+    data = blobs.read(file["id"])
     if data is None:
         raise file_not_found(file["id"])
     return Response(data, 200, headers=response_headers(), media_type="application/octet-stream")
+
+
+async def _streamed(blobs: Any, file: dict[str, Any]) -> Response:
+    """The file's bytes read part by part, each part in a worker thread."""
+    file_id = file["id"]
+    parts = await asyncio.to_thread(blobs.parts, file_id)
+    if parts is None:
+        raise file_not_found(file_id)
+    first = await asyncio.to_thread(blobs.read_part, file_id, 0) if parts else b""
+    if first is None:
+        raise file_not_found(file_id)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first
+        for part in range(1, parts):
+            data = await asyncio.to_thread(blobs.read_part, file_id, part)
+            if data is None:  # deleted meanwhile: the answer ends short of Content-Length
+                return
+            yield data
+
+    headers = {**response_headers(), "content-length": str(file.get("bytes", 0))}
+    return StreamingResponse(body(), 200, headers=headers, media_type="application/octet-stream")
 
 
 OPERATIONS = (

@@ -9,7 +9,7 @@ files; this one does the one job the route needs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -65,7 +65,7 @@ def _part_headers(raw: bytes) -> tuple[str | None, str | None, str | None]:
 async def read_form(
     chunks: AsyncIterator[bytes],
     content_type: str,
-    file_sink: Callable[[bytes], None],
+    file_sink: Callable[[bytes], Awaitable[None] | None],
     file_field: str = "file",
 ) -> Form:
     """Parse the stream; the bytes of ``file_field`` go to ``file_sink``, the rest in the form."""
@@ -120,7 +120,9 @@ async def read_form(
                     buffer = buffer[at:]
                 if current == file_field:
                     if ready:
-                        file_sink(bytes(ready))
+                        pending = file_sink(bytes(ready))
+                        if pending is not None:  # the sink writes in a worker thread
+                            await pending
                 else:
                     value += ready
                     if len(value) > MAX_FIELD_BYTES:

