@@ -346,3 +346,26 @@ def test_cancel_while_reading_a_slow_body_stops_within_a_second() -> None:
         with pytest.raises(CancelledError):
             create_run(server.base_url, is_canceled=lambda: time.monotonic() > cancel_at)
         assert time.monotonic() - cancel_at < 1.0
+
+
+def test_a_connection_closed_by_another_thread_as_a_request_starts_is_retried(monkeypatch):
+    # httpcore's pool closes a connection it found expired outside its lock: another thread
+    # may have just taken that connection for its request (a race seen as a stray
+    # "OSError: [Errno 9] Bad file descriptor"). Nothing was sent: it is sent again.
+    write = watched_io.WatchedStream.write
+    closed_under: list[int] = []
+
+    def closed_by_the_pool_first(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not closed_under:  # the pool's clean-up in the other thread wins the race
+            closed_under.append(1)
+            self.close()
+        write(self, buffer, timeout)
+
+    with StubServer() as server:
+        server.reply(OK, OK)
+        create_run(server.base_url)  # a kept-alive connection in the pool
+        monkeypatch.setattr(watched_io.WatchedStream, "write", closed_by_the_pool_first)
+        outcome = create_run(server.base_url)
+    assert closed_under == [1]
+    assert outcome.rows[0].response.status == 200
+    assert len(server.received) == 2  # the first request, and the second sent once

@@ -192,6 +192,31 @@ def test_run_duration_zero_completes_on_first_look(client):
     assert client.get(f"/threads/{thread['id']}/runs/{run['id']}").json()["status"] == "completed"
 
 
+def test_run_duration_zero_completes_on_first_look_also_when_its_prompt_takes_long(
+    client, monkeypatch
+):
+    # the prompt is built on a worker thread (other clients go on meanwhile); the run's
+    # creation is answered once the run has ended, however long that took
+    from openai_assistants.server.runs import turn
+
+    build = turn.model_request
+
+    def slow_build(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(turn, "model_request", slow_build)
+    thread = make_thread(client, "slowly")
+    run = client.post(
+        f"/threads/{thread['id']}/runs", json={"assistant_id": make_assistant(client)["id"]}
+    ).json()
+    runs = client.get(f"/threads/{thread['id']}/runs").json()["data"]
+    assert [r["status"] for r in runs if r["id"] == run["id"]] == ["completed"]
+    reply = client.get(f"/threads/{thread['id']}/messages").json()["data"][0]
+    assert reply["run_id"] == run["id"] and reply["status"] == "completed"
+    assert reply["content"][0]["text"]["value"] == "Echo: slowly"
+
+
 def test_cancel_turns_an_active_run_cancelled_and_refuses_twice():
     with (
         start_sandbox(run_duration=30) as server,

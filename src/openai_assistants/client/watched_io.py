@@ -119,8 +119,12 @@ class WatchedStream(httpcore.NetworkStream):
         limit = _limit(timeout)
         view = memoryview(buffer)
         while view:
-            sock.settimeout(watch.step(limit, httpcore.WriteTimeout))
+            step = watch.step(limit, httpcore.WriteTimeout)
             try:
+                # settimeout too: httpcore's pool may close this connection from another
+                # thread (found expired just as this exchange took it); that is a write
+                # error, which httpcore and the retry handle, not a stray OSError (EBADF)
+                sock.settimeout(step)
                 sent = sock.send(view[:WRITE_CHUNK])
             except (TimeoutError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
                 continue

@@ -46,7 +46,7 @@ def _resolve_resources(api: ApiContext, fields: dict[str, Any], *, creating: boo
 
 
 async def list_assistants(api: ApiContext, request: Request) -> Response:
-    return page_response(api, request, "assistant")
+    return await page_response(api, request, "assistant")
 
 
 async def get_assistant(api: ApiContext, request: Request) -> Response:

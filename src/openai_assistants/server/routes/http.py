@@ -206,9 +206,21 @@ def list_payload(page: Page) -> dict[str, Any]:
     }
 
 
-def page_response(api: ApiContext, request: Request, kind: str, **where: str | None) -> Response:
-    """The list answer of a list operation."""
-    return json_response(200, list_payload(page(api.store, request, kind, **where)))
+async def page_response(
+    api: ApiContext, request: Request, kind: str, **where: str | None
+) -> Response:
+    """The list answer of a list operation, read and encoded on a worker thread."""
+    return await json_response_from_worker(
+        lambda: list_payload(page(api.store, request, kind, **where))
+    )
+
+
+async def json_response_from_worker(read: Callable[[], Any], status: int = 200) -> Response:
+    """The JSON answer of what ``read`` returns, read (from the store) and encoded on a worker
+    thread: a message of many parts, or a page of long messages, is megabytes of JSON, which
+    the store decodes and the pretty printer (pure Python) encodes for up to a second; other
+    clients go on meanwhile. ``read`` must only read: it runs beside the event loop."""
+    return await asyncio.to_thread(lambda: json_response(status, read()))
 
 
 def deleted_payload(object_id: str, kind: str) -> dict[str, Any]:

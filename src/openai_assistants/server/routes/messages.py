@@ -10,7 +10,15 @@ from starlette.responses import Response
 
 from .. import validation as v
 from ..validation import NotFoundError, RequestError
-from .http import ApiContext, Operation, deleted_payload, json_response, page_response, read_body
+from .http import (
+    ApiContext,
+    Operation,
+    deleted_payload,
+    json_response,
+    json_response_from_worker,
+    page_response,
+    read_body,
+)
 
 
 async def create_message(api: ApiContext, request: Request) -> Response:
@@ -27,18 +35,18 @@ async def create_message(api: ApiContext, request: Request) -> Response:
             param="thread_id",
         )
     message = api.engine.add_message(thread_id, role, content, attachments, metadata)
-    return json_response(200, message)
+    return await json_response_from_worker(lambda: message)
 
 
 async def list_messages(api: ApiContext, request: Request) -> Response:
     thread_id = request.path_params["thread_id"]
     api.engine.thread(thread_id)
     run_id = request.query_params.get("run_id") or None
-    return page_response(api, request, "message", thread_id=thread_id, run_id=run_id)
+    return await page_response(api, request, "message", thread_id=thread_id, run_id=run_id)
 
 
 async def get_message(api: ApiContext, request: Request) -> Response:
-    return json_response(200, thread_message(api, request))
+    return await json_response_from_worker(lambda: thread_message(api, request))
 
 
 async def modify_message(api: ApiContext, request: Request) -> Response:
@@ -50,7 +58,7 @@ async def modify_message(api: ApiContext, request: Request) -> Response:
         message = api.store.get("message", message["id"])
     if message is None:
         raise NotFoundError("message", request.path_params["message_id"])
-    return json_response(200, message)
+    return await json_response_from_worker(lambda: message)
 
 
 async def delete_message(api: ApiContext, request: Request) -> Response:

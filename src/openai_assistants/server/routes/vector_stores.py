@@ -144,7 +144,7 @@ async def create_vector_store(api: ApiContext, request: Request) -> Response:
 
 async def list_vector_stores(api: ApiContext, request: Request) -> Response:
     library(api)
-    return page_response(api, request, STORE)
+    return await page_response(api, request, STORE)
 
 
 async def get_vector_store(api: ApiContext, request: Request) -> Response:

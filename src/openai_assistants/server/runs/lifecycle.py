@@ -54,6 +54,7 @@ STOPPED_MESSAGE = (
     "Create a new run on the thread."
 )
 SETTLE_TURNS = 20  # event-loop turns a new run waits for a ready run of its thread
+INSTANT_RUN_WAIT = 10.0  # seconds a request waits for an instant (echo, no duration) run's end
 LEASE_LOST_MESSAGE = (
     "The server executing this run stopped (its lease ran out); the run did not finish. "
     "Create a new run on the thread."
@@ -408,27 +409,37 @@ class Engine:
     async def settle(self, thread_id: str) -> None:
         """Let a run that needs no outside answer (echo with no duration) finish first.
 
-        A thread runs one run at a time; a run whose task is ready but has not had its turn
-        on the event loop yet would otherwise refuse the next run for no visible reason.
+        A thread runs one run at a time; a run whose task is ready but has not ended yet
+        would otherwise refuse the next run (or message) for no visible reason.
         """
-        for _ in range(SETTLE_TURNS):
-            active = self.active_run(thread_id)
-            task = self._tasks.get(active["id"]) if active is not None else None
-            if task is None or task.done():
-                return
-            await asyncio.sleep(0)
+        active = self.active_run(thread_id)
+        if active is not None:
+            await self._let_end(active["id"])
 
     async def finish_if_instant(self, run_id: str) -> None:
         """With a backend that answers at once (echo without duration), let the run end
-        before its creation is answered: the next look sees it completed, and its work is
-        not left to compete with the client that is already reading the answer."""
-        if not getattr(self.backend, "instant", False):
+        before its creation is answered: the first look (Get Run, List Runs, List Messages)
+        sees it completed, and its work is not left to compete with the client that is
+        already reading the answer."""
+        if getattr(self.backend, "instant", False):
+            await self._let_end(run_id)
+
+    async def _let_end(self, run_id: str) -> None:
+        """Wait for the run's task here to end: with an instant backend until it has
+        (bounded by :data:`INSTANT_RUN_WAIT`), else a few event-loop turns (a run that is
+        ready to end does). Only this request waits: the run's heavy parts (its prompt, a
+        long answer) run on worker threads or give the event loop back as they go, so other
+        clients are served meanwhile."""
+        task = self._tasks.get(run_id)
+        if task is None or task.done():
+            return
+        if getattr(self.backend, "instant", False):
+            await asyncio.wait({task}, timeout=INSTANT_RUN_WAIT)  # the run goes on after it
             return
         for _ in range(SETTLE_TURNS):
-            task = self._tasks.get(run_id)
-            if task is None or task.done():
-                return
             await asyncio.sleep(0)
+            if task.done():
+                return
 
     def active_run(self, thread_id: str) -> dict[str, Any] | None:
         for run in self.store.all("run", thread_id=thread_id, statuses=tuple(ACTIVE)):

@@ -23,6 +23,7 @@ As the API defines them:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ from .context_fit import prompt_budget, smaller_budget
 from .events import Listeners
 from .model_request import model_request
 from .objects import add_message, new_id
+from .pacing import Pacer
 from .steps import add_usage, new_step, usage_of
 from .tools import load_transcript, save_transcript, tool_calls_step_details
 
@@ -113,7 +115,10 @@ class Turns:
         budget = prompt_budget(context, completion_left, prompt_left)
         auto = (run.get("truncation_strategy") or {}).get("type", "auto") == "auto"
         for attempt in range(FIT_ATTEMPTS):
-            prompt = model_request(
+            # read and fitted on a worker thread (a long thread, a message of many parts):
+            # the other clients' requests and streams go on meanwhile
+            prompt = await asyncio.to_thread(
+                model_request,
                 self.store,
                 self.backend,
                 run,
@@ -180,7 +185,9 @@ class Turns:
     async def _read(self, run: dict[str, Any], request: ModelRequest, answer: Answer) -> None:
         """The model's answer as it arrives, streamed to the run's listeners."""
         single = run.get("parallel_tool_calls") is False
+        pacer = Pacer()
         async for chunk in self.backend.respond(request):
+            await pacer.pause()  # a long answer that arrives at once holds no other client
             answer.started = True
             if isinstance(chunk, TextDelta):
                 self._text(run, answer, chunk.text)
