@@ -360,3 +360,23 @@ def test_fusion_rewards_agreement_and_stays_in_0_1() -> None:
     assert fused[-1][0] in ("c", "d")
     assert reciprocal_rank_fusion([["x"], ["x"]]) == [("x", 1.0)]
     assert all(0 < score <= 1 for _, score in fused)
+
+
+def test_a_run_prompt_shows_an_expired_image_as_missing_and_leaves_deleting_it_to_the_loop():
+    """The prompt is built on a worker thread: it must not delete (and recount stores) there."""
+    from openai_assistants.server.retrieval.library import FILE, Library
+    from openai_assistants.server.runs.model_request import image_file_part
+    from openai_assistants.server.store.sqlite import SqliteStore
+
+    clock = [1000.0]
+    library = Library(SqliteStore(), clock=lambda: clock[0])
+    library.store.insert(
+        FILE,
+        {"id": "file-img", "object": "file", "bytes": 3, "filename": "a.png", "expires_at": 1500},
+    )
+    clock[0] = 2000.0
+    shown = image_file_part({"file_id": "file-img"}, library)
+    assert shown == {"type": "text", "text": "[image file file-img not available]"}
+    assert library.store.get(FILE, "file-img") is not None  # not deleted from the worker
+    assert library.file("file-img") is None  # the next request on the loop deletes it
+    assert library.store.get(FILE, "file-img") is None

@@ -125,10 +125,20 @@ class Library:
 
     def file(self, file_id: str) -> dict[str, Any] | None:
         found = self.store.get(FILE, file_id)
-        if found is not None and found.get("expires_at") and found["expires_at"] <= self.now():
+        if found is not None and self._expired(found):
             self.delete_file(file_id)
             return None
         return found
+
+    def readable_file(self, file_id: str) -> dict[str, Any] | None:
+        """The file unless it is gone or expired, without deleting an expired one: for
+        readers on a worker thread (a run's prompt), where deleting would recount vector
+        stores beside the event loop's own writes; the next request on the loop deletes it."""
+        found = self.store.get(FILE, file_id)
+        return None if found is None or self._expired(found) else found
+
+    def _expired(self, file: dict[str, Any]) -> bool:
+        return bool(file.get("expires_at")) and file["expires_at"] <= self.now()
 
     def delete_file(self, file_id: str) -> bool:
         """Delete a file's object and bytes, and take it out of every vector store."""

@@ -136,7 +136,8 @@ def image_file_part(image: dict[str, Any], library: Any) -> dict[str, Any]:
     """An ``image_file`` as the model sees it: the stored file as a ``data:`` URL, or a note
     that says why not (deleted, too large, not an image) so the model is not left guessing."""
     file_id = image.get("file_id")
-    file = library.file(file_id) if library is not None and isinstance(file_id, str) else None
+    readable = library is not None and isinstance(file_id, str)
+    file = library.readable_file(file_id) if readable else None
     if file is None:
         return {"type": "text", "text": f"[image file {file_id} not available]"}
     kind = _image_type(file)
