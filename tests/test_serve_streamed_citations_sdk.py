@@ -18,6 +18,8 @@ from openai.types.beta.threads import Message, TextDelta
 from openai.types.beta.threads import Text as SnapshotText
 from test_serve_files_sdk import HARBOUR, RECIPES, run, serving, upload
 
+from openai_assistants.server.backends import TextDelta as ChunkText
+from openai_assistants.server.backends import ToolCallDelta, Usage
 from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -145,5 +147,73 @@ def test_markers_cut_across_model_chunks_are_cited_in_the_delta_that_completes_t
             assert [d.annotations[0].index for d in carrying] == [0, 1]
             grown = [len(s.annotations) for s in handler.snapshots]
             assert grown == sorted(grown) and grown[-1] == 2
+
+    run(scenario)
+
+
+class _SearchThenTextThenCall:
+    """A model that searches, then writes text ending in what may still become a marker and
+    calls a function in the same answer (as Chat Completions models do)."""
+
+    queue_delay = 0.0
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def respond(self, request: Any) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            yield ToolCallDelta(
+                index=0, id="call_s", name="file_search", arguments='{"queries": ["keeper"]}'
+            )
+        else:
+            yield ChunkText("Ada Quill 【0:0†harbour.txt】, let me check 【0")
+            yield ToolCallDelta(index=0, id="call_f", name="lookup", arguments='{"q": 1}')
+        yield Usage(5, 5)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_text_held_as_a_possible_marker_comes_before_a_tool_call_of_the_same_answer() -> None:
+    class Ordered(Collecting):
+        def __init__(self) -> None:
+            super().__init__()
+            self.order: list[str] = []
+
+        async def on_text_delta(self, delta: TextDelta, snapshot: SnapshotText) -> None:
+            await super().on_text_delta(delta, snapshot)
+            self.order.append(f"text {delta.value}")
+
+        async def on_tool_call_created(self, tool_call: Any) -> None:
+            self.order.append(f"call {tool_call.type}")
+
+    async def scenario() -> None:
+        async with serving(backend=_SearchThenTextThenCall()) as (client, _):
+            harbour = await upload(client, "harbour.txt", HARBOUR)
+            store = await client.vector_stores.create(file_ids=[harbour.id])
+            beta = client.beta
+            assistant = await beta.assistants.create(
+                model="m",
+                tools=[
+                    {"type": "file_search"},
+                    {"type": "function", "function": {"name": "lookup", "parameters": {}}},
+                ],
+                tool_resources={"file_search": {"vector_store_ids": [store.id]}},
+            )
+            thread = await beta.threads.create(messages=[{"role": "user", "content": "who?"}])
+            handler = Ordered()
+            async with beta.threads.runs.stream(
+                thread_id=thread.id, assistant_id=assistant.id, event_handler=handler
+            ) as stream:
+                texts = [text async for text in stream.text_deltas]
+                final_run = await stream.get_final_run()
+            assert final_run.status == "requires_action"
+            stored = (await beta.threads.messages.list(thread.id)).data[0]
+            _assert_snapshot_is_the_message(handler, texts, stored)
+            assert "".join(texts) == "Ada Quill 【0:0†harbour.txt】, let me check 【0"
+            assert len(stored.content[0].text.annotations) == 1
+            # the whole text is out before the function call starts, as the API streams it
+            assert handler.order[-1] == "call function", handler.order
 
     run(scenario)

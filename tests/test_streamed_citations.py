@@ -8,6 +8,7 @@ add up to exactly what the finished message says (``citations`` over the whole t
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 from hypothesis import given, settings
@@ -111,3 +112,42 @@ def test_streamed_text_and_annotations_equal_the_finished_messages(
         for annotation in made:  # each comes with the piece that ends its marker
             assert before < annotation["end_index"] <= sent
             assert text[annotation["start_index"] : annotation["end_index"]] == annotation["text"]
+
+
+class _HoldingLittle(StreamedCitations):
+    HELD_AT_MOST = 6  # so that random texts release markers that have not ended yet
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(_ALPHABET, max_size=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=12),
+)
+def test_released_markers_still_add_up_to_the_finished_message(
+    parts: list[str], cuts: list[int]
+) -> None:
+    text = "".join(parts)
+    bounds = sorted({0, len(text), *(c for c in cuts if c < len(text))})
+    citing = _HoldingLittle(SOURCES)
+    deltas = [citing.feed(text[a:b]) for a, b in itertools.pairwise(bounds)]
+    deltas.append((citing.flush(), []))
+    assert "".join(t for t, _ in deltas) == text
+    streamed = [a for _, annotations in deltas for a in annotations]
+    assert [a["index"] for a in streamed] == list(range(len(streamed)))
+    assert _without_index(streamed) == citations(text, SOURCES)
+
+
+def test_a_long_reply_after_a_marker_that_never_ends_takes_linear_time() -> None:
+    """A model that writes one malformed marker (``]`` for ``】``) and then a long answer: each
+    piece must not rescan (or copy) everything since the marker began; that was quadratic,
+    seconds of the event loop for a long answer (7.5 s for 64,000 characters)."""
+    pieces = ["See 【0:0†harbour.txt] and then "] + ["word "] * 40_000  # 200,000 characters
+    citing = StreamedCitations(SOURCES)
+    started = time.perf_counter()
+    sent = [citing.feed(piece)[0] for piece in pieces]
+    sent.append(citing.flush())
+    elapsed = time.perf_counter() - started
+    assert "".join(sent) == "".join(pieces)
+    assert elapsed < 1.0, f"{elapsed:.2f} s for 200,000 characters"
+    _, (annotation,) = citing.feed("】")  # it may still end, and is cited then
+    assert annotation["start_index"] == 4

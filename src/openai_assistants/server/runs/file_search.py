@@ -210,6 +210,9 @@ class StreamedCitations:
         self._tail = ""  # the text from where the next marker may start
         self._offset = 0  # where _tail starts in the whole text
         self._unsent = ""  # text received but held back
+        self._naming = False  # _tail is a marker's start up to its name (【1:2†name…)
+        self._named: list[str] = []  # pieces of that name not yet joined to _tail
+        self._named_size = 0
         self.count = 0  # annotations made so far
 
     def feed(self, piece: str) -> tuple[str, list[dict[str, Any]]]:
@@ -218,7 +221,17 @@ class StreamedCitations:
         self._unsent += piece
         if not self.sources:  # nothing to cite: no text waits
             return self._send(len(self._unsent)), []
-        self._tail += piece
+        if self._naming and "】" not in piece:
+            # the name goes on (it may hold anything but 】) and nothing can end it: no scan
+            # and no copy, so a marker that never ends costs each piece its own length, not
+            # the whole tail's (a long reply after one malformed marker)
+            self._named.append(piece)
+            self._named_size += len(piece)
+            size = len(self._tail) + self._named_size
+            held = size if size <= self.HELD_AT_MOST else 0
+            return self._send(max(0, len(self._unsent) - held)), []
+        self._tail += "".join(self._named) + piece
+        self._named, self._named_size = [], 0
         annotations = []
         scanned = 0
         for match in MARKER.finditer(self._tail):
@@ -231,6 +244,7 @@ class StreamedCitations:
         start = pending.start() if pending is not None else len(self._tail)
         self._offset += start
         self._tail = self._tail[start:]
+        self._naming = pending is not None and "†" in self._tail
         held = len(self._tail) if len(self._tail) <= self.HELD_AT_MOST else 0
         return self._send(max(0, len(self._unsent) - held)), annotations
 

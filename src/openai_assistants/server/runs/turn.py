@@ -192,6 +192,10 @@ class Turns:
             if isinstance(chunk, TextDelta):
                 self._text(run, answer, chunk.text)
             elif isinstance(chunk, ToolCallDelta):
+                if answer.citing is not None:  # the text ends where the calls begin: what
+                    # was held as a possible marker comes before the calls' steps, as the
+                    # API streams it (a later piece of text would still be cited)
+                    self._text_delta(run, answer, answer.citing.flush())
                 known = chunk.index in answer.calls or chunk.index in answer.searches
                 if single and (answer.calls or answer.searches) and not known:
                     continue  # parallel_tool_calls false: the first call only
