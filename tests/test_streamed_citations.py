@@ -151,3 +151,16 @@ def test_a_long_reply_after_a_marker_that_never_ends_takes_linear_time() -> None
     assert elapsed < 1.0, f"{elapsed:.2f} s for 200,000 characters"
     _, (annotation,) = citing.feed("】")  # it may still end, and is cited then
     assert annotation["start_index"] == 4
+
+
+def test_a_malformed_marker_does_not_swallow_the_next_one() -> None:
+    """A name holds no 【: ``【0:0†x] … 【0:0†harbour.txt】`` cites only the second marker."""
+    text = "Seen in 【0:1†recipes.md] and in 【0:0†harbour.txt】."
+    (cited,) = citations(text, SOURCES)
+    assert cited["text"] == "【0:0†harbour.txt】"
+    assert cited["file_citation"] == {"file_id": "file-harbour"}
+    assert text[cited["start_index"] : cited["end_index"]] == cited["text"]
+    pieces = ["Seen in 【0:1†rec", "ipes.md] and", " in 【0:0†harbour", ".txt】."]
+    deltas = _stream(pieces)
+    assert "".join(t for t, _ in deltas) == text
+    assert _without_index([a for _, made in deltas for a in made]) == [cited]

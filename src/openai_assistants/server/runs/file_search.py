@@ -22,7 +22,7 @@ TOOL_NAME = "file_search"
 MAX_SEARCHES = 5  # file_search calls a run makes at most; then the model must answer
 DEFAULT_MAX_RESULTS = 20  # the API's default for gpt-4* models
 CONTENT_INCLUDE = "step_details.tool_calls[*].file_search.results[*].content"
-MARKER = re.compile(r"【(\d+):(\d+)†([^】]*)】")
+MARKER = re.compile(r"【(\d+):(\d+)†([^【】]*)】")  # a name holds no 【: one marker each
 CITE_NOTE = (
     "You can search the user's files with the file_search tool. Each result it returns starts "
     "with a source marker such as 【0:0†notes.txt】. When your answer uses a result, cite it "
@@ -221,8 +221,8 @@ class StreamedCitations:
         self._unsent += piece
         if not self.sources:  # nothing to cite: no text waits
             return self._send(len(self._unsent)), []
-        if self._naming and "】" not in piece:
-            # the name goes on (it may hold anything but 】) and nothing can end it: no scan
+        if self._naming and "】" not in piece and "【" not in piece:
+            # the name goes on (it may hold anything but 【 and 】) and nothing ends it: no scan
             # and no copy, so a marker that never ends costs each piece its own length, not
             # the whole tail's (a long reply after one malformed marker)
             self._named.append(piece)
@@ -258,7 +258,7 @@ class StreamedCitations:
 
 
 # the end of a text that a marker may start: 【, 【12, 【1:, 【1:2, 【1:2†name…
-_PARTIAL_MARKER = re.compile(r"【(?:\d+(?::(?:\d+(?:†[^】]*)?)?)?)?\Z")
+_PARTIAL_MARKER = re.compile(r"【(?:\d+(?::(?:\d+(?:†[^【】]*)?)?)?)?\Z")
 
 
 def _by_name(sources: dict[str, Any]) -> dict[str, Any]:
