@@ -22,6 +22,7 @@ from fake_chat_completions import Calls, Fail, FakeChatCompletions, Text
 from openai import AsyncAssistantEventHandler
 
 from openai_assistants.server.app import create_app
+from openai_assistants.server.backends import TextDelta
 from openai_assistants.server.backends.chat_completions import ChatCompletionsBackend
 from openai_assistants.server.backends.echo import EchoBackend
 from openai_assistants.server.runs import Engine
@@ -586,5 +587,44 @@ def test_a_stopping_server_refuses_new_runs_with_503_and_fails_the_running_ones(
             with pytest.raises(openai.InternalServerError) as refused:
                 await client.beta.threads.runs.create(thread_id=other.id, assistant_id=assistant.id)
             assert refused.value.status_code == 503 and "shutting down" in refused.value.message
+
+    run(scenario)
+
+
+class _StallingModel:
+    """Says a first piece of its reply, then waits forever (until the run is cancelled)."""
+
+    queue_delay = 0.0
+
+    def __init__(self) -> None:
+        self.spoke = asyncio.Event()
+
+    async def aclose(self) -> None:
+        pass
+
+    async def respond(self, request: Any) -> Any:
+        yield TextDelta("Once upon ")
+        self.spoke.set()  # the first piece has been taken (and sent to the run's clients)
+        await asyncio.Event().wait()
+
+
+def test_a_reply_cancelled_while_it_streams_keeps_the_text_its_clients_were_sent():
+    model = _StallingModel()
+
+    async def scenario() -> None:
+        async with serving(backend=model) as (client, engine):
+            assistant, thread = await assistant_and_thread(client)
+            started = await client.beta.threads.runs.create(
+                thread_id=thread.id, assistant_id=assistant.id
+            )
+            await asyncio.wait_for(model.spoke.wait(), 5)
+            await client.beta.threads.runs.cancel(run_id=started.id, thread_id=thread.id)
+            final = await client.beta.threads.runs.poll(started.id, thread_id=thread.id, **POLL)
+            assert final.status == "cancelled"
+            reply = (await client.beta.threads.messages.list(thread_id=thread.id)).data[0]
+            assert reply.role == "assistant" and reply.status == "incomplete"
+            assert reply.incomplete_details.reason == "run_cancelled"
+            assert reply.content[0].text.value == "Once upon "
+            assert engine.active_tasks == 0
 
     run(scenario)

@@ -24,6 +24,7 @@ As the API defines them:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ from ..backends import (
     ToolCallDelta,
     Usage,
 )
-from ..store import Store
+from ..store import StorageError, Store
 from ..validation import text_part
 from . import file_search
 from .context_fit import prompt_budget, smaller_budget
@@ -49,6 +50,7 @@ from .steps import add_usage, new_step, usage_of
 from .tools import load_transcript, save_transcript, tool_calls_step_details
 
 # a step's final status when its run ended while the step was made, and that status' stamp
+log = logging.getLogger("openai_assistants.server")
 _STEP_END = {"cancelled": "cancelled_at", "failed": "failed_at", "expired": "expired_at"}
 FIT_ATTEMPTS = 6  # model calls a turn makes at most to fit a prompt the endpoint finds too long
 CUT_OFF_CALL = (
@@ -184,6 +186,15 @@ class Turns:
 
     async def _read(self, run: dict[str, Any], request: ModelRequest, answer: Answer) -> None:
         """The model's answer as it arrives, streamed to the run's listeners."""
+        try:
+            await self._read_chunks(run, request, answer)
+        except BaseException:  # cancelled, failed: the message keeps what was streamed
+            self._keep_written(answer)
+            raise
+
+    async def _read_chunks(
+        self, run: dict[str, Any], request: ModelRequest, answer: Answer
+    ) -> None:
         single = run.get("parallel_tool_calls") is False
         pacer = Pacer()
         async for chunk in self.backend.respond(request):
@@ -340,13 +351,7 @@ class Turns:
         if answer.message is None and not answer.calls and not cut_off and not searched:
             answer.message_step, answer.message = self._start_message(run)
         if answer.message is not None and answer.message_step is not None:
-            content = [text_part("".join(answer.text))]
-            if answer.citing is not None and answer.citing.sources:
-                # the sources the reply was streamed with (not this turn's new search results,
-                # which the model had not seen), so the message has the streamed annotations
-                content[0]["text"]["annotations"] = file_search.citations(
-                    content[0]["text"]["value"], answer.citing.sources
-                )
+            content = _written(answer)
             if cut_off:
                 message = self._save(
                     "message",
@@ -460,6 +465,23 @@ class Turns:
             usage=usage,
         )
 
+    def _keep_written(self, answer: Answer) -> None:
+        """A reply cut off by a cancel or a failure keeps the text its clients were sent (the
+        run's end marks the message ``incomplete``, before or after this)."""
+        if answer.message is None or not answer.text:
+            return
+        try:
+            self.store.patch(
+                "message",
+                answer.message["id"],
+                {"content": _written(answer)},
+                statuses=("in_progress", "incomplete"),
+            )
+        except StorageError as exc:
+            log.warning(
+                "message %s: its text so far could not be kept: %s", answer.message["id"], exc
+            )
+
     def _save(self, kind: str, obj: dict[str, Any], **fields: Any) -> dict[str, Any]:
         """Write back only the fields the run owns (metadata a client set meanwhile stays),
         only while the object is ``in_progress`` (an ended one never changes again); the
@@ -518,3 +540,15 @@ def _left(budget: Any, used: Any) -> int | None:
     if not isinstance(budget, int):
         return None
     return budget - (used if isinstance(used, int) else 0)
+
+
+def _written(answer: Answer) -> list[dict[str, Any]]:
+    """The reply's content: its text with the citations of the sources it was streamed with
+    (not this turn's new search results, which the model had not seen), so the message has
+    the annotations its stream had."""
+    content = [text_part("".join(answer.text))]
+    if answer.citing is not None and answer.citing.sources:
+        content[0]["text"]["annotations"] = file_search.citations(
+            content[0]["text"]["value"], answer.citing.sources
+        )
+    return content
