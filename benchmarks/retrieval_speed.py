@@ -112,18 +112,18 @@ def percentile(values: list[float], share: float) -> float:
     return statistics.median(values) if share == 0.5 else values[int(len(values) * share) - 1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=int, default=200)
-    parser.add_argument("--mib", type=float, default=10.0)
-    parser.add_argument("--chunks", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=200)
-    args = parser.parse_args()
-    words = Words()
-    rate, cpu_rate, made = asyncio.run(ingest(args.documents, args.mib, words))
-    wall, cpu, build = search(args.chunks, args.queries, words)
+def print_table(
+    header: tuple[str, str, str, str],
+    args: argparse.Namespace,
+    made: int,
+    rates: tuple[float, float],
+    times: tuple[list[float], list[float]],
+    build: float,
+) -> None:
+    """The figures as a table: ingestion by wall clock and CPU, search percentiles."""
+    (rate, cpu_rate), (wall, cpu) = rates, times
     rows = [
-        ("what", "wall clock", "CPU time", "target"),
+        header,
         (
             f"ingest {args.documents} documents, {args.mib:g} MiB ({made} chunks)",
             f"{rate:.1f} MiB/s",
@@ -147,6 +147,26 @@ def main() -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=200)
+    parser.add_argument("--mib", type=float, default=10.0)
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    words = Words()
+    rate, cpu_rate, made = asyncio.run(ingest(args.documents, args.mib, words))
+    wall, cpu, build = search(args.chunks, args.queries, words)
+    print_table(
+        ("what", "wall clock", "CPU time", "target"),
+        args,
+        made,
+        (rate, cpu_rate),
+        (wall, cpu),
+        build,
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from retrieval_speed import Words, percentile  # noqa: E402
+from retrieval_speed import Words, print_table  # noqa: E402
 
 from openai_assistants.server.retrieval.chunking import ChunkingStrategy  # noqa: E402
 from openai_assistants.server.retrieval.library import FILE, STORE, Library  # noqa: E402
@@ -130,31 +130,8 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
-    rows = [
-        ("what (PostgreSQL)", "wall clock", "CPU time here", "SQLite goal"),
-        (
-            f"ingest {args.documents} documents, {args.mib:g} MiB ({made} chunks)",
-            f"{rate:.1f} MiB/s",
-            f"{cpu_rate:.1f} MiB/s",
-            ">= 2 MiB/s",
-        ),
-        (
-            f"search {args.chunks} chunks, median",
-            f"{percentile(wall, 0.5):.1f} ms",
-            f"{percentile(cpu, 0.5):.1f} ms",
-            "<= 30 ms",
-        ),
-        (
-            f"search {args.chunks} chunks, 95th percentile",
-            f"{percentile(wall, 0.95):.1f} ms",
-            f"{percentile(cpu, 0.95):.1f} ms",
-            "",
-        ),
-        (f"(building the {args.chunks}-chunk index)", f"{build:.1f} s", "", ""),
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    header = ("what (PostgreSQL)", "wall clock", "CPU time here", "SQLite goal")
+    print_table(header, args, made, (rate, cpu_rate), (wall, cpu), build)
 
 
 if __name__ == "__main__":
