@@ -106,3 +106,35 @@ def test_files_and_stores_survive_a_restart(files_database: str) -> None:
     run(second)
     assert rows(files_database, "SELECT count(*) FROM file_blobs") == [(0,)]
     assert rows(files_database, "SELECT count(*) FROM chunks") == [(0,)]
+
+
+def test_a_nul_character_is_a_404_or_a_400_naming_the_field_never_a_503() -> None:
+    """PostgreSQL's text and jsonb refuse NUL (SQLite keeps it): an ID with one names no
+    object, and a document with one is the request's fault, not a storage outage."""
+
+    async def scenario() -> None:
+        async with serving() as (client, _):
+            file = await upload(client, "harbour.txt", HARBOUR)
+            store = await client.vector_stores.create(name="nul")
+            with pytest.raises(openai.NotFoundError):
+                await client.files.retrieve("file-\x00")
+            with pytest.raises(openai.NotFoundError):
+                await client.vector_stores.retrieve("vs_\x00")
+            with pytest.raises(openai.BadRequestError) as caught:
+                await client.vector_stores.files.create(
+                    vector_store_id=store.id, file_id=file.id, attributes={"k": "a\x00b"}
+                )
+            assert caught.value.body["param"] == "attributes.k"
+            with pytest.raises(openai.BadRequestError) as caught:
+                await client.vector_stores.create(name="a\x00b")
+            assert caught.value.body["param"] == "name"
+            with pytest.raises(openai.BadRequestError):
+                await client.vector_stores.files.list(store.id, after="file-\x00")
+            attached = await client.vector_stores.files.create_and_poll(
+                vector_store_id=store.id, file_id=file.id, **POLL
+            )
+            assert attached.status == "completed"
+            page = await client.vector_stores.search(store.id, query="ferries\x00 island")
+            assert [r.file_id for r in page.data] == [file.id]
+
+    run(scenario)
