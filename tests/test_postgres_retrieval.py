@@ -263,3 +263,17 @@ def test_hybrid_search_with_embeddings_in_pgvector(db) -> None:
         await library.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_whole_large_file_is_read_beyond_a_requests_statement_timeout(db, database) -> None:
+    """Extraction reads a file whole, in one statement: a 512 MiB file takes seconds, longer
+    than the statement_timeout every request has (``--db-timeout``, 5 s by default). Here a
+    64 MiB file (~0.4 s to read) under a 0.2 s timeout."""
+    data = random.Random(7).randbytes(1 << 20) * 64
+    write(PostgresBlobStore(db), "file-large", data, piece=1 << 20)
+    hasty = PostgresStore(database, pool_size=1, timeout=0.2)
+    try:
+        assert PostgresBlobStore(hasty).read("file-large") == data
+        assert PostgresBlobStore(hasty).read("file-missing") is None
+    finally:
+        hasty.close()
