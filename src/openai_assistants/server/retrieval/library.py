@@ -194,13 +194,24 @@ class Library:
         self.recount(vector_store_id)
         return self.vector_store(vector_store_id) or vector_store
 
-    def touch(self, vector_store: dict[str, Any]) -> None:
-        """Note activity: ``last_active_at`` and a ``last_active_at`` anchored expiry move on."""
+    def touch(self, vector_store: dict[str, Any], *, whole: bool = False) -> None:
+        """Note activity: ``last_active_at`` and a ``last_active_at`` anchored expiry move on.
+
+        Only these two fields are written (``whole``: the whole store, just read and modified,
+        for Modify Vector Store): ``vector_store`` may have been read before a search, and its
+        ``file_counts`` and ``status`` written back would undo an ingestion's count that ended
+        meanwhile (on this instance or another). ``vector_store`` gets the stored fields."""
         vector_store["last_active_at"] = self.now()
         after = vector_store.get("expires_after")
         if after and after.get("anchor") == "last_active_at":
             vector_store["expires_at"] = self.now() + int(after["days"]) * 86400
-        self.store.update(STORE, vector_store)
+        if whole:
+            self.store.update(STORE, vector_store)
+            return
+        fields = {key: vector_store.get(key) for key in ("last_active_at", "expires_at")}
+        stored = self.store.patch(STORE, vector_store["id"], fields)
+        if stored is not None:
+            vector_store.update(stored)
 
     def delete_vector_store(self, vector_store_id: str) -> bool:
         for entry in self.store.all(STORE_FILE, thread_id=vector_store_id):
