@@ -277,3 +277,40 @@ def test_a_whole_large_file_is_read_beyond_a_requests_statement_timeout(db, data
         assert PostgresBlobStore(hasty).read("file-missing") is None
     finally:
         hasty.close()
+
+
+def test_recounts_of_two_instances_at_once_end_with_the_true_counts(db, monkeypatch) -> None:
+    """Instance A counts the store while instance B's file ends and B counts too: the count
+    written last must see both files ended (A's count, made before B's file ended, was written
+    over B's, and the store stayed in_progress for good)."""
+    import threading
+
+    from openai_assistants.server.retrieval import postgres_ingest
+
+    a, b = Library.beside(db), Library.beside(db)
+    a.create_vector_store("vs_1", [], ChunkingStrategy())
+    for file_id in ("file-a", "file-b"):
+        db.insert(STORE_FILE, {"id": f"vs_1:{file_id}", "status": "in_progress"}, thread_id="vs_1")
+    counting = postgres_ingest.tally
+    others: list[threading.Thread] = []
+
+    def tally_while_b_ends(*args, **kwargs):
+        counted = counting(*args, **kwargs)
+        if not others:  # A has counted; now B's file ends and B counts (its own connection)
+
+            def b_ends() -> None:
+                db.patch(STORE_FILE, "vs_1:file-b", {"status": "completed"})
+                b.recount("vs_1")
+
+            others.append(threading.Thread(target=b_ends))
+            others[0].start()
+            others[0].join(timeout=1.0)  # B finishes unless it waits for A's count to be written
+        return counted
+
+    monkeypatch.setattr(postgres_ingest, "tally", tally_while_b_ends)
+    db.patch(STORE_FILE, "vs_1:file-a", {"status": "completed"})
+    a.recount("vs_1")
+    others[0].join(timeout=10)
+    store = db.get(STORE, "vs_1")
+    assert store["file_counts"]["completed"] == 2 and store["file_counts"]["in_progress"] == 0
+    assert store["status"] == "completed"

@@ -339,6 +339,11 @@ class Library:
 
     def recount(self, vector_store_id: str, batch_id: str | None = None) -> None:
         """Set the store's (and the batch's) ``file_counts``, ``usage_bytes`` and ``status``."""
+        if self.leases is not None:  # PostgreSQL, several instances: in one transaction
+            from .postgres_ingest import recount
+
+            recount(self.store, vector_store_id, batch_id)
+            return
         vector_store = self.store.get(STORE, vector_store_id)
         if vector_store is not None:
             vector_store["file_counts"], vector_store["usage_bytes"] = self._tally(vector_store_id)
