@@ -314,3 +314,58 @@ def test_recounts_of_two_instances_at_once_end_with_the_true_counts(db, monkeypa
     store = db.get(STORE, "vs_1")
     assert store["file_counts"]["completed"] == 2 and store["file_counts"]["in_progress"] == 0
     assert store["status"] == "completed"
+
+
+def test_an_ingestion_ending_keeps_what_another_instance_changed_meanwhile(db) -> None:
+    """Instance A's ingestion ends while instance B sets the file's attributes: A writes only
+    the status (and usage), so B's attributes stay (A wrote back the whole file as it had
+    read it, with the old attributes)."""
+
+    class Interleaved:
+        """A's store: once A's chunks are in, B sets the attributes before A's next write
+        of the file (after A's read of it, if A reads it first)."""
+
+        def __init__(self, store: PostgresStore) -> None:
+            self._store, self.armed = store, False
+
+        def __getattr__(self, name: str):
+            return getattr(self._store, name)
+
+        def _b_sets_attributes(self, kind: str) -> None:
+            if kind == STORE_FILE and self.armed:
+                self.armed = False
+                b.set_attributes("vs_1", "file-a", {"team": "b"})
+
+        def get(self, kind: str, object_id: str):
+            found = self._store.get(kind, object_id)
+            self._b_sets_attributes(kind)
+            return found
+
+        def patch(self, kind: str, *args, **kwargs):
+            self._b_sets_attributes(kind)
+            return self._store.patch(kind, *args, **kwargs)
+
+    async def scenario() -> None:
+        writer = a.blobs.writer("file-a", 1000)
+        writer.write(b"The harbour opens at dawn.")
+        await writer.commit()
+        db.insert(FILE, {"id": "file-a", "object": "file", "filename": "a.txt"})
+        a.create_vector_store("vs_1", [], ChunkingStrategy())
+        adding = a.index.add
+
+        def add_then_arm(*args, **kwargs):
+            ids = adding(*args, **kwargs)
+            a.store.armed = True
+            return ids
+
+        a.index.add = add_then_arm
+        a.add_file("vs_1", {"id": "file-a"}, ChunkingStrategy(), {"team": "a"})
+        await a.wait_idle()
+        await a.stop()
+
+    a, b = Library.beside(db), Library.beside(db)
+    a.store = Interleaved(db)
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+    entry = db.get(STORE_FILE, "vs_1:file-a")
+    assert entry["status"] == "completed" and entry["attributes"] == {"team": "b"}
+    assert db.get(STORE, "vs_1")["file_counts"]["completed"] == 1

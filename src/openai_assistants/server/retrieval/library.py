@@ -278,11 +278,8 @@ class Library:
         return entry
 
     def set_attributes(self, vector_store_id: str, file_id: str, attributes: Any) -> None:
-        key = store_file_key(vector_store_id, file_id)
-        entry = self.store.get(STORE_FILE, key)
-        if entry is not None:
-            entry["attributes"] = attributes or {}
-            self.store.update(STORE_FILE, entry)
+        key = store_file_key(vector_store_id, file_id)  # only the attributes: the status stays
+        self.store.patch(STORE_FILE, key, {"attributes": attributes or {}})
 
     def remove_file(self, vector_store_id: str, file_id: str) -> bool:
         if self.store.get(STORE_FILE, store_file_key(vector_store_id, file_id)) is None:
@@ -329,9 +326,12 @@ class Library:
         for item in self.store.all(
             STORE_FILE, thread_id=vector_store_id, run_id=batch["id"], statuses=("in_progress",)
         ):
-            self.index.remove_file(vector_store_id, _file_id(item))
-            item["status"] = "cancelled"
-            self.store.update(STORE_FILE, item)
+            # only if still in_progress: a file whose ingestion just ended stays completed
+            # with its chunks (an ingestion ending after this takes its own chunks out)
+            if self.store.patch(
+                STORE_FILE, item["id"], {"status": "cancelled"}, statuses=("in_progress",)
+            ):
+                self.index.remove_file(vector_store_id, _file_id(item))
         self.recount(vector_store_id, batch["id"])
         return self.store.get(BATCH, batch["id"]) or batch
 
@@ -484,15 +484,22 @@ class Library:
                 await asyncio.sleep(float(delay))
             async with self._workers:
                 usage, error = await self._ingest_file(vector_store_id, file_id)
-            entry = self.store.get(STORE_FILE, key)
-            if entry is None or entry["status"] != "in_progress":
+            # only these fields, only while still in_progress (one atomic patch): attributes
+            # set or a cancel made meanwhile, here or on another instance, are kept
+            entry = self.store.patch(
+                STORE_FILE,
+                key,
+                {
+                    "status": "failed" if error else "completed",
+                    "last_error": error,
+                    "usage_bytes": usage,
+                },
+                statuses=("in_progress",),
+            )
+            if entry is None:  # removed or cancelled meanwhile
                 self.index.remove_file(vector_store_id, file_id)
                 return
-            entry["status"] = "failed" if error else "completed"
-            entry["last_error"] = error
-            entry["usage_bytes"] = usage
-            self.store.update(STORE_FILE, entry)
-            self.recount(vector_store_id, self._batch_of(key))
+            self.recount(vector_store_id, entry.get("_batch_id"))
         except asyncio.CancelledError:
             raise
         finally:
