@@ -369,3 +369,33 @@ def test_an_ingestion_ending_keeps_what_another_instance_changed_meanwhile(db) -
     entry = db.get(STORE_FILE, "vs_1:file-a")
     assert entry["status"] == "completed" and entry["attributes"] == {"team": "b"}
     assert db.get(STORE, "vs_1")["file_counts"]["completed"] == 1
+
+
+def test_an_instance_stops_ingesting_a_file_another_instance_took_over(db, monkeypatch) -> None:
+    """When this instance's lease was taken over (it was silent longer than a lease), the
+    other instance ingests the file: this one stops, and does not go on beside it."""
+    from openai_assistants.server.retrieval.library import TEST_INGEST_DELAY_ENV
+
+    monkeypatch.setenv(TEST_INGEST_DELAY_ENV, "20")  # this instance is still at it
+
+    async def scenario() -> None:
+        library = Library.beside(db, lease_seconds=0.3)
+        library.create_vector_store("vs_1", [], ChunkingStrategy())
+        db.insert(FILE, {"id": "file-a", "object": "file", "filename": "a.txt"})
+        library.resume()  # the lease loop
+        library.add_file("vs_1", {"id": "file-a"}, ChunkingStrategy(), None)
+        assert "vs_1:file-a" in library._tasks
+        db.execute(
+            "UPDATE objects SET owner = 'other', lease_until = now() + interval '1 minute' "
+            "WHERE kind = 'vector_store_file' AND id = 'vs_1:file-a'"
+        )
+        for _ in range(100):
+            if "vs_1:file-a" not in library._tasks:
+                break
+            await asyncio.sleep(0.05)
+        assert "vs_1:file-a" not in library._tasks
+        assert db.get(STORE_FILE, "vs_1:file-a")["status"] == "in_progress"  # the other's
+        assert db.execute("SELECT owner FROM objects WHERE id = 'vs_1:file-a'") == [("other",)]
+        await library.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))

@@ -407,20 +407,37 @@ class Library:
         return len(pending)
 
     def _take_over(self) -> int:
-        taken = 0
-        for key in self.leases.orphans():
-            if key not in self._tasks and self.leases.take_over(key):
-                vector_store_id, _, file_id = key.partition(":")
-                self._start(vector_store_id, file_id, claimed=True)
-                taken += 1
-        return taken
+        taken = self._claim_orphans()
+        for key in taken:
+            vector_store_id, _, file_id = key.partition(":")
+            self._start(vector_store_id, file_id, claimed=True)
+        return len(taken)
+
+    def _claim_orphans(self) -> list[str]:
+        """Leases taken of files no live instance holds (database work: a worker thread's)."""
+        return [
+            key
+            for key in self.leases.orphans()
+            if key not in self._tasks and self.leases.take_over(key)
+        ]
 
     async def _lease_loop(self) -> None:
+        """Every third of a lease: renew this instance's leases, stop ingesting files another
+        instance took over (this one was silent longer than a lease: a database away, a
+        paused process), and take over the files of instances that died. The database work
+        runs in a worker thread, never on the event loop."""
         while True:
             await asyncio.sleep(self.leases.renew_every)
             try:
-                await asyncio.to_thread(self.leases.renew, list(self._tasks))
-                self._take_over()
+                tasks = dict(self._tasks)
+                await asyncio.to_thread(self.leases.renew, list(tasks))
+                for key in await asyncio.to_thread(self.leases.taken, list(tasks)):
+                    if self._tasks.get(key) is tasks[key]:
+                        log.warning("%s is ingested by another instance now: stopped here", key)
+                        tasks[key].cancel()
+                for key in await asyncio.to_thread(self._claim_orphans):
+                    vector_store_id, _, file_id = key.partition(":")
+                    self._start(vector_store_id, file_id, claimed=True)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database is away: try again next time

@@ -64,6 +64,18 @@ class IngestLeases:
         )
         return {row[0] for row in rows}
 
+    def taken(self, keys: list[str]) -> set[str]:
+        """Those of these files another instance holds now (it took them over)."""
+        if not keys:
+            return set()
+        rows = self.db.execute(
+            "SELECT id FROM objects WHERE kind = %s AND id = ANY(%s) "
+            "AND owner IS NOT NULL AND owner <> %s",
+            (KIND, keys, self.owner),
+            write=False,
+        )
+        return {row[0] for row in rows}
+
     def release(self, key: str) -> None:
         self.db.execute(
             "UPDATE objects SET owner = NULL, lease_until = NULL "
