@@ -399,3 +399,26 @@ def test_an_instance_stops_ingesting_a_file_another_instance_took_over(db, monke
         await library.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_long_upload_just_completed_is_not_swept_before_its_file_is_stored(
+    db, monkeypatch
+) -> None:
+    """The sweep of a starting instance removes complete bytes without a file object only
+    when they were completed over a minute ago: an upload that took longer than a minute has
+    its object stored just after its last part, and must not lose its bytes meanwhile."""
+    monkeypatch.setattr(postgres_blobs, "PART_BYTES", 1000)
+    blobs = PostgresBlobStore(db)
+
+    async def upload() -> None:
+        writer = blobs.writer("file-slow", 100_000)
+        await writer.write(b"x" * 1500)  # the first part, written when the upload began
+        db.execute("UPDATE file_blobs SET created_at = now() - interval '10 minutes'")
+        writer.write(b"y" * 10)
+        await writer.commit()
+
+    asyncio.run(upload())
+    assert blobs.sweep() == 0  # another instance starts before the file object is stored
+    assert blobs.read("file-slow") == b"x" * 1500 + b"y" * 10
+    db.execute("UPDATE file_blobs SET created_at = now() - interval '2 minutes'")
+    assert blobs.sweep() == 1  # never stored (its instance died): swept

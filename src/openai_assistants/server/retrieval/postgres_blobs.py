@@ -75,8 +75,11 @@ class PostgresBlobWriter:
             self._put(part)
 
         def finish(conn: Any) -> None:
+            # created_at restarts: the sweep's minute for the file object to be stored counts
+            # from now, not from the first part (a long upload was swept before its object)
             conn.execute(
-                "UPDATE file_blobs SET complete = true, size = %s, parts = %s WHERE file_id = %s",
+                "UPDATE file_blobs SET complete = true, size = %s, parts = %s, "
+                "created_at = now() WHERE file_id = %s",
                 (self.size, self._parts, self.file_id),
             )
 
