@@ -422,3 +422,42 @@ def test_a_long_upload_just_completed_is_not_swept_before_its_file_is_stored(
     assert blobs.read("file-slow") == b"x" * 1500 + b"y" * 10
     db.execute("UPDATE file_blobs SET created_at = now() - interval '2 minutes'")
     assert blobs.sweep() == 1  # never stored (its instance died): swept
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("what is 3.14?", "Pi is 3.14 roughly."),
+        ("mail ada@example.com", "Write to ada@example.com today."),
+        ("example.com setup guide", "See https://example.com/docs/setup for the guide."),
+        ("version 1.2.3", "Version 1.2.3 was released."),
+        ("report.pdf", "The report.pdf is attached."),
+        ("/a'b\\c path", "Fetch http://x.org/a'b\\c now."),
+    ],
+)
+def test_a_query_finds_numbers_addresses_and_file_names_as_the_chunks_have_them(
+    db, query: str, expected: str
+) -> None:
+    """PostgreSQL's parser keeps "3.14", an e-mail address, a host, a version, a file name as
+    one token of a chunk; the query is parsed the same way, so it finds them (cut into words
+    of letters and digits, "3" and "14" matched nothing)."""
+    index = PostgresChunkIndex(db)
+    chunks = [
+        "Pi is 3.14 roughly.",
+        "Write to ada@example.com today.",
+        "See https://example.com/docs/setup for the guide.",
+        "Version 1.2.3 was released.",
+        "The report.pdf is attached.",
+        "Fetch http://x.org/a'b\\c now.",
+        "Nothing of the kind here.",
+    ]
+    index.add("vs_1", "file-a", "", chunks)
+    assert [hit.text for hit in index.search(["vs_1"], query, limit=1)] == [expected]
+
+
+def test_queries_of_stop_words_punctuation_nul_or_huge_find_nothing_cleanly(db) -> None:
+    index = PostgresChunkIndex(db)
+    index.add("vs_1", "file-a", "", ["The harbour opens at dawn."])
+    for query in ["the of and is", "!!! ... ???", "\x00", "x" * 3000, ("the " * 300_000)]:
+        assert index.search(["vs_1"], query, limit=5) == []
+    assert index.search(["vs_1"], "harbour\x00", limit=5)[0].text == "The harbour opens at dawn."
