@@ -461,3 +461,34 @@ def test_queries_of_stop_words_punctuation_nul_or_huge_find_nothing_cleanly(db) 
     for query in ["the of and is", "!!! ... ???", "\x00", "x" * 3000, ("the " * 300_000)]:
         assert index.search(["vs_1"], query, limit=5) == []
     assert index.search(["vs_1"], "harbour\x00", limit=5)[0].text == "The harbour opens at dawn."
+
+
+def test_a_filtered_search_and_a_wait_for_other_instances_read_off_the_event_loop(
+    db, monkeypatch
+) -> None:
+    """A filter reads every file of the stores (thousands of documents, from the database),
+    and a run waiting for another instance's ingestion asks the database every 0.2 s: both in
+    a worker thread, so the instance's other requests go on meanwhile."""
+    import threading
+
+    readers: list[threading.Thread] = []
+    reading = db.all
+
+    def all_recorded(*args, **kwargs):
+        readers.append(threading.current_thread())
+        return reading(*args, **kwargs)
+
+    async def scenario() -> None:
+        library = Library.beside(db)
+        library.create_vector_store("vs_1", [], ChunkingStrategy())
+        entry = {"id": "vs_1:file-a", "status": "completed", "attributes": {"n": 1}}
+        db.insert(STORE_FILE, entry, thread_id="vs_1")
+        monkeypatch.setattr(db, "all", all_recorded)
+        filters = {"type": "eq", "key": "n", "value": 1}
+        assert await library.search(["vs_1"], ["harbour"], filters=filters) == []
+        await library.wait_ready(["vs_1"])
+        assert len(readers) == 2
+        assert threading.current_thread() not in readers
+        await library.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))

@@ -461,11 +461,16 @@ class Library:
         if self.leases is None:
             return
         deadline = time.monotonic() + WAIT_ELSEWHERE_SECONDS
-        while time.monotonic() < deadline and any(
-            self.store.all(STORE_FILE, thread_id=store_id, statuses=("in_progress",))
-            for store_id in vector_store_ids
+        while time.monotonic() < deadline and await asyncio.to_thread(
+            self._any_in_progress, vector_store_ids
         ):
             await asyncio.sleep(0.2)
+
+    def _any_in_progress(self, vector_store_ids: Sequence[str]) -> bool:
+        return any(
+            self.store.all(STORE_FILE, thread_id=store_id, statuses=("in_progress",))
+            for store_id in vector_store_ids
+        )
 
     @property
     def _uses_vectors(self) -> bool:
@@ -589,17 +594,9 @@ class Library:
         """Search results as the API's ``VectorStoreSearchResultItem`` objects, best first."""
         files: dict[str, dict[str, Any]] = {}
         allowed: list[str] | None = None
-        if filters is not None:  # only then are all the stores' files read
-            allowed = sorted(
-                {
-                    _file_id(item)
-                    for store_id in vector_store_ids
-                    for item in self.store.all(
-                        STORE_FILE, thread_id=store_id, statuses=("completed",)
-                    )
-                    if matches(filters, item.get("attributes"))
-                }
-            )
+        if filters is not None:  # only then are all the stores' files read (a worker thread's
+            # work: thousands of documents, from the database on PostgreSQL)
+            allowed = await asyncio.to_thread(self._matching_files, vector_store_ids, filters)
         best: dict[int, Hit] = {}
         for query in queries:
             hits = await asyncio.to_thread(
@@ -630,6 +627,19 @@ class Library:
                 }
             )
         return results
+
+    def _matching_files(
+        self, vector_store_ids: Sequence[str], filters: dict[str, Any]
+    ) -> list[str]:
+        """The completed files of these stores whose attributes match ``filters``."""
+        return sorted(
+            {
+                _file_id(item)
+                for store_id in vector_store_ids
+                for item in self.store.all(STORE_FILE, thread_id=store_id, statuses=("completed",))
+                if matches(filters, item.get("attributes"))
+            }
+        )
 
     async def _hybrid(
         self,
