@@ -138,3 +138,27 @@ def test_a_nul_character_is_a_404_or_a_400_naming_the_field_never_a_503() -> Non
             assert [r.file_id for r in page.data] == [file.id]
 
     run(scenario)
+
+
+def test_an_upload_whose_file_cannot_be_stored_leaves_no_bytes(files_database: str) -> None:
+    """The bytes are in the database before the file object: when storing the object fails
+    (the database away a moment, a name it refuses), the bytes go too, not left until an
+    instance's start sweeps them."""
+    from openai_assistants.server.store import StoreUnavailable
+
+    async def scenario() -> None:
+        async with serving() as (client, library):
+            inserting = library.store.insert
+
+            def insert_refusing_files(kind, obj, **kwargs):
+                if kind == "file":
+                    raise StoreUnavailable("The database cannot be reached; try again shortly.")
+                return inserting(kind, obj, **kwargs)
+
+            library.store.insert = insert_refusing_files
+            with pytest.raises(openai.APIStatusError) as caught:
+                await upload(client, "harbour.txt", HARBOUR)
+            assert caught.value.status_code == 503
+            assert rows(files_database, "SELECT count(*) FROM file_blobs") == [(0,)]
+
+    run(scenario)
