@@ -492,3 +492,25 @@ def test_a_filtered_search_and_a_wait_for_other_instances_read_off_the_event_loo
         await library.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_file_attached_again_while_ingested_here_is_not_taken_over(db, monkeypatch) -> None:
+    """Attached again while this instance still ingests it, the file's new attachment is held
+    by this instance's lease (it was held by none, and another instance took it over after a
+    lease and ingested it too)."""
+    from openai_assistants.server.retrieval.library import TEST_INGEST_DELAY_ENV
+
+    monkeypatch.setenv(TEST_INGEST_DELAY_ENV, "20")  # this instance is still at it
+
+    async def scenario() -> None:
+        here = Library.beside(db, lease_seconds=30)
+        here.create_vector_store("vs_1", [], ChunkingStrategy())
+        db.insert(FILE, {"id": "file-a", "object": "file", "filename": "a.txt"})
+        here.add_file("vs_1", {"id": "file-a"}, ChunkingStrategy(), None)
+        here.add_file("vs_1", {"id": "file-a"}, ChunkingStrategy(), {"again": True})
+        other = IngestLeases(db, lease_seconds=0.2, owner="other")
+        await asyncio.sleep(0.4)  # longer than the other's lease since the attachment
+        assert other.orphans() == []
+        await here.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))

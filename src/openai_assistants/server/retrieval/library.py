@@ -378,7 +378,9 @@ class Library:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop (e.g. a recovery outside a server): ingested when resumed
-        if key in self._tasks:
+        if key in self._tasks:  # attached again while its ingestion here goes on: that task
+            if self.leases is not None:  # ingests the new attachment, under this one's lease
+                self.leases.claim(key)
             return
         if self.leases is not None and not claimed and not self.leases.claim(key):
             return  # a live instance ingests it
