@@ -514,3 +514,20 @@ def test_a_file_attached_again_while_ingested_here_is_not_taken_over(db, monkeyp
         await here.stop()
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_large_stores_chunks_are_removed_beyond_a_requests_statement_timeout(
+    db, database
+) -> None:
+    """Deleting a vector store removes all its chunks in one statement: a large store's take
+    longer than a request's statement_timeout (5 s by default), and the store could then
+    never be deleted (here 100,000 chunks, ~0.5 s, under a 0.2 s timeout)."""
+    PostgresChunkIndex(db).add(
+        "vs_1", "file-a", "", [f"chunk {n} of the harbour text" for n in range(100_000)]
+    )
+    hasty = PostgresStore(database, pool_size=1, timeout=0.2)
+    try:
+        PostgresChunkIndex(hasty).remove_store("vs_1")
+    finally:
+        hasty.close()
+    assert count(db, "chunks") == 0 and count(db, "chunk_documents") == 0

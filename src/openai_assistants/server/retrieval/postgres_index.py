@@ -151,6 +151,7 @@ class PostgresChunkIndex:
 
         def remove(conn: Any) -> None:
             with conn.transaction():
+                conn.execute(f"SET LOCAL statement_timeout = {INGEST_TIMEOUT_MS}")
                 _remove(conn, vector_store_id, file_id)
 
         self.db.run(remove)
@@ -159,7 +160,8 @@ class PostgresChunkIndex:
         """Forget every file of a store."""
 
         def remove(conn: Any) -> None:
-            with conn.transaction():
+            with conn.transaction():  # a large store's chunks take longer than a request's
+                conn.execute(f"SET LOCAL statement_timeout = {INGEST_TIMEOUT_MS}")
                 _remove(conn, vector_store_id, None)
 
         self.db.run(remove)
