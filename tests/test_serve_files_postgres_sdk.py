@@ -106,3 +106,59 @@ def test_files_and_stores_survive_a_restart(files_database: str) -> None:
     run(second)
     assert rows(files_database, "SELECT count(*) FROM file_blobs") == [(0,)]
     assert rows(files_database, "SELECT count(*) FROM chunks") == [(0,)]
+
+
+def test_a_nul_character_is_a_404_or_a_400_naming_the_field_never_a_503() -> None:
+    """PostgreSQL's text and jsonb refuse NUL (SQLite keeps it): an ID with one names no
+    object, and a document with one is the request's fault, not a storage outage."""
+
+    async def scenario() -> None:
+        async with serving() as (client, _):
+            file = await upload(client, "harbour.txt", HARBOUR)
+            store = await client.vector_stores.create(name="nul")
+            with pytest.raises(openai.NotFoundError):
+                await client.files.retrieve("file-\x00")
+            with pytest.raises(openai.NotFoundError):
+                await client.vector_stores.retrieve("vs_\x00")
+            with pytest.raises(openai.BadRequestError) as caught:
+                await client.vector_stores.files.create(
+                    vector_store_id=store.id, file_id=file.id, attributes={"k": "a\x00b"}
+                )
+            assert caught.value.body["param"] == "attributes.k"
+            with pytest.raises(openai.BadRequestError) as caught:
+                await client.vector_stores.create(name="a\x00b")
+            assert caught.value.body["param"] == "name"
+            with pytest.raises(openai.BadRequestError):
+                await client.vector_stores.files.list(store.id, after="file-\x00")
+            attached = await client.vector_stores.files.create_and_poll(
+                vector_store_id=store.id, file_id=file.id, **POLL
+            )
+            assert attached.status == "completed"
+            page = await client.vector_stores.search(store.id, query="ferries\x00 island")
+            assert [r.file_id for r in page.data] == [file.id]
+
+    run(scenario)
+
+
+def test_an_upload_whose_file_cannot_be_stored_leaves_no_bytes(files_database: str) -> None:
+    """The bytes are in the database before the file object: when storing the object fails
+    (the database away a moment, a name it refuses), the bytes go too, not left until an
+    instance's start sweeps them."""
+    from openai_assistants.server.store import StoreUnavailable
+
+    async def scenario() -> None:
+        async with serving() as (client, library):
+            inserting = library.store.insert
+
+            def insert_refusing_files(kind, obj, **kwargs):
+                if kind == "file":
+                    raise StoreUnavailable("The database cannot be reached; try again shortly.")
+                return inserting(kind, obj, **kwargs)
+
+            library.store.insert = insert_refusing_files
+            with pytest.raises(openai.APIStatusError) as caught:
+                await upload(client, "harbour.txt", HARBOUR)
+            assert caught.value.status_code == 503
+            assert rows(files_database, "SELECT count(*) FROM file_blobs") == [(0,)]
+
+    run(scenario)

@@ -20,7 +20,7 @@ import pytest
 
 from openai_assistants.server.app import create_app
 from openai_assistants.server.backends.echo import EchoBackend
-from openai_assistants.server.retrieval.library import Library
+from openai_assistants.server.retrieval.library import TEST_INGEST_DELAY_ENV, Library
 from openai_assistants.server.runs import Engine
 from openai_assistants.server.store import SqliteStore
 
@@ -304,3 +304,33 @@ def test_files_and_stores_survive_a_restart(tmp_path: Path) -> None:
 
     run(second)
     assert not (tmp_path / "serve.sqlite-files" / file_id).exists()
+
+
+def test_a_search_while_a_file_is_ingested_leaves_the_stores_counts_current(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search notes the store's activity when it ends: only that, not the whole store as it
+    was read before searching (its file_counts then said in_progress, and the store stayed
+    ``in_progress`` for good once written back over the ingestion's count)."""
+    monkeypatch.setenv(TEST_INGEST_DELAY_ENV, "0.3")  # the file is in ingestion at first
+
+    async def scenario() -> None:
+        async with serving() as (client, library):
+            file = await upload(client, "harbour.txt", HARBOUR)
+            store = await client.vector_stores.create(name="busy")
+            searching = library.search
+
+            async def search_as_the_ingestion_ends(*args: Any, **kwargs: Any) -> Any:
+                await library.wait_idle()
+                return await searching(*args, **kwargs)
+
+            library.search = search_as_the_ingestion_ends  # type: ignore[method-assign]
+            await client.vector_stores.files.create(vector_store_id=store.id, file_id=file.id)
+            assert (await client.vector_stores.retrieve(store.id)).status == "in_progress"
+            page = await client.vector_stores.search(store.id, query="ferries")
+            assert [r.file_id for r in page.data] == [file.id]
+            after = await client.vector_stores.retrieve(store.id)
+            assert after.status == "completed" and after.file_counts.completed == 1
+            assert after.file_counts.in_progress == 0
+
+    run(scenario)

@@ -26,7 +26,7 @@ from .retrieval.library import Library
 from .routes import OPERATIONS
 from .routes.http import API_PREFIX, ApiContext, Handler, error_payload, json_response
 from .runs import Engine
-from .store import StorageError, StoreUnavailable
+from .store import StorageError, StoreUnavailable, UnstorableText
 from .validation import RequestError
 
 log = logging.getLogger("openai_assistants.server")
@@ -53,6 +53,9 @@ def _endpoint(api: ApiContext, access: Access, handler: Handler, redactor: Redac
                 error_payload(str(exc), "server_error", code="storage_unavailable"),
                 headers={"Retry-After": "1"},
             )
+            return _redacted(response, redactor)
+        except UnstorableText as exc:  # a NUL character PostgreSQL refuses: the request's fault
+            response = json_response(400, error_payload(str(exc), param=exc.param))
             return _redacted(response, redactor)
         except ClientDisconnect:  # the client left mid-request: nobody to answer, nothing done
             return Response(status_code=499)

@@ -194,13 +194,24 @@ class Library:
         self.recount(vector_store_id)
         return self.vector_store(vector_store_id) or vector_store
 
-    def touch(self, vector_store: dict[str, Any]) -> None:
-        """Note activity: ``last_active_at`` and a ``last_active_at`` anchored expiry move on."""
+    def touch(self, vector_store: dict[str, Any], *, whole: bool = False) -> None:
+        """Note activity: ``last_active_at`` and a ``last_active_at`` anchored expiry move on.
+
+        Only these two fields are written (``whole``: the whole store, just read and modified,
+        for Modify Vector Store): ``vector_store`` may have been read before a search, and its
+        ``file_counts`` and ``status`` written back would undo an ingestion's count that ended
+        meanwhile (on this instance or another). ``vector_store`` gets the stored fields."""
         vector_store["last_active_at"] = self.now()
         after = vector_store.get("expires_after")
         if after and after.get("anchor") == "last_active_at":
             vector_store["expires_at"] = self.now() + int(after["days"]) * 86400
-        self.store.update(STORE, vector_store)
+        if whole:
+            self.store.update(STORE, vector_store)
+            return
+        fields = {key: vector_store.get(key) for key in ("last_active_at", "expires_at")}
+        stored = self.store.patch(STORE, vector_store["id"], fields)
+        if stored is not None:
+            vector_store.update(stored)
 
     def delete_vector_store(self, vector_store_id: str) -> bool:
         for entry in self.store.all(STORE_FILE, thread_id=vector_store_id):
@@ -267,11 +278,8 @@ class Library:
         return entry
 
     def set_attributes(self, vector_store_id: str, file_id: str, attributes: Any) -> None:
-        key = store_file_key(vector_store_id, file_id)
-        entry = self.store.get(STORE_FILE, key)
-        if entry is not None:
-            entry["attributes"] = attributes or {}
-            self.store.update(STORE_FILE, entry)
+        key = store_file_key(vector_store_id, file_id)  # only the attributes: the status stays
+        self.store.patch(STORE_FILE, key, {"attributes": attributes or {}})
 
     def remove_file(self, vector_store_id: str, file_id: str) -> bool:
         if self.store.get(STORE_FILE, store_file_key(vector_store_id, file_id)) is None:
@@ -318,9 +326,12 @@ class Library:
         for item in self.store.all(
             STORE_FILE, thread_id=vector_store_id, run_id=batch["id"], statuses=("in_progress",)
         ):
-            self.index.remove_file(vector_store_id, _file_id(item))
-            item["status"] = "cancelled"
-            self.store.update(STORE_FILE, item)
+            # only if still in_progress: a file whose ingestion just ended stays completed
+            # with its chunks (an ingestion ending after this takes its own chunks out)
+            if self.store.patch(
+                STORE_FILE, item["id"], {"status": "cancelled"}, statuses=("in_progress",)
+            ):
+                self.index.remove_file(vector_store_id, _file_id(item))
         self.recount(vector_store_id, batch["id"])
         return self.store.get(BATCH, batch["id"]) or batch
 
@@ -328,6 +339,11 @@ class Library:
 
     def recount(self, vector_store_id: str, batch_id: str | None = None) -> None:
         """Set the store's (and the batch's) ``file_counts``, ``usage_bytes`` and ``status``."""
+        if self.leases is not None:  # PostgreSQL, several instances: in one transaction
+            from .postgres_ingest import recount
+
+            recount(self.store, vector_store_id, batch_id)
+            return
         vector_store = self.store.get(STORE, vector_store_id)
         if vector_store is not None:
             vector_store["file_counts"], vector_store["usage_bytes"] = self._tally(vector_store_id)
@@ -362,7 +378,9 @@ class Library:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop (e.g. a recovery outside a server): ingested when resumed
-        if key in self._tasks:
+        if key in self._tasks:  # attached again while its ingestion here goes on: that task
+            if self.leases is not None:  # ingests the new attachment, under this one's lease
+                self.leases.claim(key)
             return
         if self.leases is not None and not claimed and not self.leases.claim(key):
             return  # a live instance ingests it
@@ -391,20 +409,37 @@ class Library:
         return len(pending)
 
     def _take_over(self) -> int:
-        taken = 0
-        for key in self.leases.orphans():
-            if key not in self._tasks and self.leases.take_over(key):
-                vector_store_id, _, file_id = key.partition(":")
-                self._start(vector_store_id, file_id, claimed=True)
-                taken += 1
-        return taken
+        taken = self._claim_orphans()
+        for key in taken:
+            vector_store_id, _, file_id = key.partition(":")
+            self._start(vector_store_id, file_id, claimed=True)
+        return len(taken)
+
+    def _claim_orphans(self) -> list[str]:
+        """Leases taken of files no live instance holds (database work: a worker thread's)."""
+        return [
+            key
+            for key in self.leases.orphans()
+            if key not in self._tasks and self.leases.take_over(key)
+        ]
 
     async def _lease_loop(self) -> None:
+        """Every third of a lease: renew this instance's leases, stop ingesting files another
+        instance took over (this one was silent longer than a lease: a database away, a
+        paused process), and take over the files of instances that died. The database work
+        runs in a worker thread, never on the event loop."""
         while True:
             await asyncio.sleep(self.leases.renew_every)
             try:
-                await asyncio.to_thread(self.leases.renew, list(self._tasks))
-                self._take_over()
+                tasks = dict(self._tasks)
+                await asyncio.to_thread(self.leases.renew, list(tasks))
+                for key in await asyncio.to_thread(self.leases.taken, list(tasks)):
+                    if self._tasks.get(key) is tasks[key]:
+                        log.warning("%s is ingested by another instance now: stopped here", key)
+                        tasks[key].cancel()
+                for key in await asyncio.to_thread(self._claim_orphans):
+                    vector_store_id, _, file_id = key.partition(":")
+                    self._start(vector_store_id, file_id, claimed=True)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database is away: try again next time
@@ -428,11 +463,16 @@ class Library:
         if self.leases is None:
             return
         deadline = time.monotonic() + WAIT_ELSEWHERE_SECONDS
-        while time.monotonic() < deadline and any(
-            self.store.all(STORE_FILE, thread_id=store_id, statuses=("in_progress",))
-            for store_id in vector_store_ids
+        while time.monotonic() < deadline and await asyncio.to_thread(
+            self._any_in_progress, vector_store_ids
         ):
             await asyncio.sleep(0.2)
+
+    def _any_in_progress(self, vector_store_ids: Sequence[str]) -> bool:
+        return any(
+            self.store.all(STORE_FILE, thread_id=store_id, statuses=("in_progress",))
+            for store_id in vector_store_ids
+        )
 
     @property
     def _uses_vectors(self) -> bool:
@@ -468,15 +508,22 @@ class Library:
                 await asyncio.sleep(float(delay))
             async with self._workers:
                 usage, error = await self._ingest_file(vector_store_id, file_id)
-            entry = self.store.get(STORE_FILE, key)
-            if entry is None or entry["status"] != "in_progress":
+            # only these fields, only while still in_progress (one atomic patch): attributes
+            # set or a cancel made meanwhile, here or on another instance, are kept
+            entry = self.store.patch(
+                STORE_FILE,
+                key,
+                {
+                    "status": "failed" if error else "completed",
+                    "last_error": error,
+                    "usage_bytes": usage,
+                },
+                statuses=("in_progress",),
+            )
+            if entry is None:  # removed or cancelled meanwhile
                 self.index.remove_file(vector_store_id, file_id)
                 return
-            entry["status"] = "failed" if error else "completed"
-            entry["last_error"] = error
-            entry["usage_bytes"] = usage
-            self.store.update(STORE_FILE, entry)
-            self.recount(vector_store_id, self._batch_of(key))
+            self.recount(vector_store_id, entry.get("_batch_id"))
         except asyncio.CancelledError:
             raise
         finally:
@@ -549,17 +596,9 @@ class Library:
         """Search results as the API's ``VectorStoreSearchResultItem`` objects, best first."""
         files: dict[str, dict[str, Any]] = {}
         allowed: list[str] | None = None
-        if filters is not None:  # only then are all the stores' files read
-            allowed = sorted(
-                {
-                    _file_id(item)
-                    for store_id in vector_store_ids
-                    for item in self.store.all(
-                        STORE_FILE, thread_id=store_id, statuses=("completed",)
-                    )
-                    if matches(filters, item.get("attributes"))
-                }
-            )
+        if filters is not None:  # only then are all the stores' files read (a worker thread's
+            # work: thousands of documents, from the database on PostgreSQL)
+            allowed = await asyncio.to_thread(self._matching_files, vector_store_ids, filters)
         best: dict[int, Hit] = {}
         for query in queries:
             hits = await asyncio.to_thread(
@@ -590,6 +629,19 @@ class Library:
                 }
             )
         return results
+
+    def _matching_files(
+        self, vector_store_ids: Sequence[str], filters: dict[str, Any]
+    ) -> list[str]:
+        """The completed files of these stores whose attributes match ``filters``."""
+        return sorted(
+            {
+                _file_id(item)
+                for store_id in vector_store_ids
+                for item in self.store.all(STORE_FILE, thread_id=store_id, statuses=("completed",))
+                if matches(filters, item.get("attributes"))
+            }
+        )
 
     async def _hybrid(
         self,

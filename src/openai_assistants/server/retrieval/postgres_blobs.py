@@ -23,6 +23,7 @@ from .blobs import TooLarge
 
 PART_BYTES = 2 * 1024 * 1024
 STALE_UPLOAD_HOURS = 6  # an upload not complete after this long was cut off
+READ_TIMEOUT_MS = 600_000  # reading a whole file for extraction (one statement)
 
 
 class PostgresBlobWriter:
@@ -74,8 +75,11 @@ class PostgresBlobWriter:
             self._put(part)
 
         def finish(conn: Any) -> None:
+            # created_at restarts: the sweep's minute for the file object to be stored counts
+            # from now, not from the first part (a long upload was swept before its object)
             conn.execute(
-                "UPDATE file_blobs SET complete = true, size = %s, parts = %s WHERE file_id = %s",
+                "UPDATE file_blobs SET complete = true, size = %s, parts = %s, "
+                "created_at = now() WHERE file_id = %s",
                 (self.size, self._parts, self.file_id),
             )
 
@@ -119,20 +123,21 @@ class PostgresBlobStore:
         """All the bytes (for extraction, which needs them whole anyway)."""
 
         def read(conn: Any) -> bytes | None:
-            with conn.transaction():  # one snapshot: parts of one complete file
-                row = conn.execute(
-                    "SELECT parts FROM file_blobs WHERE file_id = %s AND complete", (file_id,)
-                ).fetchone()
-                if row is None:
-                    return None
-                out = bytearray()
+            with conn.transaction():
+                # a whole 512 MiB file takes seconds to send: longer than a request's statement
+                conn.execute(f"SET LOCAL statement_timeout = {READ_TIMEOUT_MS}")
+                # one statement, so one snapshot: a complete file (which has a part at least),
+                # or no rows at all when it is missing or deleted meanwhile
                 cursor = conn.execute(
-                    "SELECT data FROM file_blob_parts WHERE file_id = %s ORDER BY part",
+                    "SELECT p.data FROM file_blobs b JOIN file_blob_parts p USING (file_id) "
+                    "WHERE b.file_id = %s AND b.complete ORDER BY p.part",
                     (file_id,),
                 )
+                out, found = bytearray(), False
                 for (data,) in cursor:
                     out += data
-                return bytes(out)
+                    found = True
+                return bytes(out) if found else None
 
         return self.db.run(read, write=False)
 

@@ -15,11 +15,12 @@ high as its one rare word; and a GIN lookup of a stop word would match nearly ev
 Words of other languages are indexed as they are (lower case, not stemmed); accents count
 (``unaccent`` is an extension we do not assume).
 
-**Queries are never tsquery syntax.** A query is cut into words (letters and digits); each word
-is turned into PostgreSQL's own query by ``plainto_tsquery('english', %s)`` with the word as a
-bound parameter (its stem, or nothing for a stop word), and these parts, as PostgreSQL wrote
-them, are joined with ``|`` (OR): a question finds the chunks that have any of its words, and
-quotes, ``&``, ``!``, ``:*`` in it are just text.
+**Queries are never tsquery syntax.** A query (a bound parameter) is parsed as the chunks are,
+``to_tsvector('english', %s)``, so its tokens are the chunks' ("3.14", "ada@example.com",
+"example.com" one token each on both sides; stems; nothing for a stop word); each of its
+lexemes, quoted by PostgreSQL itself (a one-lexeme ``tsvector`` as text), is joined with ``|``
+(OR): a question finds the chunks that have any of its words, and quotes, ``&``, ``!``, ``:*``
+in it are just text.
 
 **Scores** are ``ts_rank`` (how often the query's words occur in the chunk) with normalisation
 32, ``rank / (rank + 1)``, so in 0..1, best first. ``ts_rank_cd`` (cover density) was measured
@@ -42,7 +43,6 @@ then creates ``chunk_vectors`` itself). Without it, search is lexical only.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from array import array
 from collections.abc import Iterable, Sequence
@@ -57,18 +57,7 @@ INGEST_TIMEOUT_MS = 600_000  # one file's chunks may take longer than a request'
 CANDIDATE_ROWS = 2000  # about how many chunks the rarest words may match (ranked ~2 us each)
 STATISTICS_SECONDS = 60.0
 VECTOR_LOCK = 0x6F61_7376  # pg_advisory_xact_lock key for creating chunk_vectors: "oasv"
-_WORD = re.compile(r"[^\W_]+")
-
-
-def query_words(query: str) -> list[str]:
-    """The distinct words of a query (letters and digits, lower case), at most 64."""
-    found: list[str] = []
-    for word in _WORD.findall(query.lower()):
-        if word not in found:
-            found.append(word)
-            if len(found) == MAX_QUERY_TERMS:
-                break
-    return found
+QUERY_CHARACTERS = 100_000  # of a query, parsed (a tsvector holds at most 1 MB)
 
 
 class PostgresChunkIndex:
@@ -162,6 +151,7 @@ class PostgresChunkIndex:
 
         def remove(conn: Any) -> None:
             with conn.transaction():
+                conn.execute(f"SET LOCAL statement_timeout = {INGEST_TIMEOUT_MS}")
                 _remove(conn, vector_store_id, file_id)
 
         self.db.run(remove)
@@ -170,7 +160,8 @@ class PostgresChunkIndex:
         """Forget every file of a store."""
 
         def remove(conn: Any) -> None:
-            with conn.transaction():
+            with conn.transaction():  # a large store's chunks take longer than a request's
+                conn.execute(f"SET LOCAL statement_timeout = {INGEST_TIMEOUT_MS}")
                 _remove(conn, vector_store_id, None)
 
         self.db.run(remove)
@@ -220,32 +211,31 @@ class PostgresChunkIndex:
     ) -> list[Hit]:
         """The ``limit`` best chunks of the stores for ``query``, best first, scores in 0..1
         (``file_ids``, when given: only those files)."""
-        words = query_words(query)
-        if not words or not vector_store_ids or (file_ids is not None and not file_ids):
+        if not vector_store_ids or (file_ids is not None and not file_ids):
             return []
-        # each word as PostgreSQL's own query (bound, never parsed as syntax): stemmed, or
-        # nothing for a stop word
+        # the query's lexemes as PostgreSQL makes the chunks' (the same parser: "3.14",
+        # "ada@example.com", "example.com" are one token each, in a question as in a chunk;
+        # stemmed; stop words dropped), first seen first, at most 64; each quoted by
+        # PostgreSQL itself (a one-lexeme tsvector as text), never parsed as query syntax
         found = self.db.execute(
-            f"SELECT plainto_tsquery('{CONFIG}', w)::text FROM unnest(%s::text[]) "
-            "WITH ORDINALITY AS t(w, n) ORDER BY n",
-            (words,),
+            f"SELECT lexeme, array_to_tsvector(ARRAY[lexeme])::text "
+            f"FROM unnest(to_tsvector('{CONFIG}', %s)) ORDER BY positions[1], lexeme LIMIT %s",
+            (_clean(query[:QUERY_CHARACTERS]), MAX_QUERY_TERMS),
             write=False,
         )
-        parts: list[str] = []
-        for (part,) in found:
-            if part and part not in parts:
-                parts.append(part)
+        lexemes = {part: lexeme for lexeme, part in found}
+        parts = list(lexemes)
         if not parts:
-            return []  # only stop words
+            return []  # only stop words, or no words at all
         rows_with = self._frequencies()
-        ranked = sorted(parts, key=lambda part: rows_with.get(_lexeme(part), 0))
+        ranked = sorted(parts, key=lambda part: rows_with.get(lexemes[part], 0))
         selective: list[str] = []
         total = 0.0
         for part in ranked:
-            if selective and total + rows_with.get(_lexeme(part), 0) > CANDIDATE_ROWS:
+            if selective and total + rows_with.get(lexemes[part], 0) > CANDIDATE_ROWS:
                 break
             selective.append(part)
-            total += rows_with.get(_lexeme(part), 0)
+            total += rows_with.get(lexemes[part], 0)
         hits = self._ranked(vector_store_ids, selective, parts, limit, file_ids)
         if len(hits) < limit and len(selective) < len(parts):
             hits = self._ranked(vector_store_ids, parts, parts, limit, file_ids)
@@ -261,8 +251,8 @@ class PostgresChunkIndex:
     ) -> list[Hit]:
         """The chunks having any of the ``matching`` words, ranked on all ``ranking`` words.
 
-        The words are parts PostgreSQL wrote itself (``plainto_tsquery(...)::text``), joined
-        with ``|`` (OR), each in parentheses."""
+        The words are lexemes PostgreSQL quoted itself, joined with ``|`` (OR), each in
+        parentheses."""
         where = "vector_store_id = ANY(%s) AND tsv @@ %s::tsquery"
         args: list[Any] = [list(vector_store_ids), _any(matching)]
         if file_ids is not None:
@@ -337,11 +327,6 @@ class PostgresChunkIndex:
             Hit(row[0], row[1], row[2], row[3], row[4], min(1.0, max(0.0, float(row[5] or 0))))
             for row in rows
         ]
-
-
-def _lexeme(part: str) -> str:
-    """The lexeme of a one-word query as PostgreSQL writes it (``'lighthous'``)."""
-    return part.strip().strip("'").replace("''", "'")
 
 
 def _any(parts: list[str]) -> str:

@@ -64,6 +64,18 @@ class IngestLeases:
         )
         return {row[0] for row in rows}
 
+    def taken(self, keys: list[str]) -> set[str]:
+        """Those of these files another instance holds now (it took them over)."""
+        if not keys:
+            return set()
+        rows = self.db.execute(
+            "SELECT id FROM objects WHERE kind = %s AND id = ANY(%s) "
+            "AND owner IS NOT NULL AND owner <> %s",
+            (KIND, keys, self.owner),
+            write=False,
+        )
+        return {row[0] for row in rows}
+
     def release(self, key: str) -> None:
         self.db.execute(
             "UPDATE objects SET owner = NULL, lease_until = NULL "
@@ -88,9 +100,57 @@ _ORPHANED = (
 )
 
 
+def recount(db: Any, vector_store_id: str, batch_id: str | None = None) -> None:
+    """Set the store's (and the batch's) ``file_counts``, ``usage_bytes`` and ``status``.
+
+    Counted and written in one transaction holding the store's row (``FOR UPDATE``), so
+    recounts of several instances take turns: each counts after the one before has written
+    (counted apart, a count made just before another instance's file ended could be written
+    last, and the store would stay ``in_progress``). Only these fields are written (``||``),
+    so a name or metadata set meanwhile by another instance stays."""
+    from psycopg.types.json import Jsonb
+
+    def write(conn: Any, kind: str, object_id: str, fields: dict[str, Any]) -> None:
+        conn.execute(
+            "UPDATE objects SET data = data || %s, status = COALESCE(%s, status), "
+            "touched_at = now() WHERE kind = %s AND id = %s",
+            (Jsonb(fields), fields.get("status"), kind, object_id),
+        )
+
+    def work(conn: Any) -> None:
+        with conn.transaction():
+            row = conn.execute(
+                "SELECT data->>'status' FROM objects WHERE kind = 'vector_store' AND id = %s "
+                "FOR UPDATE",
+                (vector_store_id,),
+            ).fetchone()
+            if row is not None:
+                counts, usage = tally(conn, vector_store_id)
+                fields: dict[str, Any] = {"file_counts": counts, "usage_bytes": usage}
+                if row[0] != "expired":
+                    fields["status"] = "in_progress" if counts["in_progress"] else "completed"
+                write(conn, "vector_store", vector_store_id, fields)
+            if batch_id is None:
+                return
+            row = conn.execute(
+                "SELECT data->>'status' FROM objects WHERE kind = 'file_batch' AND id = %s "
+                "FOR UPDATE",
+                (batch_id,),
+            ).fetchone()
+            if row is not None:
+                counts = tally(conn, vector_store_id, batch_id)[0]
+                fields = {"file_counts": counts}
+                if row[0] == "in_progress" and not counts["in_progress"]:
+                    fields["status"] = "cancelled" if counts["cancelled"] else "completed"
+                write(conn, "file_batch", batch_id, fields)
+
+    db.run(work)
+
+
 def tally(db: Any, vector_store_id: str, batch_id: str | None = None) -> tuple[dict[str, int], int]:
     """A store's (or one batch's) files counted by status, and their ``usage_bytes``, by the
-    database (one aggregate, not every file's document read back after each file)."""
+    database (one aggregate, not every file's document read back after each file); ``db`` is
+    the store or one of its connections (in :func:`recount`'s transaction)."""
     sql = (
         "SELECT status, count(*), coalesce(sum((data->>'usage_bytes')::bigint), 0) "
         "FROM objects WHERE kind = %s AND thread_id = %s"
@@ -98,7 +158,11 @@ def tally(db: Any, vector_store_id: str, batch_id: str | None = None) -> tuple[d
     args: tuple[Any, ...] = (KIND, vector_store_id)
     if batch_id is not None:
         sql, args = sql + " AND run_id = %s", (*args, batch_id)
-    rows = db.execute(sql + " GROUP BY status", args, write=False)
+    sql += " GROUP BY status"
+    if hasattr(db, "run"):  # the store
+        rows = db.execute(sql, args, write=False)
+    else:  # a connection
+        rows = db.execute(sql, args).fetchall()
     counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0}
     total = usage = 0
     for status, number, used in rows:

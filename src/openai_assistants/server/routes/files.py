@@ -8,6 +8,7 @@ Deleting a file takes it out of every vector store it is in (chunks and index en
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator
 from typing import Any
@@ -84,7 +85,12 @@ async def create_file(api: ApiContext, request: Request) -> Response:
         "status": "processed",
         "status_details": None,
     }
-    lib.store.insert(FILE, {**file, "content_type": form.content_type})
+    try:
+        lib.store.insert(FILE, {**file, "content_type": form.content_type})
+    except BaseException:  # refused (a NUL in the name) or the database away: a 400 or 503,
+        with contextlib.suppress(Exception):  # and no bytes left without their file object
+            lib.blobs.delete(file_id)
+        raise
     return json_response(200, public_file(file))
 
 

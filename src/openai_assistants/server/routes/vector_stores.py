@@ -157,6 +157,9 @@ async def modify_vector_store(api: ApiContext, request: Request) -> Response:
     body = v.object_body(
         await read_body(request, "UpdateVectorStoreRequest", allow_empty=True), MODIFY_FIELDS
     )
+    # read again after the body's await: written back whole below, with no await between, so
+    # an ingestion's count that ended while the body arrived is kept
+    vector_store = vector_store_of(api, request)
     if "name" in body:
         if body["name"] is not None and not isinstance(body["name"], str):
             raise RequestError("Invalid type for 'name': expected a string.", param="name")
@@ -170,13 +173,17 @@ async def modify_vector_store(api: ApiContext, request: Request) -> Response:
             vector_store["expires_at"] = lib.now() + expiry["days"] * 86400
     if body.get("metadata") is not None:
         vector_store["metadata"] = v.metadata(body["metadata"])
-    lib.touch(vector_store)
+    lib.touch(vector_store, whole=True)
     return json_response(200, vector_store)
 
 
 async def delete_vector_store(api: ApiContext, request: Request) -> Response:
     vector_store = vector_store_of(api, request)
-    library(api).delete_vector_store(vector_store["id"])
+    lib = library(api)
+    if hasattr(lib.blobs, "read_part"):  # in the database: a large store's chunks take a while
+        await asyncio.to_thread(lib.delete_vector_store, vector_store["id"])
+    else:
+        lib.delete_vector_store(vector_store["id"])
     return json_response(
         200, {"id": vector_store["id"], "object": "vector_store.deleted", "deleted": True}
     )

@@ -15,6 +15,7 @@ from .interface import (
     StorageError,
     Store,
     StoreUnavailable,
+    UnstorableText,
 )
 from .ownership import DatabaseInUse
 from .sqlite import SqliteStore
@@ -29,4 +30,5 @@ __all__ = [
     "StorageError",
     "Store",
     "StoreUnavailable",
+    "UnstorableText",
 ]

@@ -38,6 +38,21 @@ class StoreUnavailable(StorageError):
     connection busy); the message names it without secrets and says to try again."""
 
 
+class UnstorableText(StorageError):
+    """Text the store cannot hold: PostgreSQL's ``text`` and ``jsonb`` refuse the NUL
+    character (``\\u0000``), which SQLite keeps. The request's fault, never worth a retry (the
+    API answers 400 naming ``param``, the field of the stored document that has it); a
+    :class:`StorageError` still for the engine, which ends a run that cannot be written."""
+
+    def __init__(self, param: str | None = None) -> None:
+        where = f" (in {param})" if param else ""
+        super().__init__(
+            f"Text with the NUL character (\\u0000){where} cannot be stored in this server's "
+            "PostgreSQL database; remove the character and send the request again."
+        )
+        self.param = param
+
+
 class ActiveRunExists(Exception):
     """The thread already has an active run (a store several servers share enforces one
     active run per thread itself; the API answers this with a 400)."""

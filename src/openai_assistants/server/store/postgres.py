@@ -32,7 +32,14 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from .interface import ActiveRunExists, CursorNotFound, Page, StorageError, StoreUnavailable
+from .interface import (
+    ActiveRunExists,
+    CursorNotFound,
+    Page,
+    StorageError,
+    StoreUnavailable,
+    UnstorableText,
+)
 
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
 MIGRATION_LOCK = 0x6F61_7373  # pg_advisory_xact_lock key: "oass"
@@ -226,17 +233,19 @@ class PostgresStore:
                     raise ActiveRunExists(thread_id or "") from None
                 raise
 
-        self._call(insert, write=True)
+        with _naming_nul(obj):
+            self._call(insert, write=True)
 
     def update(self, kind: str, obj: dict[str, Any]) -> None:
-        self._call(
-            lambda conn: conn.execute(
-                "UPDATE objects SET data = %s, status = %s, touched_at = now() "
-                "WHERE kind = %s AND id = %s",
-                (_jsonb(obj), obj.get("status"), kind, obj["id"]),
-            ),
-            write=True,
-        )
+        with _naming_nul(obj):
+            self._call(
+                lambda conn: conn.execute(
+                    "UPDATE objects SET data = %s, status = %s, touched_at = now() "
+                    "WHERE kind = %s AND id = %s",
+                    (_jsonb(obj), obj.get("status"), kind, obj["id"]),
+                ),
+                write=True,
+            )
 
     def patch(
         self,
@@ -255,12 +264,18 @@ class PostgresStore:
         if statuses is not None:
             sql += " AND status = ANY(%s)"
             args = (*args, list(statuses))
-        row = self._call(
-            lambda conn: conn.execute(sql + " RETURNING data::text", args).fetchone(), write=True
-        )
+        if _NUL in object_id:
+            return None  # no object has such an ID
+        with _naming_nul(fields):
+            row = self._call(
+                lambda conn: conn.execute(sql + " RETURNING data::text", args).fetchone(),
+                write=True,
+            )
         return None if row is None else json.loads(row[0])
 
     def get(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        if _NUL in object_id:
+            return None  # no object has such an ID (PostgreSQL text cannot hold it)
         row = self._call(
             lambda conn: conn.execute(
                 "SELECT data::text FROM objects WHERE kind = %s AND id = %s", (kind, object_id)
@@ -270,6 +285,8 @@ class PostgresStore:
 
     def delete(self, kind: str, object_id: str) -> bool:
         """Delete the object; a thread takes its messages, runs, steps and transcripts along."""
+        if _NUL in object_id:
+            return False
 
         def delete(conn: Any) -> bool:
             with conn.transaction():
@@ -301,6 +318,11 @@ class PostgresStore:
     ) -> Page:
         """``limit`` items in ``order`` after/before the cursors; with ``max_bytes``, fewer
         once their size reaches it (at least one)."""
+        for cursor in (after, before):
+            if cursor and _NUL in cursor:
+                raise CursorNotFound(cursor)
+        if _NUL in (thread_id or "") + (run_id or ""):
+            return Page(items=[], has_more=False)
 
         def read(conn: Any) -> Page:
             where, args = _filter(kind, thread_id, run_id)
@@ -347,6 +369,8 @@ class PostgresStore:
         run_id: str | None = None,
         statuses: tuple[str, ...] | None = None,
     ) -> list[dict[str, Any]]:
+        if _NUL in (thread_id or "") + (run_id or ""):
+            return []
         where, args = _filter(kind, thread_id, run_id)
         if statuses is not None:
             where += " AND status = ANY(%s)"
@@ -405,6 +429,14 @@ class PostgresStore:
                     continue
                 self._down(1.0)
                 raise self._unavailable(_first_line(exc)) from exc
+            except psycopg.DataError as exc:
+                if _NUL_REFUSED in str(exc) or isinstance(
+                    exc, psycopg.errors.UntranslatableCharacter
+                ):  # a NUL character in text or JSON: the request's fault (a 400)
+                    raise UnstorableText() from exc
+                raise StorageError(
+                    f"the database {self.shown_url} refused it: {_redact(_first_line(exc), self)}"
+                ) from exc
             except psycopg.Error as exc:  # refused by the database: not worth a retry
                 raise StorageError(
                     f"the database {self.shown_url} refused it: {_redact(_first_line(exc), self)}"
@@ -457,6 +489,41 @@ def _filter(kind: str, thread_id: str | None, run_id: str | None) -> tuple[str, 
     if run_id is not None:
         where, args = where + " AND run_id = %s", (*args, run_id)
     return where, args
+
+
+_NUL = "\x00"
+_NUL_REFUSED = "cannot contain NUL"  # psycopg's own message for text with a NUL character
+
+
+@contextmanager
+def _naming_nul(document: dict[str, Any]) -> Iterator[None]:
+    """An :class:`UnstorableText` names where in ``document`` the NUL character is."""
+    try:
+        yield
+    except UnstorableText as exc:
+        if exc.param is not None:
+            raise
+        raise UnstorableText(_nul_path(document)) from exc.__cause__
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The JSON path (``attributes.k``, ``content[0].text``) of the first NUL character."""
+    if isinstance(value, str):
+        return (path or "$") if _NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if _NUL in str(key):
+                return here
+            found = _nul_path(item, here)
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for number, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{number}]")
+            if found:
+                return found
+    return None
 
 
 def _jsonb(obj: dict[str, Any]) -> Any:
