@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import itertools
 import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -63,6 +66,18 @@ class Words:
 async def ingest(documents: int, mib: float, words: Words) -> tuple[float, float, int]:
     store = SqliteStore()
     library = Library(store)
+    try:
+        return await ingest_into(library, documents, mib, words)
+    finally:
+        await library.stop()
+
+
+async def ingest_into(
+    library: Library, documents: int, mib: float, words: Words
+) -> tuple[float, float, int]:
+    """Upload ``documents`` texts of together ``mib`` MiB into one vector store of the library
+    and wait until every file is ``completed``: (MiB/s by wall clock, MiB/s by CPU, chunks)."""
+    store = library.store
     size = int(mib * 1024 * 1024 / documents)
     texts = [words.text(size).encode() for _ in range(documents)]
     store.insert(
@@ -73,30 +88,46 @@ async def ingest(documents: int, mib: float, words: Words) -> tuple[float, float
     for number, data in enumerate(texts):
         file = {"id": f"file-{number}", "object": "file", "filename": f"doc{number}.txt"}
         writer = library.blobs.writer(file["id"], len(data))
-        writer.write(data)
-        writer.commit()
+        for step in (writer.write(data), writer.commit()):
+            if inspect.isawaitable(step):  # a database's blob store writes on a worker thread
+                await step
         store.insert(FILE, file)
         library.add_file("vs_bench", file, ChunkingStrategy(), None)
     await library.wait_idle()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     vector_store = store.get(STORE, "vs_bench") or {}
     assert vector_store["file_counts"]["completed"] == documents, vector_store
-    chunks = library.index.chunk_count
-    await library.stop()
     total = sum(len(t) for t in texts) / (1024 * 1024)
-    return total / elapsed, total / cpu, chunks
+    return total / elapsed, total / cpu, library.index.chunk_count
 
 
 def search(chunks: int, queries: int, words: Words) -> tuple[list[float], list[float], float]:
     index = ChunkIndex()
+    try:
+        return time_searches(index, chunks, queries, words)
+    finally:
+        index.close()
+
+
+def time_searches(
+    index: Any,
+    chunks: int,
+    queries: int,
+    words: Words,
+    prepare: Callable[[], None] = lambda: None,
+) -> tuple[list[float], list[float], float]:
+    """Fill one store of the index with ``chunks`` chunks of ~80 words (``prepare`` then, e.g.
+    the database's statistics), and time ``queries`` questions of 8 words: (wall ms sorted,
+    CPU ms sorted, seconds the filling took)."""
     started = time.perf_counter()
     per_file = 1000
     for first in range(0, chunks, per_file):
         texts = [" ".join(words.take(80)) for _ in range(min(per_file, chunks - first))]
         index.add("vs_bench", f"file-{first}", "", texts)
+    prepare()
     build = time.perf_counter() - started
     questions = [" ".join(words.take(8)) for _ in range(queries)]
-    for question in questions[:5]:  # warm the page cache
+    for question in questions[:5]:  # warm the caches
         index.search(["vs_bench"], question, limit=10)
     wall, cpu = [], []
     for question in questions:
@@ -104,7 +135,6 @@ def search(chunks: int, queries: int, words: Words) -> tuple[list[float], list[f
         index.search(["vs_bench"], question, limit=10)
         wall.append((time.perf_counter() - began) * 1000)
         cpu.append((time.process_time() - began_cpu) * 1000)
-    index.close()
     return sorted(wall), sorted(cpu), build
 
 

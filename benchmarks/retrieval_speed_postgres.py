@@ -1,7 +1,7 @@
 """How fast ``serve --db postgresql://...`` ingests documents and searches them.
 
 The same measurements as :mod:`retrieval_speed` (the embedded SQLite default), on PostgreSQL:
-bytes in ``file_blobs``, chunks in ``chunks`` ranked with ``ts_rank_cd`` over the ``english``
+bytes in ``file_blobs``, chunks in ``chunks`` ranked with ``ts_rank`` over the ``english``
 ``tsvector`` (:mod:`openai_assistants.server.retrieval.postgres_index`). Measured in-process,
 without HTTP, through the same :class:`Library` a server uses:
 
@@ -26,17 +26,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from retrieval_speed import Words, print_table  # noqa: E402
+from retrieval_speed import Words, ingest_into, print_table, time_searches  # noqa: E402
 
-from openai_assistants.server.retrieval.chunking import ChunkingStrategy  # noqa: E402
-from openai_assistants.server.retrieval.library import FILE, STORE, Library  # noqa: E402
+from openai_assistants.server.retrieval.library import Library  # noqa: E402
 from openai_assistants.server.retrieval.postgres_index import PostgresChunkIndex  # noqa: E402
 from openai_assistants.server.store.postgres import PostgresStore  # noqa: E402
 
@@ -53,31 +51,11 @@ async def ingest(url: str, documents: int, mib: float, words: Words) -> tuple[fl
     empty(url)
     store = PostgresStore(url, pool_size=4, timeout=60)
     library = Library.beside(store)
-    size = int(mib * 1024 * 1024 / documents)
-    texts = [words.text(size).encode() for _ in range(documents)]
-    store.insert(
-        STORE,
-        {"id": "vs_bench", "object": "vector_store", "status": "completed", "file_counts": {}},
-    )
-    started, cpu = time.perf_counter(), time.process_time()
-    for number, data in enumerate(texts):
-        file = {"id": f"file-{number}", "object": "file", "filename": f"doc{number}.txt"}
-        writer = library.blobs.writer(file["id"], len(data))
-        pending = writer.write(data)
-        if pending is not None:
-            await pending
-        await writer.commit()
-        store.insert(FILE, file)
-        library.add_file("vs_bench", file, ChunkingStrategy(), None)
-    await library.wait_idle()
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    vector_store = store.get(STORE, "vs_bench") or {}
-    assert vector_store["file_counts"]["completed"] == documents, vector_store
-    chunks = library.index.chunk_count
-    await library.stop()
-    store.close()
-    total = sum(len(t) for t in texts) / (1024 * 1024)
-    return total / elapsed, total / cpu, chunks
+    try:
+        return await ingest_into(library, documents, mib, words)
+    finally:
+        await library.stop()
+        store.close()
 
 
 def search(
@@ -85,25 +63,13 @@ def search(
 ) -> tuple[list[float], list[float], float]:
     empty(url)
     store = PostgresStore(url, pool_size=2, timeout=120)
-    index = PostgresChunkIndex(store)
-    started = time.perf_counter()
-    per_file = 1000
-    for first in range(0, chunks, per_file):
-        texts = [" ".join(words.take(80)) for _ in range(min(per_file, chunks - first))]
-        index.add("vs_bench", f"file-{first}", "", texts)
-    store.execute("VACUUM ANALYZE chunks")
-    build = time.perf_counter() - started
-    questions = [" ".join(words.take(8)) for _ in range(queries)]
-    for question in questions[:5]:  # warm the caches
-        index.search(["vs_bench"], question, limit=10)
-    wall, cpu = [], []
-    for question in questions:
-        began, began_cpu = time.perf_counter(), time.process_time()
-        index.search(["vs_bench"], question, limit=10)
-        wall.append((time.perf_counter() - began) * 1000)
-        cpu.append((time.process_time() - began_cpu) * 1000)
-    store.close()
-    return sorted(wall), sorted(cpu), build
+    try:
+        index = PostgresChunkIndex(store)
+        return time_searches(
+            index, chunks, queries, words, lambda: store.execute("VACUUM ANALYZE chunks")
+        )
+    finally:
+        store.close()
 
 
 def main() -> None:
