@@ -36,7 +36,7 @@ import sqlite3
 import threading
 import unicodedata
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,21 @@ def words(text: str) -> list[str]:
     if not folded.isascii():
         folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return _WORD.findall(folded)
+
+
+def rarest(terms: Iterable[str], rows_with: Callable[[str], float], budget: float) -> list[str]:
+    """The query's rarest words, as many as are together in at most ``budget`` chunks (the
+    rarest one always): the words that choose a search's candidates, so a word that is in
+    most chunks does not make every chunk one (both indexes rank their candidates on all
+    the words afterwards)."""
+    chosen: list[str] = []
+    total = 0.0
+    for term in sorted(terms, key=rows_with):
+        if chosen and total + rows_with(term) > budget:
+            break
+        chosen.append(term)
+        total += rows_with(term)
+    return chosen
 
 
 def bm25(text: str, weights: dict[str, float], average_length: float) -> float:
@@ -309,16 +324,11 @@ class ChunkIndex:
         with self._lock:
             rows = self._rows
             found = self._document_frequencies(terms, rows)
-            present = sorted((term for term in terms if found.get(term)), key=found.__getitem__)
+            present = [term for term in terms if found.get(term)]
             if not present:
                 return []
             weights = {term: idf(rows, found[term]) for term in present}
-            selective, total = [], 0
-            for term in present:
-                if selective and total + found[term] > CANDIDATE_ROWS:
-                    break
-                selective.append(term)
-                total += found[term]
+            selective = rarest(present, found.__getitem__, CANDIDATE_ROWS)
             wanted = max(limit * 4, MIN_CANDIDATES)
             sql, args = self._candidate_sql(vector_store_ids, file_ids)
             candidates = self._db.execute(

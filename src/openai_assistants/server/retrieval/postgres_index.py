@@ -48,7 +48,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .index import MAX_QUERY_TERMS, Hit
+from .index import MAX_QUERY_TERMS, Hit, rarest
 
 log = logging.getLogger("openai_assistants.server")
 
@@ -228,14 +228,7 @@ class PostgresChunkIndex:
         if not parts:
             return []  # only stop words, or no words at all
         rows_with = self._frequencies()
-        ranked = sorted(parts, key=lambda part: rows_with.get(lexemes[part], 0))
-        selective: list[str] = []
-        total = 0.0
-        for part in ranked:
-            if selective and total + rows_with.get(lexemes[part], 0) > CANDIDATE_ROWS:
-                break
-            selective.append(part)
-            total += rows_with.get(lexemes[part], 0)
+        selective = rarest(parts, lambda part: rows_with.get(lexemes[part], 0), CANDIDATE_ROWS)
         hits = self._ranked(vector_store_ids, selective, parts, limit, file_ids)
         if len(hits) < limit and len(selective) < len(parts):
             hits = self._ranked(vector_store_ids, parts, parts, limit, file_ids)
