@@ -149,6 +149,32 @@ def heavy_bodies() -> asyncio.Semaphore:
     return semaphore
 
 
+def order_and_limit(
+    request: Request, *, max_limit: int = MAX_LIST_LIMIT, default_limit: int = 20
+) -> tuple[str, int]:
+    """A list's ``order`` (default desc) and ``limit`` (1 to ``max_limit``) from the query,
+    with the API's errors for other values."""
+    query = request.query_params
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise RequestError(
+            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+            param="order",
+            code="invalid_value",
+        )
+    try:
+        limit = int(query.get("limit", str(default_limit)))
+    except ValueError:
+        raise RequestError("Invalid 'limit': expected an integer.", param="limit") from None
+    if not 1 <= limit <= max_limit:
+        raise RequestError(
+            f"Invalid 'limit': expected a value between 1 and {max_limit}, got {limit}.",
+            param="limit",
+            code="invalid_value",
+        )
+    return order, limit
+
+
 def page(
     store: Store,
     request: Request,
@@ -160,23 +186,7 @@ def page(
     """One page of a list: ``limit`` (1-100, default 20), ``order`` (default desc),
     ``after``, ``before`` from the query."""
     query = request.query_params
-    order = query.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise RequestError(
-            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
-            param="order",
-            code="invalid_value",
-        )
-    try:
-        limit = int(query.get("limit", "20"))
-    except ValueError:
-        raise RequestError("Invalid 'limit': expected an integer.", param="limit") from None
-    if not 1 <= limit <= MAX_LIST_LIMIT:
-        raise RequestError(
-            f"Invalid 'limit': expected a value between 1 and {MAX_LIST_LIMIT}, got {limit}.",
-            param="limit",
-            code="invalid_value",
-        )
+    order, limit = order_and_limit(request)
     try:
         return store.page(
             kind,

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 
 from ..validation import RequestError
+from .http import order_and_limit
 
 
 def list_page(
@@ -23,23 +24,7 @@ def list_page(
 ) -> dict[str, Any]:
     """The API's list object for one page of ``items`` (given oldest first)."""
     query = request.query_params
-    order = query.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise RequestError(
-            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
-            param="order",
-            code="invalid_value",
-        )
-    try:
-        limit = int(query.get("limit", str(default_limit)))
-    except ValueError:
-        raise RequestError("Invalid 'limit': expected an integer.", param="limit") from None
-    if not 1 <= limit <= max_limit:
-        raise RequestError(
-            f"Invalid 'limit': expected a value between 1 and {max_limit}, got {limit}.",
-            param="limit",
-            code="invalid_value",
-        )
+    order, limit = order_and_limit(request, max_limit=max_limit, default_limit=default_limit)
     ordered = items if order == "asc" else list(reversed(items))
     ids = [item["id"] for item in ordered]
     start, end = 0, len(ordered)
